@@ -1,0 +1,366 @@
+/**
+ * The Map-backed reference Repository. Its query evaluation is the reference
+ * meaning of NormalizedQuery (see core/query.ts) that every adapter is held
+ * to by the conformance suite. Indexes keep the hot paths (tag filters,
+ * newest-first pages) fast enough to benchmark the scheduler against.
+ */
+import {
+  RepositoryError,
+  assertRecordShape,
+  canonicalJson,
+  compareNewestFirst,
+  encodeCursor,
+  hasExecutionFilter,
+  isAfterCursor,
+  shouldReplace,
+  type AnyRecord,
+  type EntityType,
+  type ExportPage,
+  type JobRecord,
+  type NormalizedQuery,
+  type NormalizedTagFilter,
+  type QueryPage,
+  type RecordOf,
+  type RecordRef,
+  type RecordType,
+  type Repository,
+  type TagCount,
+  type TagCountQuery,
+  type TagRecord,
+} from "../../core/index.ts";
+
+interface SortKey {
+  time: number;
+  id: string;
+}
+
+/**
+ * (time, id) keys of one record type, kept oldest first (records mostly arrive
+ * in time order, so appends keep it sorted) and walked from the end.
+ */
+class TimeOrder {
+  private list: SortKey[] = [];
+  private sorted = true;
+  add(key: SortKey): void {
+    const last = this.list[this.list.length - 1];
+    // `last` newer than `key`: an out-of-order append.
+    if (last && compareNewestFirst(last, key) < 0) this.sorted = false;
+    this.list.push(key);
+  }
+  /** Oldest first. */
+  get keys(): SortKey[] {
+    if (!this.sorted) {
+      this.list.sort((x, y) => compareNewestFirst(y, x));
+      this.sorted = true;
+    }
+    return this.list;
+  }
+}
+
+export interface MemoryRepository extends Repository {
+  /** The raw Maps, for tests that check what a write stored. */
+  readonly raw: ReadonlyMap<RecordType, ReadonlyMap<string, AnyRecord>>;
+}
+
+export function createMemoryRepository(): MemoryRepository {
+  const tables = new Map<RecordType, Map<string, AnyRecord>>(
+    (["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"] as RecordType[]).map((t) => [t, new Map()]),
+  );
+  const order = new Map<EntityType, TimeOrder>(
+    (["Execution", "Job", "CallNode", "Task", "Value"] as EntityType[]).map((t) => [t, new TimeOrder()]),
+  );
+  /** Write log for export: seq -> record key; a record's latest seq is in seqOf. */
+  const log: { seq: number; type: RecordType; id: string }[] = [];
+  const seqOf = new Map<string, number>();
+  let seq = 0;
+  const children = new Map<string, Set<string>>();
+  const tagsByEntity = new Map<string, Set<string>>();
+  /** Current, non-delete tags: key\0valueJson -> entity ids (with counts), key -> entity ids. */
+  const byKeyValue = new Map<string, Map<string, number>>();
+  const byKey = new Map<string, Map<string, number>>();
+  const current = new Set<string>();
+  const jobsByExecution = new Map<string, Map<string, JobRecord>>();
+
+  const table = <T extends RecordType>(type: T) => tables.get(type) as Map<string, RecordOf<T>>;
+
+  function bump(index: Map<string, Map<string, number>>, key: string, entityId: string, delta: number): void {
+    let ids = index.get(key);
+    if (!ids) index.set(key, (ids = new Map()));
+    const n = (ids.get(entityId) ?? 0) + delta;
+    if (n > 0) ids.set(entityId, n);
+    else ids.delete(entityId);
+  }
+
+  function setCurrent(tag: TagRecord, isCurrent: boolean): void {
+    if (current.has(tag.id) === isCurrent) return;
+    if (isCurrent) current.add(tag.id);
+    else current.delete(tag.id);
+    if (tag.entityId === null) return;
+    const delta = isCurrent ? 1 : -1;
+    bump(byKeyValue, `${tag.key}\u0000${canonicalJson(tag.value)}`, tag.entityId, delta);
+    bump(byKey, tag.key, tag.entityId, delta);
+  }
+
+  function insertTag(tag: TagRecord): void {
+    if (tag.entityId !== null) {
+      let set = tagsByEntity.get(tag.entityId);
+      if (!set) tagsByEntity.set(tag.entityId, (set = new Set()));
+      set.add(tag.id);
+    }
+    for (const parent of tag.parents) {
+      let set = children.get(parent);
+      if (!set) children.set(parent, (set = new Set()));
+      set.add(tag.id);
+      const parentTag = table("Tag").get(parent);
+      if (parentTag) setCurrent(parentTag, false);
+    }
+    setCurrent(tag, !children.has(tag.id));
+  }
+
+  function apply(record: AnyRecord): void {
+    const rows = tables.get(record.type)!;
+    const existing = rows.get(record.id);
+    if (existing && !shouldReplace(existing, record)) return;
+    const copy = structuredClone(record);
+    rows.set(record.id, copy);
+    seq += 1;
+    log.push({ seq, type: record.type, id: record.id });
+    seqOf.set(`${record.type}:${record.id}`, seq);
+    if (copy.type === "Tag") insertTag(copy);
+    if (copy.type === "Job") {
+      let jobs = jobsByExecution.get(copy.executionId);
+      if (!jobs) jobsByExecution.set(copy.executionId, (jobs = new Map()));
+      jobs.set(copy.id, copy);
+    }
+    // Sort keys never change: a record's time is fixed when it is first written.
+    if (!existing) order.get(copy.type as EntityType)?.add({ time: copy.time, id: copy.id });
+  }
+
+  function currentTagsOf(entityId: string): TagRecord[] {
+    const out: TagRecord[] = [];
+    for (const id of tagsByEntity.get(entityId) ?? []) if (current.has(id)) out.push(table("Tag").get(id)!);
+    return out;
+  }
+
+  /** Entity ids carrying every filter, or null when there are no filters. */
+  function tagMatches(filters: NormalizedTagFilter[]): Set<string> | null {
+    let result: Set<string> | null = null;
+    const sets = filters
+      .map((f) => (f.valueJson === null ? byKey.get(f.key) : byKeyValue.get(`${f.key}\u0000${f.valueJson}`)) ?? new Map())
+      .sort((a, b) => a.size - b.size);
+    for (const ids of sets) {
+      const next = new Set<string>();
+      for (const id of result ?? ids.keys()) if (ids.has(id)) next.add(id);
+      result = next;
+    }
+    return result;
+  }
+
+  function fullNameMatches(taskHash: string, names: Set<string>): boolean {
+    const task = table("Task").get(taskHash);
+    return !!task && (names.has(task.name) || names.has(task.namespace ? `${task.namespace}.${task.name}` : task.name));
+  }
+
+  function executionSet(q: NormalizedQuery): Set<string> {
+    let ids = tagMatches(q.execTags);
+    const candidates = ids ? [...ids] : [...table("Execution").keys()];
+    const execIds = new Set(q.execIds);
+    const status = new Set(q.execStatus);
+    ids = new Set(
+      candidates.filter((id) => {
+        const exec = table("Execution").get(id);
+        if (!exec) return false;
+        if (execIds.size && !execIds.has(id)) return false;
+        if (status.size && !status.has(exec.status)) return false;
+        return true;
+      }),
+    );
+    return ids;
+  }
+
+  function related(execs: Set<string>): { calls: Set<string>; tasks: Set<string>; values: Set<string> } {
+    const calls = new Set<string>();
+    const tasks = new Set<string>();
+    const values = new Set<string>();
+    for (const execId of execs) {
+      for (const job of jobsByExecution.get(execId)?.values() ?? []) {
+        tasks.add(job.taskHash);
+        if (job.callHash) {
+          calls.add(job.callHash);
+          const call = table("CallNode").get(job.callHash);
+          if (call) values.add(call.resultHash);
+        }
+      }
+    }
+    return { calls, tasks, values };
+  }
+
+  function runQuery(q: NormalizedQuery): QueryPage {
+    const tagged = tagMatches(q.tags);
+    const execs = hasExecutionFilter(q) ? executionSet(q) : null;
+    const rel = execs && q.types.some((t) => t !== "Execution" && t !== "Job") ? related(execs) : null;
+    const names = q.taskNames.length ? new Set(q.taskNames) : null;
+    const jobStatus = q.jobStatus.length ? new Set<string>(q.jobStatus) : null;
+    const types = new Set(q.types);
+
+    const matches = (r: AnyRecord): boolean => {
+      if (!types.has(r.type as EntityType)) return false;
+      if (tagged && !tagged.has(r.id)) return false;
+      if (q.idPrefix && !r.id.startsWith(q.idPrefix)) return false;
+      if (!isAfterCursor(r, q.after)) return false;
+      if (jobStatus && (r.type !== "Job" || !jobStatus.has(r.status))) return false;
+      if (execs) {
+        const ok =
+          r.type === "Execution" ? execs.has(r.id)
+          : r.type === "Job" ? execs.has(r.executionId)
+          : r.type === "CallNode" ? rel!.calls.has(r.id)
+          : r.type === "Task" ? rel!.tasks.has(r.id)
+          : r.type === "Value" ? rel!.values.has(r.id)
+          : false;
+        if (!ok) return false;
+      }
+      if (names) {
+        const ok =
+          r.type === "Job" || r.type === "CallNode" ? fullNameMatches(r.taskHash, names)
+          : r.type === "Task" ? fullNameMatches(r.id, names)
+          : r.type === "Execution" ? fullNameMatches(table("Job").get(r.rootJobId)?.taskHash ?? "", names)
+          : false;
+        if (!ok) return false;
+      }
+      return true;
+    };
+
+    const want = q.limit + 1;
+    let found: AnyRecord[] = [];
+    if (tagged && tagged.size <= 4096) {
+      // Selective: sort the few candidates.
+      for (const id of tagged) {
+        for (const type of q.types) {
+          const r = tables.get(type)!.get(id);
+          if (r && matches(r)) found.push(r);
+        }
+      }
+      found.sort(compareNewestFirst);
+      found = found.slice(0, want);
+    } else {
+      // Broad: merge the newest-first lists of each type, stopping at the page size.
+      const lists = q.types.map((t) => order.get(t)!.keys);
+      const pos = lists.map((l) => l.length - 1);
+      while (found.length < want) {
+        let best = -1;
+        for (let i = 0; i < lists.length; i++) {
+          const k = lists[i]![pos[i]!];
+          if (k && (best < 0 || compareNewestFirst(k, lists[best]![pos[best]!]!) < 0)) best = i;
+        }
+        if (best < 0) break;
+        const key = lists[best]![pos[best]!]!;
+        pos[best]! -= 1;
+        if (!isAfterCursor(key, q.after)) continue;
+        const r = tables.get(q.types[best]!)!.get(key.id)!;
+        if (matches(r)) found.push(r);
+      }
+    }
+    const page = found.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      refs: page.map((r) => ({ type: r.type, id: r.id })),
+      cursor: found.length > q.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  const repository: MemoryRepository = {
+    capabilities: { name: "memory", persistent: false },
+    raw: tables,
+
+    async write(records) {
+      // Validate the whole batch first: a bad record leaves nothing written.
+      records.forEach((r, i) => {
+        try {
+          assertRecordShape(r, `records[${i}]`);
+          canonicalJson(r);
+        } catch (cause) {
+          throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
+        }
+      });
+      for (const r of records) apply(r);
+    },
+
+    async get(type, ids) {
+      const rows = table(type);
+      const out: RecordOf<typeof type>[] = [];
+      for (const id of ids) {
+        const r = rows.get(id);
+        if (r) out.push(structuredClone(r));
+      }
+      return out;
+    },
+
+    async findByPrefix(prefix, limit) {
+      const out: RecordRef[] = [];
+      for (const [type, rows] of tables) for (const id of rows.keys()) if (id.startsWith(prefix)) out.push({ type, id });
+      out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : 1));
+      return out.slice(0, limit);
+    },
+
+    async query(q) {
+      return runQuery(q);
+    },
+
+    async currentTags(entityIds) {
+      return entityIds.flatMap((id) => currentTagsOf(id)).map((t) => structuredClone(t));
+    },
+
+    async tagChildren(tagIds) {
+      const out: TagRecord[] = [];
+      for (const id of tagIds) for (const child of children.get(id) ?? []) {
+        const tag = table("Tag").get(child);
+        if (tag) out.push(structuredClone(tag));
+      }
+      return out;
+    },
+
+    async countTags(q: TagCountQuery) {
+      const keys = q.keys?.length ? new Set(q.keys) : null;
+      const counts = new Map<string, TagCount>();
+      for (const id of current) {
+        const tag = table("Tag").get(id)!;
+        if (tag.entityId === null || tag.entityType === null || (keys && !keys.has(tag.key))) continue;
+        const group = q.values ? `${tag.key}\u0000${canonicalJson(tag.value)}` : `${tag.key}\u0000${tag.entityType}`;
+        const row = counts.get(group);
+        if (row) row.count += 1;
+        else counts.set(group, q.values ? { key: tag.key, value: tag.value, count: 1 } : { key: tag.key, entityType: tag.entityType, count: 1 });
+      }
+      return [...counts.values()];
+    },
+
+    async jobsOfExecution(executionId) {
+      return [...(jobsByExecution.get(executionId)?.values() ?? [])]
+        .sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : 1))
+        .map((j) => structuredClone(j));
+    },
+
+    async exportSince(cursor, limit) {
+      const after = cursor === null ? 0 : Number(cursor);
+      if (!Number.isInteger(after) || after < 0) throw new RepositoryError(`malformed export cursor ${JSON.stringify(cursor)}`);
+      // Binary search the first log entry after the cursor.
+      let lo = 0;
+      let hi = log.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (log[mid]!.seq <= after) lo = mid + 1;
+        else hi = mid;
+      }
+      const records: AnyRecord[] = [];
+      let last = after;
+      for (let i = lo; i < log.length && records.length < limit; i++) {
+        const entry = log[i]!;
+        last = entry.seq;
+        if (seqOf.get(`${entry.type}:${entry.id}`) !== entry.seq) continue; // superseded by a later write
+        records.push(structuredClone(tables.get(entry.type)!.get(entry.id)!));
+      }
+      const done = last >= seq;
+      return { records, cursor: String(last), done } satisfies ExportPage;
+    },
+  };
+  return repository;
+}

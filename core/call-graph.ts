@@ -1,0 +1,305 @@
+/**
+ * CallGraph: the history facade every front end uses (the HTTP app, the CLI,
+ * a notebook): query records with their current tags, show one by id prefix,
+ * edit tags with the core's semantics, count tags.
+ */
+import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
+import { normalizeQuery, type Query } from "./query.ts";
+import {
+  ENTITY_TYPES,
+  type CallNodeRecord,
+  type EntityType,
+  type ExecutionRecord,
+  type JobRecord,
+  type JobStatus,
+  type JsonValue,
+  type TaskRecord,
+  type ValueRecord,
+} from "./records.ts";
+import type { RecordRef, Repository, TagCount } from "./repository.ts";
+import { decodeValue } from "./scheduler.ts";
+import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
+import {
+  planAdd,
+  planRemove,
+  planRename,
+  planUpdate,
+  type EntityRef,
+  type TagChange,
+  type TagPair,
+  type TagPlan,
+} from "./tags.ts";
+
+/** A value as shown: decoded, or the start of its encoding when only a preview is kept. */
+export interface ValueView {
+  id: string;
+  valueType: string;
+  value: unknown;
+  preview: boolean;
+}
+
+export interface ArgumentView {
+  key: string;
+  value: ValueView | null;
+}
+
+/** A record as returned by `log` and `show`: its fields, plus its current tags. */
+export type RecordView =
+  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null })
+  | (JobRecord & { tags: TagPair[]; taskName: string | null; args: ArgumentView[] | null })
+  | (CallNodeRecord & { tags: TagPair[]; taskName: string | null })
+  | (TaskRecord & { tags: TagPair[]; fullName: string })
+  | (ValueRecord & { tags: TagPair[]; value: unknown });
+
+export interface JobTreeNode {
+  id: string;
+  taskName: string | null;
+  status: JobStatus;
+  startTime: number;
+  endTime: number | null;
+  error: string | null;
+  tags: TagPair[];
+  children: JobTreeNode[];
+}
+
+export interface RecordDetail {
+  record: RecordView;
+  /** Execution: its job tree, from the root job. */
+  jobTree?: JobTreeNode | null;
+  /** Execution: job counts by status and by task. */
+  jobCounts?: { total: number; byStatus: Partial<Record<JobStatus, number>>; byTask: Record<string, Partial<Record<JobStatus, number>>> };
+  /** Job / CallNode: the call's arguments and result. */
+  call?: { args: ArgumentView[]; result: ValueView | null; children: string[] } | null;
+  /** Job: the task's source. */
+  task?: TaskRecord | null;
+}
+
+export interface LogResult {
+  records: RecordView[];
+  cursor: string | null;
+}
+
+export interface TagEditResult {
+  changes: TagChange[];
+  /** Number of tag records written. */
+  written: number;
+}
+
+export interface CallGraphOptions {
+  now?: () => number;
+}
+
+function fullName(task: TaskRecord): string {
+  return task.namespace ? `${task.namespace}.${task.name}` : task.name;
+}
+
+function valueView(record: ValueRecord | undefined): ValueView | null {
+  if (!record) return null;
+  return {
+    id: record.id,
+    valueType: record.valueType,
+    value: record.preview ? `${record.encoded}...` : decodeValue(record),
+    preview: record.preview,
+  };
+}
+
+export class CallGraph {
+  readonly repository: Repository;
+  private readonly now: () => number;
+
+  constructor(repository: Repository, options: CallGraphOptions = {}) {
+    this.repository = repository;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** Records matching a query, newest first, each with its current tags. */
+  async log(query: Query = {}): Promise<LogResult> {
+    const page = await this.repository.query(normalizeQuery(query));
+    return { records: await this.views(page.refs), cursor: page.cursor };
+  }
+
+  /** Resolve an id prefix to one record. Unknown and ambiguous prefixes are typed errors. */
+  async resolve(prefix: string, types: readonly string[] = ENTITY_TYPES): Promise<RecordRef> {
+    if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix)) {
+      throw new ValidationError("prefix", `id prefix must be lowercase hex, got ${JSON.stringify(prefix)}`);
+    }
+    const found = (await this.repository.findByPrefix(prefix, 11)).filter((r) => types.includes(r.type));
+    if (found.length === 0) throw new UnknownIdError(prefix);
+    const exact = found.find((r) => r.id === prefix);
+    if (exact) return exact;
+    if (found.length > 1) throw new AmbiguousIdError(prefix, found.slice(0, 10));
+    return found[0]!;
+  }
+
+  /** Resolve many prefixes to entities (all or nothing). */
+  async resolveEntities(prefixes: readonly string[]): Promise<EntityRef[]> {
+    if (prefixes.length === 0) throw new ValidationError("prefix", "no record id prefix given");
+    const refs = await Promise.all(prefixes.map((p) => this.resolve(p)));
+    const seen = new Set<string>();
+    return refs.filter((r) => !seen.has(r.id) && seen.add(r.id)) as EntityRef[];
+  }
+
+  /** One record by id prefix, with its tags and details. */
+  async show(prefix: string): Promise<RecordDetail> {
+    const ref = await this.resolve(prefix);
+    const [record] = await this.views([ref]);
+    const detail: RecordDetail = { record: record! };
+    if (record!.type === "Execution") {
+      const jobs = await this.repository.jobsOfExecution(record!.id);
+      const tasks = await this.tasksById(jobs.map((j) => j.taskHash));
+      const tags = await this.tagsById(jobs.map((j) => j.id));
+      const nodes = new Map<string, JobTreeNode>();
+      const byStatus: Partial<Record<JobStatus, number>> = {};
+      const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};
+      for (const job of jobs) {
+        const task = tasks.get(job.taskHash);
+        const name = task ? fullName(task) : job.taskHash.slice(0, 8);
+        byStatus[job.status] = (byStatus[job.status] ?? 0) + 1;
+        const row = (byTask[name] ??= {});
+        row[job.status] = (row[job.status] ?? 0) + 1;
+        nodes.set(job.id, {
+          id: job.id, taskName: task ? name : null, status: job.status, startTime: job.startTime,
+          endTime: job.endTime, error: job.error, tags: tags.get(job.id) ?? [], children: [],
+        });
+      }
+      for (const job of jobs) if (job.parentId) nodes.get(job.parentId)?.children.push(nodes.get(job.id)!);
+      detail.jobTree = nodes.get((record as ExecutionRecord).rootJobId) ?? null;
+      detail.jobCounts = { total: jobs.length, byStatus, byTask };
+    }
+    if (record!.type === "Job" || record!.type === "CallNode") {
+      const callHash = record!.type === "Job" ? record!.callHash : record!.id;
+      const [call] = callHash ? await this.repository.get("CallNode", [callHash]) : [];
+      if (call) {
+        const values = await this.valuesById([...call.args.map((a) => a.valueHash), call.resultHash]);
+        detail.call = {
+          args: call.args.map((a) => ({ key: a.key, value: valueView(values.get(a.valueHash)) })),
+          result: valueView(values.get(call.resultHash)),
+          children: call.children,
+        };
+      } else detail.call = null;
+      const taskHash = record!.type === "Job" ? record!.taskHash : (record as CallNodeRecord).taskHash;
+      detail.task = (await this.repository.get("Task", [taskHash]))[0] ?? null;
+    }
+    return detail;
+  }
+
+  /** Add k=v to each record (explicit add: re-creates a removed tag). */
+  async addTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
+    return this.commit(await planAdd(this.repository, entities, pairs, this.now()));
+  }
+
+  /** Replace every current value of each given key with the given value(s). */
+  async updateTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
+    return this.commit(await planUpdate(this.repository, entities, pairs, this.now()));
+  }
+
+  /** Remove tags by pair (`tags`) or every value of a key (`keys`). */
+  async removeTags(
+    prefixes: string | readonly string[],
+    what: { tags?: readonly (readonly [string, JsonValue | AnyValue])[]; keys?: readonly string[] },
+  ): Promise<TagEditResult> {
+    const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
+    const filters = [...(what.tags ?? []), ...(what.keys ?? []).map((k) => [k, ANY_VALUE] as const)];
+    if (filters.length === 0) throw new ValidationError("tags", "nothing to remove: give tags or keys");
+    return this.commit(await planRemove(this.repository, entities, filters, this.now()));
+  }
+
+  /** Rename a tag key on each record, keeping values and history. */
+  async renameTag(prefixes: string | readonly string[], from: string, to: string): Promise<TagEditResult> {
+    if (!from || !to) throw new ValidationError("key", "rename needs two non-empty keys");
+    const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
+    return this.commit(await planRename(this.repository, entities, from, to, this.now()));
+  }
+
+  /** Counts of current tags: by key and entity type, or by key and value. */
+  async listTags(options: { values?: boolean; keys?: string[] } = {}): Promise<TagCount[]> {
+    const rows = await this.repository.countTags({ values: options.values ?? false, keys: options.keys });
+    return rows.sort((a, b) =>
+      a.key !== b.key ? (a.key < b.key ? -1 : 1)
+      : options.values ? JSON.stringify(a.value) < JSON.stringify(b.value) ? -1 : 1
+      : (a.entityType ?? "") < (b.entityType ?? "") ? -1 : 1,
+    );
+  }
+
+  private async commit(plan: TagPlan): Promise<TagEditResult> {
+    if (plan.records.length) await this.repository.write(plan.records);
+    return { changes: plan.changes, written: plan.records.length };
+  }
+
+  private async tagsById(ids: readonly string[]): Promise<Map<string, TagPair[]>> {
+    const out = new Map<string, TagPair[]>();
+    if (ids.length === 0) return out;
+    const tags = await this.repository.currentTags(ids);
+    tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
+    for (const t of tags) {
+      const list = out.get(t.entityId!) ?? [];
+      list.push([t.key, t.value]);
+      out.set(t.entityId!, list);
+    }
+    return out;
+  }
+
+  private async tasksById(ids: readonly string[]): Promise<Map<string, TaskRecord>> {
+    const unique = [...new Set(ids)];
+    return new Map((unique.length ? await this.repository.get("Task", unique) : []).map((t) => [t.id, t]));
+  }
+
+  private async valuesById(ids: readonly string[]): Promise<Map<string, ValueRecord>> {
+    const unique = [...new Set(ids)];
+    return new Map((unique.length ? await this.repository.get("Value", unique) : []).map((v) => [v.id, v]));
+  }
+
+  /** Load records and their tags for refs, in the refs' order, with the few lookups batched by type. */
+  async views(refs: readonly RecordRef[]): Promise<RecordView[]> {
+    const byType = new Map<EntityType, string[]>();
+    for (const r of refs) byType.set(r.type as EntityType, [...(byType.get(r.type as EntityType) ?? []), r.id]);
+    const loaded = new Map<string, RecordView>();
+    const tags = await this.tagsById(refs.map((r) => r.id));
+    const records = await Promise.all([...byType].map(([type, ids]) => this.repository.get(type, ids)));
+    const flat = records.flat();
+    const rootJobs = new Map(
+      (await this.repository.get("Job", flat.flatMap((r) => (r.type === "Execution" ? [r.rootJobId] : []))))
+        .map((j) => [j.id, j]),
+    );
+    const taskHashes = flat.flatMap((r) =>
+      r.type === "Job" || r.type === "CallNode" ? [r.taskHash]
+      : r.type === "Execution" && rootJobs.get(r.rootJobId) ? [rootJobs.get(r.rootJobId)!.taskHash]
+      : [],
+    );
+    const tasks = await this.tasksById(taskHashes);
+    const calls = new Map(
+      (await this.repository.get("CallNode", flat.flatMap((r) => (r.type === "Job" && r.callHash ? [r.callHash] : [])))).map((c) => [c.id, c]),
+    );
+    const argValues = await this.valuesById([...calls.values()].flatMap((c) => c.args.map((a) => a.valueHash)));
+    const nameOf = (hash: string | undefined) => {
+      const task = hash ? tasks.get(hash) : undefined;
+      return task ? fullName(task) : null;
+    };
+    for (const r of flat) {
+      const t = tags.get(r.id) ?? [];
+      switch (r.type) {
+        case "Execution":
+          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(rootJobs.get(r.rootJobId)?.taskHash) });
+          break;
+        case "Job": {
+          const call = r.callHash ? calls.get(r.callHash) : undefined;
+          const args = call ? call.args.map((a) => ({ key: a.key, value: valueView(argValues.get(a.valueHash)) })) : null;
+          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(r.taskHash), args });
+          break;
+        }
+        case "CallNode":
+          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(r.taskHash) });
+          break;
+        case "Task":
+          loaded.set(r.id, { ...r, tags: t, fullName: fullName(r) });
+          break;
+        case "Value":
+          loaded.set(r.id, { ...r, tags: t, value: valueView(r)!.value });
+          break;
+      }
+    }
+    return refs.flatMap((r) => (loaded.has(r.id) ? [loaded.get(r.id)!] : []));
+  }
+}

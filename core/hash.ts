@@ -1,0 +1,134 @@
+/**
+ * Canonical encoding and content hashing. Every pre-image is a JSON array
+ * starting with its record type, encoded canonically (object keys sorted, no
+ * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex.
+ * @noble/hashes is synchronous and runs unchanged in browsers and workerd.
+ */
+import { sha1 } from "@noble/hashes/legacy.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { ValidationError } from "./errors.ts";
+import type { AnyRecord, CallArgument, JsonValue, TagRecord } from "./records.ts";
+
+/** JSON with sorted object keys and no whitespace; one text per JSON value. */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw new ValidationError("value", `cannot encode non-finite number ${value}`);
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "undefined":
+      return "null";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) out += (i ? "," : "") + canonicalJson(value[i] === undefined ? null : value[i]);
+        return out + "]";
+      }
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+        return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+      }
+      const keys = Object.keys(value).sort();
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        const v = (value as Record<string, unknown>)[k];
+        if (v === undefined || typeof v === "function") continue;
+        out += (first ? "" : ",") + JSON.stringify(k) + ":" + canonicalJson(v);
+        first = false;
+      }
+      return out + "}";
+    }
+    default:
+      throw new ValidationError("value", `cannot encode a value of type ${typeof value}`);
+  }
+}
+
+export function hashText(text: string): string {
+  return bytesToHex(sha1(utf8ToBytes(text)));
+}
+
+function hashParts(parts: unknown[]): string {
+  return hashText(canonicalJson(parts));
+}
+
+/** The kind of a value as recorded in `ValueRecord.valueType`. */
+export function valueTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+export function taskHash(namespace: string, name: string, version: string | null, source: string): string {
+  const fullName = namespace ? `${namespace}.${name}` : name;
+  return hashParts(["Task", fullName, version ?? source]);
+}
+
+export function valueHash(valueType: string, encoded: string): string {
+  return hashText(`["Value",${JSON.stringify(valueType)},${JSON.stringify(encoded)}]`);
+}
+
+export function argsHash(args: readonly CallArgument[]): string {
+  return hashParts(["Args", args.map((a) => [a.key, a.valueHash])]);
+}
+
+export function callNodeHash(task: string, args: string, result: string, children: readonly string[]): string {
+  return hashParts(["CallNode", task, args, result, [...children].sort()]);
+}
+
+export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
+  return hashParts(["Tag", entityId, key, value, [...parents].sort()]);
+}
+
+export function evaluationHash(task: string, args: string): string {
+  return hashParts(["Evaluation", task, args]);
+}
+
+/** Build a tag record with its id computed from its content. */
+export function makeTag(
+  entityType: TagRecord["entityType"],
+  entityId: string | null,
+  key: string,
+  value: JsonValue,
+  parents: readonly string[],
+  time: number,
+): TagRecord {
+  const sorted = [...parents].sort();
+  return { type: "Tag", id: tagHash(entityId, key, value, sorted), time, entityType, entityId, key, value, parents: sorted };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The id a record must have given its content, or null when the id is not
+ * derived from content (Execution and Job: uuids; a Value kept as a preview,
+ * whose full encoding is gone).
+ */
+export function expectedId(record: AnyRecord): string | null {
+  switch (record.type) {
+    case "Task":
+      return taskHash(record.namespace, record.name, record.version, record.source);
+    case "Value":
+      return record.preview ? null : valueHash(record.valueType, record.encoded);
+    case "CallNode":
+      return callNodeHash(record.taskHash, record.argsHash, record.resultHash, record.children);
+    case "Tag":
+      return tagHash(record.entityId, record.key, record.value, record.parents);
+    case "Evaluation":
+      return evaluationHash(record.taskHash, record.argsHash);
+    default:
+      return null;
+  }
+}
+
+/** True when a record's id is well-formed and, where content-addressed, matches its content. */
+export function verifyRecordId(record: AnyRecord): boolean {
+  if (record.type === "Execution" || record.type === "Job") return UUID.test(record.id);
+  if (!/^[0-9a-f]{40}$/.test(record.id)) return false;
+  if (record.type === "CallNode" && argsHash(record.args) !== record.argsHash) return false;
+  const expected = expectedId(record);
+  return expected === null || expected === record.id;
+}

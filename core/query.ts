@@ -1,0 +1,178 @@
+/**
+ * The query model: one plain JSON object used by every adapter, the HTTP API
+ * and the CLI. `normalizeQuery` validates it and fixes its meaning; adapters
+ * run the normalized form (`Repository.query`), and `evaluateQuery` is the
+ * reference evaluation the memory adapter uses and the conformance suite
+ * holds every other adapter to.
+ *
+ * Meaning:
+ * - `types`: which record types (default ["Execution"]).
+ * - `tags`: every filter must match a current tag of the record itself;
+ *   `[key]` matches any value, `[key, value]` one value by JSON equality
+ *   (3.2 = 3.20, 3 != "3", null matches null).
+ * - `execTags`, `execStatus`, `execIds` select a set of executions; a record
+ *   matches when it is related to one of them: an Execution is itself, a Job
+ *   its execution, a CallNode / Task via any job of those executions with that
+ *   call / task, a Value via the result of such a job's call.
+ * - `jobStatus`: only Jobs with one of these statuses.
+ * - `taskNames`: Jobs, CallNodes and Tasks of a task named so (by `name` or
+ *   `namespace.name`), and Executions whose root job ran such a task.
+ * - `idPrefix`: ids starting with it.
+ * - Order: newest first by `time`, then by id, both descending; `limit`
+ *   (default 100, at most 1000) and an opaque `cursor` page through them.
+ */
+import { canonicalJson } from "./hash.ts";
+import { ValidationError } from "./errors.ts";
+import {
+  ENTITY_TYPES,
+  EXECUTION_STATUSES,
+  JOB_STATUSES,
+  type EntityType,
+  type ExecutionStatus,
+  type JobStatus,
+  type JsonValue,
+} from "./records.ts";
+
+/** `[key]` (any value) or `[key, value]`. */
+export type TagFilter = [key: string] | [key: string, value: JsonValue];
+
+export interface Query {
+  types?: EntityType[];
+  tags?: TagFilter[];
+  execTags?: TagFilter[];
+  execStatus?: ExecutionStatus[];
+  jobStatus?: JobStatus[];
+  taskNames?: string[];
+  execIds?: string[];
+  idPrefix?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface NormalizedTagFilter {
+  key: string;
+  /** Canonical JSON of the value, or null for "any value". */
+  valueJson: string | null;
+}
+
+export interface QueryCursor {
+  time: number;
+  id: string;
+}
+
+export interface NormalizedQuery {
+  types: EntityType[];
+  tags: NormalizedTagFilter[];
+  execTags: NormalizedTagFilter[];
+  execStatus: ExecutionStatus[];
+  jobStatus: JobStatus[];
+  taskNames: string[];
+  execIds: string[];
+  idPrefix: string | null;
+  limit: number;
+  /** Return only records strictly older than this (time, id). */
+  after: QueryCursor | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+const QUERY_FIELDS = new Set([
+  "types", "tags", "execTags", "execStatus", "jobStatus", "taskNames", "execIds", "idPrefix", "limit", "cursor",
+]);
+
+export function encodeCursor(cursor: QueryCursor): string {
+  return `${cursor.time}~${cursor.id}`;
+}
+
+export function decodeCursor(text: string): QueryCursor {
+  const at = text.indexOf("~");
+  const time = Number(text.slice(0, at));
+  const id = text.slice(at + 1);
+  if (at <= 0 || !Number.isFinite(time) || id === "") {
+    throw new ValidationError("cursor", `malformed cursor: ${JSON.stringify(text)}`);
+  }
+  return { time, id };
+}
+
+function stringList(field: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new ValidationError(field, `${field} must be a list of strings`);
+  }
+  return value as string[];
+}
+
+function enumList<T extends string>(field: string, value: unknown, allowed: readonly T[]): T[] {
+  const list = stringList(field, value);
+  for (const v of list) {
+    if (!allowed.includes(v as T)) {
+      throw new ValidationError(field, `${field}: unknown value ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+    }
+  }
+  return list as T[];
+}
+
+export function normalizeTagFilters(field: string, value: unknown): NormalizedTagFilter[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of [key] or [key, value]`);
+  return value.map((filter: unknown) => {
+    if (!Array.isArray(filter) || filter.length < 1 || filter.length > 2 || typeof filter[0] !== "string" || filter[0] === "") {
+      throw new ValidationError(field, `${field}: each filter must be [key] or [key, value] with a non-empty key`);
+    }
+    return { key: filter[0], valueJson: filter.length === 2 ? canonicalJson(filter[1] as JsonValue) : null };
+  });
+}
+
+/** Validate a query and fill in its defaults. Throws ValidationError naming the field. */
+export function normalizeQuery(query: Query = {}): NormalizedQuery {
+  if (query === null || typeof query !== "object" || Array.isArray(query)) {
+    throw new ValidationError("query", "query must be an object");
+  }
+  for (const field of Object.keys(query)) {
+    if (!QUERY_FIELDS.has(field)) throw new ValidationError(field, `unknown query field ${JSON.stringify(field)}`);
+  }
+  const types = enumList("types", query.types, ENTITY_TYPES);
+  let limit = DEFAULT_LIMIT;
+  if (query.limit !== undefined) {
+    if (!Number.isInteger(query.limit) || query.limit < 1) {
+      throw new ValidationError("limit", "limit must be a positive integer");
+    }
+    limit = Math.min(query.limit, MAX_LIMIT);
+  }
+  if (query.idPrefix !== undefined && (typeof query.idPrefix !== "string" || !/^[0-9a-f-]*$/.test(query.idPrefix))) {
+    throw new ValidationError("idPrefix", "idPrefix must be lowercase hex");
+  }
+  if (query.cursor !== undefined && query.cursor !== null && typeof query.cursor !== "string") {
+    throw new ValidationError("cursor", "cursor must be a string");
+  }
+  return {
+    types: types.length > 0 ? [...new Set(types)] : ["Execution"],
+    tags: normalizeTagFilters("tags", query.tags),
+    execTags: normalizeTagFilters("execTags", query.execTags),
+    execStatus: enumList("execStatus", query.execStatus, EXECUTION_STATUSES),
+    jobStatus: enumList("jobStatus", query.jobStatus, JOB_STATUSES),
+    taskNames: stringList("taskNames", query.taskNames),
+    execIds: stringList("execIds", query.execIds),
+    idPrefix: query.idPrefix ? query.idPrefix : null,
+    limit,
+    after: query.cursor ? decodeCursor(query.cursor) : null,
+  };
+}
+
+/** True when the query restricts records to those of some executions. */
+export function hasExecutionFilter(q: NormalizedQuery): boolean {
+  return q.execTags.length > 0 || q.execStatus.length > 0 || q.execIds.length > 0;
+}
+
+/** Sort order of every query: time desc, then id desc. */
+export function compareNewestFirst(a: { time: number; id: string }, b: { time: number; id: string }): number {
+  if (a.time !== b.time) return b.time - a.time;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** True when `r` comes after the cursor in newest-first order. */
+export function isAfterCursor(r: { time: number; id: string }, after: QueryCursor | null): boolean {
+  if (!after) return true;
+  return r.time < after.time || (r.time === after.time && r.id < after.id);
+}

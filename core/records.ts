@@ -1,0 +1,169 @@
+/**
+ * The records of a call graph. Plain JSON objects, so every adapter, the HTTP
+ * API and sync can carry them unchanged.
+ */
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** Records that can carry tags. */
+export type EntityType = "Execution" | "Job" | "CallNode" | "Task" | "Value";
+export const ENTITY_TYPES: readonly EntityType[] = ["Execution", "Job", "CallNode", "Task", "Value"];
+
+export type RecordType = EntityType | "Tag" | "Evaluation";
+export const RECORD_TYPES: readonly RecordType[] = [...ENTITY_TYPES, "Tag", "Evaluation"];
+
+export type ExecutionStatus = "RUNNING" | "DONE" | "FAILED";
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ["RUNNING", "DONE", "FAILED"];
+export type JobStatus = "RUNNING" | "DONE" | "CACHED" | "FAILED";
+export const JOB_STATUSES: readonly JobStatus[] = ["RUNNING", "DONE", "CACHED", "FAILED"];
+
+/**
+ * Every record has `time` (ms since epoch): the start time of an Execution or
+ * Job, and the time a content-addressed record was first written. It is the
+ * sort key of queries (newest first) and is never part of a hash.
+ */
+interface Base {
+  id: string;
+  time: number;
+}
+
+/** A run. Mutable: its status moves RUNNING -> DONE | FAILED. */
+export interface ExecutionRecord extends Base {
+  type: "Execution";
+  rootJobId: string;
+  /** What was run, e.g. ["run", "hello-world.ts", "main"]. */
+  argv: string[];
+  startTime: number;
+  endTime: number | null;
+  status: ExecutionStatus;
+}
+
+/** One evaluation of a task. Mutable: status and callHash are filled in at the end. */
+export interface JobRecord extends Base {
+  type: "Job";
+  executionId: string;
+  parentId: string | null;
+  taskHash: string;
+  /** The CallNode of this job; null until it finishes (and when it fails). */
+  callHash: string | null;
+  startTime: number;
+  endTime: number | null;
+  status: JobStatus;
+  /** The error message of a FAILED job. */
+  error: string | null;
+}
+
+export interface TaskRecord extends Base {
+  type: "Task";
+  name: string;
+  namespace: string;
+  source: string;
+  version: string | null;
+}
+
+export interface ValueRecord extends Base {
+  type: "Value";
+  /** The value's kind: null, boolean, number, string, array, object or undefined. */
+  valueType: string;
+  /**
+   * The canonical JSON encoding of the value; when `preview` is true, only its
+   * first PREVIEW_CHARS characters (the value was larger than MAX_VALUE_CHARS).
+   */
+  encoded: string;
+  /** Length of the full canonical encoding in characters. */
+  size: number;
+  preview: boolean;
+}
+
+export interface CallArgument {
+  /** Position ("0", "1", ...) of the argument. */
+  key: string;
+  valueHash: string;
+}
+
+export interface CallNodeRecord extends Base {
+  type: "CallNode";
+  taskHash: string;
+  argsHash: string;
+  args: CallArgument[];
+  resultHash: string;
+  /** Child call hashes in call order. */
+  children: string[];
+}
+
+/**
+ * A tag. Immutable; edits add tags whose `parents` are the tags they replace.
+ * A delete record has entityType and entityId null, key "" and value null.
+ */
+export interface TagRecord extends Base {
+  type: "Tag";
+  entityType: EntityType | null;
+  entityId: string | null;
+  key: string;
+  value: JsonValue;
+  /** Sorted ids of the tags this one replaces. */
+  parents: string[];
+}
+
+/**
+ * Cache entry: the result of a task on some arguments. Its id is
+ * hash(task hash, args hash); it is a mutable cache slot (last write wins).
+ */
+export interface EvaluationRecord extends Base {
+  type: "Evaluation";
+  taskHash: string;
+  argsHash: string;
+  valueHash: string;
+  callHash: string;
+  /** Job tags the evaluated job got, given again to the jobs that reuse it. */
+  jobTags: [string, JsonValue][];
+}
+
+export type AnyRecord =
+  | ExecutionRecord
+  | JobRecord
+  | TaskRecord
+  | ValueRecord
+  | CallNodeRecord
+  | TagRecord
+  | EvaluationRecord;
+
+export interface RecordOfType {
+  Execution: ExecutionRecord;
+  Job: JobRecord;
+  Task: TaskRecord;
+  Value: ValueRecord;
+  CallNode: CallNodeRecord;
+  Tag: TagRecord;
+  Evaluation: EvaluationRecord;
+}
+
+export type RecordOf<T extends RecordType> = RecordOfType[T];
+
+/** Records whose id is a uuid and whose content changes over time. */
+export const MUTABLE_TYPES: readonly RecordType[] = ["Execution", "Job", "Evaluation"];
+
+/** Values whose canonical encoding is longer than this are stored as a preview. */
+export const MAX_VALUE_CHARS = 1_000_000;
+/** Characters of the encoding kept in a preview. */
+export const PREVIEW_CHARS = 4_096;
+
+/**
+ * Merge rule for mutable records written twice (by a re-write or by sync):
+ * a finished Execution/Job is never replaced by a RUNNING one; otherwise the
+ * incoming record wins. Every adapter applies this rule in its upsert.
+ */
+export function shouldReplace(existing: AnyRecord, incoming: AnyRecord): boolean {
+  if (incoming.type === "Execution" || incoming.type === "Job") {
+    const old = existing as ExecutionRecord | JobRecord;
+    return !(incoming.status === "RUNNING" && old.status !== "RUNNING");
+  }
+  if (incoming.type === "Evaluation") return true;
+  return false;
+}

@@ -1,0 +1,95 @@
+/**
+ * The Repository: the only door between the core and storage. Adapters
+ * implement these storage primitives; tag edit semantics, validation and the
+ * meaning of a query live in the core (`tags.ts`, `query.ts`), once.
+ */
+import type { AnyRecord, EntityType, JobRecord, RecordOf, RecordType, TagRecord } from "./records.ts";
+import type { NormalizedQuery } from "./query.ts";
+
+export interface RecordRef {
+  type: RecordType;
+  id: string;
+}
+
+export interface QueryPage {
+  /** Matching records, newest first (time desc, then id desc). */
+  refs: RecordRef[];
+  /** Pass back as `cursor` for the next page; null when there is none. */
+  cursor: string | null;
+}
+
+export interface TagCountQuery {
+  /** false: rows by key and entity type; true: rows by key and value. */
+  values: boolean;
+  /** Only these keys (all keys when empty or absent). */
+  keys?: string[];
+}
+
+export interface TagCount {
+  key: string;
+  /** Present when counting by value. */
+  value?: import("./records.ts").JsonValue;
+  /** Present when counting by entity type. */
+  entityType?: EntityType;
+  count: number;
+}
+
+export interface ExportPage {
+  records: AnyRecord[];
+  /** Resume point: records written or changed after it come in the next page. */
+  cursor: string | null;
+  /** True when this page reached the end of the store. */
+  done: boolean;
+}
+
+export interface RepositoryCapabilities {
+  /** A short adapter name: "memory", "d1", "indexeddb", "http". */
+  name: string;
+  /** Data survives the process (or page). */
+  persistent: boolean;
+}
+
+export interface Repository {
+  readonly capabilities: RepositoryCapabilities;
+
+  /**
+   * Write a batch of records, atomically (all or nothing) and idempotently:
+   * content-addressed records (Task, Value, CallNode, Tag) are inserted when
+   * absent and never changed; Execution, Job and Evaluation are upserted by
+   * the rule of `shouldReplace`. Ids are not verified here (see `importRecords`).
+   */
+  write(records: readonly AnyRecord[]): Promise<void>;
+
+  /** Records of one type by full id; missing ids are left out; order is not specified. */
+  get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]>;
+
+  /**
+   * Records of any type (Tag and Evaluation included) whose id starts with
+   * `prefix`, at most `limit` of them, sorted by id.
+   */
+  findByPrefix(prefix: string, limit: number): Promise<RecordRef[]>;
+
+  /** Run a normalized query (see `normalizeQuery` for its meaning). */
+  query(query: NormalizedQuery): Promise<QueryPage>;
+
+  /** Current tags (not named as a parent by any tag) of these entities. */
+  currentTags(entityIds: readonly string[]): Promise<TagRecord[]>;
+
+  /** Tags that name any of these tags as a parent. */
+  tagChildren(tagIds: readonly string[]): Promise<TagRecord[]>;
+
+  /** Counts of current tags (delete records excluded). */
+  countTags(query: TagCountQuery): Promise<TagCount[]>;
+
+  /** The jobs of one execution, in start order. */
+  jobsOfExecution(executionId: string): Promise<JobRecord[]>;
+
+  /**
+   * Records written or changed since `cursor` (null: from the start), in write
+   * order, at most `limit`. Cursors are opaque strings of this store.
+   */
+  exportSince(cursor: string | null, limit: number): Promise<ExportPage>;
+
+  /** Release resources (connections, database handles). */
+  close?(): Promise<void>;
+}

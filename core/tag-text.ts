@@ -1,0 +1,80 @@
+/**
+ * Tag text form, as typed on a command line: `key=value`. Parsing and printing
+ * agree with redun so people's habits carry over.
+ */
+import { TagParseError } from "./errors.ts";
+import type { JsonValue } from "./records.ts";
+
+/** Marks "any value" for a key given without `=` where a value is not required. */
+export const ANY_VALUE: unique symbol = Symbol.for("redun-edge.any-value");
+export type AnyValue = typeof ANY_VALUE;
+
+/**
+ * Read a tag value: JSON when it starts with `[`, `{` or `"` (malformed JSON is
+ * an error, never a silent string); otherwise a number, true/false/null when it
+ * reads as one, null when empty, and the text itself in every other case.
+ */
+export function parseTagValue(text: string): JsonValue {
+  if (text === "") return null;
+  const first = text[0];
+  if (first === "[" || first === "{" || first === '"') {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch (cause) {
+      throw new TagParseError(text, "malformed JSON value", { cause });
+    }
+  }
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text === "null") return null;
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+/** Split `key=value` at the first `=`. A bare `key` gives ANY_VALUE unless a value is required. */
+export function parseTagKeyValue(
+  text: string,
+  options: { valueRequired?: boolean } = {},
+): [string, JsonValue | AnyValue] {
+  const valueRequired = options.valueRequired ?? true;
+  const at = text.indexOf("=");
+  if (at === -1) {
+    if (text === "") throw new TagParseError(text, "empty tag");
+    if (valueRequired) throw new TagParseError(text, "expected key=value");
+    return [text, ANY_VALUE];
+  }
+  const key = text.slice(0, at);
+  if (key === "") throw new TagParseError(text, "empty key");
+  return [key, parseTagValue(text.slice(at + 1))];
+}
+
+/** JSON as Python's json.dumps(sort_keys=True) prints it: `["a", "b"]`, `{"k": [1, 2]}`. */
+export function formatJson(value: JsonValue): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(formatJson).join(", ")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}: ${formatJson(value[k] as JsonValue)}`).join(", ")}}`;
+}
+
+/** Print a value so it reads back the same: bare when safe, else JSON. */
+export function formatTagValue(value: JsonValue): string {
+  if (typeof value === "string" && !/[ ,]/.test(value)) {
+    let roundTrips = false;
+    try {
+      roundTrips = parseTagValue(value) === value;
+    } catch {
+      roundTrips = false;
+    }
+    if (roundTrips) return value;
+  }
+  return formatJson(value);
+}
+
+function shorten(text: string, maxLength: number): string {
+  return text.length > maxLength ? `${text.slice(0, Math.max(0, maxLength - 3))}...` : text;
+}
+
+/** `key=value`, each side cut to maxLength with `...`. */
+export function formatTagKeyValue(key: string, value: JsonValue, maxLength = 50): string {
+  return `${shorten(key, maxLength)}=${shorten(formatTagValue(value), maxLength)}`;
+}

@@ -1,0 +1,193 @@
+/**
+ * Tag edit semantics (DESIGN.md, "Tags"), implemented once over Repository
+ * primitives. Tags are immutable: every edit computes new tag records whose
+ * `parents` are the tags they replace; a tag is current when no tag names it
+ * as a parent. Each function only plans records; callers write one batch, so
+ * an edit over many entities is atomic.
+ */
+import { canonicalJson, makeTag } from "./hash.ts";
+import type { EntityType, JsonValue, TagRecord } from "./records.ts";
+import type { Repository } from "./repository.ts";
+import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
+
+export interface EntityRef {
+  type: EntityType;
+  id: string;
+}
+
+export type TagPair = [key: string, value: JsonValue];
+
+export type TagEditOp = "add" | "update" | "rm" | "rename";
+
+/** One change an edit makes, for display: `add tag Execution:<id> k=v`. */
+export interface TagChange {
+  op: TagEditOp;
+  entityType: EntityType;
+  entityId: string;
+  key: string;
+  value: JsonValue;
+}
+
+export interface TagPlan {
+  records: TagRecord[];
+  changes: TagChange[];
+}
+
+/** Accepts `[[k, v], ...]` or `{ k: v }`. */
+export type TagInput = readonly (readonly [string, JsonValue])[] | Readonly<Record<string, JsonValue>>;
+
+export function toTagPairs(input: TagInput | undefined): TagPair[] {
+  if (!input) return [];
+  if (Array.isArray(input)) return input.map(([k, v]) => [k, v] as TagPair);
+  return Object.entries(input as Record<string, JsonValue>);
+}
+
+/** Drop repeated (key, value) pairs; JSON equality. */
+export function dedupePairs<T extends JsonValue | AnyValue>(pairs: readonly (readonly [string, T])[]): [string, T][] {
+  const seen = new Set<string>();
+  const out: [string, T][] = [];
+  for (const [k, v] of pairs) {
+    const id = `${k}\u0000${v === ANY_VALUE ? "*" : canonicalJson(v)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push([k, v]);
+  }
+  return out;
+}
+
+function sameValue(tag: TagRecord, key: string, value: JsonValue): boolean {
+  return tag.key === key && canonicalJson(tag.value) === canonicalJson(value);
+}
+
+/** Tags that scheduler runs record: no parents, so a removed tag stays removed on a re-run. */
+export function plainTags(entity: EntityRef, pairs: readonly TagPair[], time: number): TagRecord[] {
+  return dedupePairs(pairs).map(([k, v]) => makeTag(entity.type, entity.id, k, v, [], time));
+}
+
+/**
+ * An explicit add of k=v: the root tag (no parents), or, when that tag was once
+ * replaced or removed, its re-creation as a child, walking down until a tag
+ * that is not replaced. Returns null when k=v is already current.
+ */
+async function explicitTag(
+  repo: Repository,
+  entity: EntityRef,
+  key: string,
+  value: JsonValue,
+  current: readonly TagRecord[],
+  planned: ReadonlyMap<string, TagRecord>,
+  time: number,
+): Promise<TagRecord | null> {
+  if (current.some((t) => sameValue(t, key, value))) return null;
+  let candidate = makeTag(entity.type, entity.id, key, value, [], time);
+  for (;;) {
+    if (planned.has(candidate.id)) return null;
+    const [existing] = await repo.get("Tag", [candidate.id]);
+    if (!existing) return candidate;
+    // It exists but is not current (it is not in `current`): follow it down.
+    candidate = makeTag(entity.type, entity.id, key, value, [existing.id], time);
+  }
+}
+
+export async function planAdd(
+  repo: Repository,
+  entities: readonly EntityRef[],
+  pairs: readonly TagPair[],
+  time: number,
+): Promise<TagPlan> {
+  const plan: TagPlan = { records: [], changes: [] };
+  const unique = dedupePairs(pairs);
+  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  const planned = new Map<string, TagRecord>();
+  for (const entity of entities) {
+    const current = currentAll.filter((t) => t.entityId === entity.id);
+    for (const [key, value] of unique) {
+      const tag = await explicitTag(repo, entity, key, value, current, planned, time);
+      if (!tag) continue;
+      planned.set(tag.id, tag);
+      plan.records.push(tag);
+      plan.changes.push({ op: "add", entityType: entity.type, entityId: entity.id, key, value });
+    }
+  }
+  return plan;
+}
+
+/** update k=v: afterwards each given key has exactly the given value(s). */
+export async function planUpdate(
+  repo: Repository,
+  entities: readonly EntityRef[],
+  pairs: readonly TagPair[],
+  time: number,
+): Promise<TagPlan> {
+  const plan: TagPlan = { records: [], changes: [] };
+  const byKey = new Map<string, JsonValue[]>();
+  for (const [k, v] of dedupePairs(pairs)) byKey.set(k, [...(byKey.get(k) ?? []), v]);
+  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  const planned = new Map<string, TagRecord>();
+  for (const entity of entities) {
+    const current = currentAll.filter((t) => t.entityId === entity.id);
+    for (const [key, values] of byKey) {
+      const old = current.filter((t) => t.key === key);
+      const oldJson = new Set(old.map((t) => canonicalJson(t.value)));
+      const unchanged = old.length === values.length && values.every((v) => oldJson.has(canonicalJson(v)));
+      if (unchanged) continue;
+      for (const value of values) {
+        const tag =
+          old.length === 0
+            ? await explicitTag(repo, entity, key, value, current, planned, time)
+            : makeTag(entity.type, entity.id, key, value, old.map((t) => t.id), time);
+        if (!tag) continue;
+        planned.set(tag.id, tag);
+        plan.records.push(tag);
+        plan.changes.push({ op: "update", entityType: entity.type, entityId: entity.id, key, value });
+      }
+    }
+  }
+  return plan;
+}
+
+/**
+ * rm k=v or rm k (every value): one delete record per entity whose parents are
+ * the matching current tags. Nothing matches: nothing is written.
+ */
+export async function planRemove(
+  repo: Repository,
+  entities: readonly EntityRef[],
+  filters: readonly (readonly [string, JsonValue | AnyValue])[],
+  time: number,
+): Promise<TagPlan> {
+  const plan: TagPlan = { records: [], changes: [] };
+  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  for (const entity of entities) {
+    const matched = currentAll.filter(
+      (t) =>
+        t.entityId === entity.id &&
+        filters.some(([k, v]) => t.key === k && (v === ANY_VALUE || canonicalJson(t.value) === canonicalJson(v))),
+    );
+    if (matched.length === 0) continue;
+    plan.records.push(makeTag(null, null, "", null, matched.map((t) => t.id), time));
+    for (const t of matched) {
+      plan.changes.push({ op: "rm", entityType: entity.type, entityId: entity.id, key: t.key, value: t.value });
+    }
+  }
+  return plan;
+}
+
+/** rename a key: each current value of `from` moves to `to`, replacing the old tag. */
+export async function planRename(
+  repo: Repository,
+  entities: readonly EntityRef[],
+  from: string,
+  to: string,
+  time: number,
+): Promise<TagPlan> {
+  const plan: TagPlan = { records: [], changes: [] };
+  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  for (const entity of entities) {
+    for (const old of currentAll.filter((t) => t.entityId === entity.id && t.key === from)) {
+      plan.records.push(makeTag(entity.type, entity.id, to, old.value, [old.id], time));
+      plan.changes.push({ op: "rename", entityType: entity.type, entityId: entity.id, key: to, value: old.value });
+    }
+  }
+  return plan;
+}

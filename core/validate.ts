@@ -1,0 +1,69 @@
+/**
+ * Shape checks for records arriving from outside (sync push, adapters' write
+ * batches), so a bad record is refused before anything is written.
+ */
+import { ValidationError } from "./errors.ts";
+import { verifyRecordId } from "./hash.ts";
+import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, RECORD_TYPES, type AnyRecord } from "./records.ts";
+
+type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any";
+
+const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
+  Execution: { rootJobId: "string", argv: "array", startTime: "number", endTime: "number|null", status: "string" },
+  Job: {
+    executionId: "string", parentId: "string|null", taskHash: "string", callHash: "string|null",
+    startTime: "number", endTime: "number|null", status: "string", error: "string|null",
+  },
+  Task: { name: "string", namespace: "string", source: "string", version: "string|null" },
+  Value: { valueType: "string", encoded: "string", size: "number", preview: "boolean" },
+  CallNode: { taskHash: "string", argsHash: "string", args: "array", resultHash: "string", children: "array" },
+  Tag: { entityType: "string|null", entityId: "string|null", key: "string", value: "any", parents: "array" },
+  Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array" },
+};
+
+function ok(check: Check, v: unknown): boolean {
+  switch (check) {
+    case "string": return typeof v === "string";
+    case "number": return typeof v === "number" && Number.isFinite(v);
+    case "string|null": return v === null || typeof v === "string";
+    case "number|null": return v === null || (typeof v === "number" && Number.isFinite(v));
+    case "boolean": return typeof v === "boolean";
+    case "array": return Array.isArray(v);
+    case "any": return v !== undefined;
+  }
+}
+
+/** Throw a ValidationError naming the first wrong field of a record. */
+export function assertRecordShape(record: unknown, where = "record"): asserts record is AnyRecord {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new ValidationError(where, `${where} must be an object`);
+  }
+  const r = record as Record<string, unknown>;
+  if (!RECORD_TYPES.includes(r.type as AnyRecord["type"])) {
+    throw new ValidationError(`${where}.type`, `${where}.type: unknown record type ${JSON.stringify(r.type)}`);
+  }
+  if (typeof r.id !== "string" || r.id === "") throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string`);
+  if (typeof r.time !== "number" || !Number.isFinite(r.time)) throw new ValidationError(`${where}.time`, `${where}.time must be a number`);
+  for (const [field, check] of Object.entries(FIELDS[r.type as AnyRecord["type"]])) {
+    if (!ok(check, r[field])) throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check}`);
+  }
+  if (r.type === "Execution" && !EXECUTION_STATUSES.includes(r.status as never)) {
+    throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${JSON.stringify(r.status)}`);
+  }
+  if (r.type === "Job" && !JOB_STATUSES.includes(r.status as never)) {
+    throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${JSON.stringify(r.status)}`);
+  }
+  if (r.type === "Tag" && r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
+    throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${JSON.stringify(r.entityType)}`);
+  }
+}
+
+/** Shape and id checks for records from another store; throws on the first bad one. */
+export function assertImportable(records: readonly unknown[]): asserts records is AnyRecord[] {
+  records.forEach((record, i) => {
+    assertRecordShape(record, `records[${i}]`);
+    if (!verifyRecordId(record)) {
+      throw new ValidationError(`records[${i}].id`, `records[${i}]: id ${record.id} does not match the ${record.type}'s content`);
+    }
+  });
+}
