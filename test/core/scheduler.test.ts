@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import {
+  CallGraph,
+  Scheduler,
+  TaskError,
+  applyTags,
+  task,
+  type ExecutionRecord,
+  type JobRecord,
+} from "redun-edge";
+import { createMemoryRepository } from "redun-edge/memory";
+
+function setup(options: { defaultTags?: Record<string, string> } = {}) {
+  const repository = createMemoryRepository();
+  let t = 1_000;
+  const now = () => (t += 1);
+  const scheduler = new Scheduler({ repository, now, defaultTags: options.defaultTags });
+  return { repository, scheduler, graph: new CallGraph(repository, { now }) };
+}
+
+const all = <T>(repository: ReturnType<typeof createMemoryRepository>, type: "Job" | "Execution") =>
+  [...(repository.raw.get(type)?.values() ?? [])] as T[];
+
+describe("Scheduler", () => {
+  it("evaluates lazily: calling a task runs nothing", async () => {
+    let calls = 0;
+    const t = task("t", () => ++calls);
+    const expr = t();
+    expect(calls).toBe(0);
+    const { scheduler } = setup();
+    expect(await scheduler.run(expr)).toBe(1);
+  });
+
+  it("evaluates independent arguments concurrently", async () => {
+    let running = 0;
+    let peak = 0;
+    const slow = task("slow", async (x: number) => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 20));
+      running -= 1;
+      return x;
+    });
+    const add3 = task("add3", (a: number, b: number, c: number) => a + b + c);
+    const { scheduler } = setup();
+    expect(await scheduler.run(add3(slow(1), slow(2), slow(3)))).toBe(6);
+    expect(peak).toBe(3);
+  });
+
+  it("records nested calls as child jobs, with expressions inside arrays and objects", async () => {
+    const compile = task("compile", (f: string) => `${f}.o`, { namespace: "build" });
+    const link = task("link", (objs: string[], opts: { out: string }) => `${opts.out}<-${objs.join("+")}`, { namespace: "build" });
+    const make = task(
+      "make",
+      (files: string[]) => link(files.map((f) => compile(f)), { out: task("name", () => "app")() }),
+      { namespace: "build" },
+    );
+    const { scheduler, repository, graph } = setup();
+    const { result, executionId } = await scheduler.runWithId(make(["a", "b"]));
+    expect(result).toBe("app<-a.o+b.o");
+    const jobs = all<JobRecord>(repository, "Job");
+    expect(jobs).toHaveLength(5);
+    const root = jobs.find((j) => j.parentId === null)!;
+    expect(jobs.filter((j) => j.parentId === root.id)).toHaveLength(4);
+    const detail = await graph.show(executionId);
+    expect(detail.jobTree!.children.map((c) => c.taskName)).toEqual(["build.compile", "build.compile", "name", "build.link"]);
+    // The root call node lists its children in call order.
+    const rootCall = (await graph.show(root.id)).call!;
+    expect(rootCall.children).toHaveLength(4);
+    expect(rootCall.result!.value).toBe("app<-a.o+b.o");
+  });
+
+  it("records failures: job and execution FAILED, error kept, a TaskError thrown", async () => {
+    const bad = task("bad", (x: number) => {
+      if (x > 1) throw new RangeError(`too big: ${x}`);
+      return x;
+    });
+    const fan = task("fan", () => [1, 2].map((x) => bad(x)));
+    const { scheduler, repository } = setup();
+    const error = await scheduler.run(fan()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as TaskError).message).toContain("too big: 2");
+    expect((error as TaskError).cause).toBeInstanceOf(RangeError);
+    const [exec] = all<ExecutionRecord>(repository, "Execution");
+    expect(exec!.status).toBe("FAILED");
+    expect(exec!.endTime).not.toBeNull();
+    const jobs = all<JobRecord>(repository, "Job");
+    expect(jobs.map((j) => j.status).sort()).toEqual(["DONE", "FAILED", "FAILED"]);
+    expect(jobs.find((j) => j.error?.includes("RangeError: too big: 2"))).toBeDefined();
+    expect(jobs.find((j) => j.parentId === null)!.error).toMatch(/child job .* failed/);
+  });
+
+  it("tags: task tags on the Task and every job, call-time options, applyTags, execution and default tags", async () => {
+    const leaf = task("leaf", (x: number) => applyTags(x * 2, { tags: { doubled: true }, jobTags: { leafJob: x }, executionTags: { touched: "leaf" } }), {
+      tags: { layer: "leaf" },
+    });
+    const root = task("root", () => [leaf(1), leaf.options({ tags: { special: "yes" } })(2)], { namespace: "proj" });
+    const { scheduler, graph } = setup({ defaultTags: { user: "alice" } });
+    const { executionId } = await scheduler.runWithId(root(), { tags: [["run", 1], ["run", 2]] });
+    const exec = (await graph.show(executionId)).record;
+    expect(exec.tags).toEqual([["project", "proj"], ["run", 1], ["run", 2], ["touched", "leaf"], ["user", "alice"]]);
+    const leafJobs = (await graph.log({ types: ["Job"], taskNames: ["leaf"] })).records;
+    expect(leafJobs.map((j) => j.tags).sort()).toEqual([
+      [["layer", "leaf"], ["leafJob", 1]],
+      [["layer", "leaf"], ["leafJob", 2], ["special", "yes"]],
+    ].sort());
+    const task0 = (await graph.log({ types: ["Task"], taskNames: ["leaf"] })).records[0]!;
+    expect(task0.tags).toEqual([["layer", "leaf"]]);
+    const values = (await graph.log({ types: ["Value"], tags: [["doubled", true]] })).records;
+    expect(values.map((v) => (v.type === "Value" ? v.value : null)).sort()).toEqual([2, 4]);
+  });
+
+  it("caches by task and arguments; a cached job gets the tags the reused job got", async () => {
+    let runs = 0;
+    const work = task("work", (x: number) => {
+      runs += 1;
+      return applyTags(x + 1, { jobTags: { computed: x } });
+    }, { tags: { t: 1 } });
+    const { scheduler, graph } = setup();
+    await scheduler.run(work(1));
+    await scheduler.run(work(1));
+    await scheduler.run(work(2));
+    expect(runs).toBe(2);
+    const jobs = (await graph.log({ types: ["Job"] })).records as (JobRecord & { tags: unknown[] })[];
+    expect(jobs.map((j) => j.status)).toEqual(["DONE", "CACHED", "DONE"]);
+    expect(jobs[1]!.tags).toEqual([["computed", 1], ["t", 1]]);
+    // Caching can be turned off per task, per call and per scheduler.
+    const noCache = task("nc", () => ++runs, { cache: false });
+    await scheduler.run(noCache());
+    await scheduler.run(noCache());
+    await scheduler.run(work.options({ cache: false })(1));
+    expect(runs).toBe(5);
+  });
+
+  it("gives the same ids to the same task, value and call recorded in two stores", async () => {
+    const f = task("f", (x: number) => ({ y: x, z: [x] }), { namespace: "n" });
+    const a = setup();
+    const b = setup();
+    await a.scheduler.run(f(3));
+    await b.scheduler.run(f(3));
+    for (const type of ["CallNode", "Task", "Value", "Evaluation"] as const) {
+      expect([...a.repository.raw.get(type)!.keys()].sort()).toEqual([...b.repository.raw.get(type)!.keys()].sort());
+    }
+  });
+});
