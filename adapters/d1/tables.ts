@@ -1,0 +1,206 @@
+/**
+ * How each record type maps to its table: the columns written (as positional
+ * JSON arrays, see write.ts), the columns read, and the record rebuilt from a
+ * row. Kept in one place so write, read and export agree.
+ */
+import {
+  canonicalJson,
+  type AnyRecord,
+  type CallNodeRecord,
+  type EvaluationRecord,
+  type ExecutionRecord,
+  type JobRecord,
+  type RecordOf,
+  type RecordType,
+  type TagRecord,
+  type TaskRecord,
+  type ValueRecord,
+} from "../../core/index.ts";
+
+export type Row = Record<string, unknown>;
+
+/** How a second write of the same id is merged (see `shouldReplace`). */
+export type Merge = "insert-only" | "unless-finished" | "last-write-wins";
+
+export interface TableSpec<T extends RecordType = RecordType> {
+  type: T;
+  table: string;
+  merge: Merge;
+  /**
+   * Columns in write order. The row array sent for a record is
+   * `[seqOffset, ...values]`, so column i is read as `j.value ->> (i + 1)`;
+   * columns listed in `jsonColumns` are nested JSON and read with `->`.
+   */
+  columns: readonly string[];
+  jsonColumns: ReadonlySet<string>;
+  /** Column values of a record, in `columns` order. */
+  values(record: RecordOf<T>): unknown[];
+  /** The record of a row read with `SELECT ${columns}`. */
+  fromRow(row: Row): RecordOf<T>;
+}
+
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+const num = (v: unknown): number => v as number;
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
+const json = <T>(v: unknown): T => JSON.parse(v as string) as T;
+
+const execution: TableSpec<"Execution"> = {
+  type: "Execution",
+  table: "executions",
+  merge: "unless-finished",
+  columns: ["id", "time", "root_job_id", "argv", "start_time", "end_time", "status"],
+  jsonColumns: new Set(["argv"]),
+  values: (r: ExecutionRecord) => [r.id, r.time, r.rootJobId, r.argv, r.startTime, r.endTime, r.status],
+  fromRow: (row): ExecutionRecord => ({
+    type: "Execution",
+    id: str(row.id),
+    time: num(row.time),
+    rootJobId: str(row.root_job_id),
+    argv: json(row.argv),
+    startTime: num(row.start_time),
+    endTime: numOrNull(row.end_time),
+    status: str(row.status) as ExecutionRecord["status"],
+  }),
+};
+
+const job: TableSpec<"Job"> = {
+  type: "Job",
+  table: "jobs",
+  merge: "unless-finished",
+  columns: ["id", "time", "execution_id", "parent_id", "task_hash", "call_hash", "start_time", "end_time", "status", "error"],
+  jsonColumns: new Set(),
+  values: (r: JobRecord) => [r.id, r.time, r.executionId, r.parentId, r.taskHash, r.callHash, r.startTime, r.endTime, r.status, r.error],
+  fromRow: (row): JobRecord => ({
+    type: "Job",
+    id: str(row.id),
+    time: num(row.time),
+    executionId: str(row.execution_id),
+    parentId: strOrNull(row.parent_id),
+    taskHash: str(row.task_hash),
+    callHash: strOrNull(row.call_hash),
+    startTime: num(row.start_time),
+    endTime: numOrNull(row.end_time),
+    status: str(row.status) as JobRecord["status"],
+    error: strOrNull(row.error),
+  }),
+};
+
+const task: TableSpec<"Task"> = {
+  type: "Task",
+  table: "tasks",
+  merge: "insert-only",
+  columns: ["id", "time", "name", "namespace", "full_name", "source", "version"],
+  jsonColumns: new Set(),
+  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, r.namespace ? `${r.namespace}.${r.name}` : r.name, r.source, r.version],
+  fromRow: (row): TaskRecord => ({
+    type: "Task",
+    id: str(row.id),
+    time: num(row.time),
+    name: str(row.name),
+    namespace: str(row.namespace),
+    source: str(row.source),
+    version: strOrNull(row.version),
+  }),
+};
+
+const value: TableSpec<"Value"> = {
+  type: "Value",
+  table: "value_records",
+  merge: "insert-only",
+  columns: ["id", "time", "value_type", "encoded", "size", "preview"],
+  jsonColumns: new Set(),
+  values: (r: ValueRecord) => [r.id, r.time, r.valueType, r.encoded, r.size, r.preview ? 1 : 0],
+  fromRow: (row): ValueRecord => ({
+    type: "Value",
+    id: str(row.id),
+    time: num(row.time),
+    valueType: str(row.value_type),
+    encoded: str(row.encoded),
+    size: num(row.size),
+    preview: row.preview === 1 || row.preview === true,
+  }),
+};
+
+const callNode: TableSpec<"CallNode"> = {
+  type: "CallNode",
+  table: "call_nodes",
+  merge: "insert-only",
+  columns: ["id", "time", "task_hash", "args_hash", "args", "result_hash", "children"],
+  jsonColumns: new Set(["args", "children"]),
+  values: (r: CallNodeRecord) => [r.id, r.time, r.taskHash, r.argsHash, r.args, r.resultHash, r.children],
+  fromRow: (row): CallNodeRecord => ({
+    type: "CallNode",
+    id: str(row.id),
+    time: num(row.time),
+    taskHash: str(row.task_hash),
+    argsHash: str(row.args_hash),
+    args: json(row.args),
+    resultHash: str(row.result_hash),
+    children: json(row.children),
+  }),
+};
+
+/**
+ * Tags: value_json is the canonical JSON (JSON equality is text equality);
+ * `current` is not a written column, it is derived in the tag statements.
+ */
+const tag: TableSpec<"Tag"> = {
+  type: "Tag",
+  table: "tags",
+  merge: "insert-only",
+  columns: ["id", "time", "entity_type", "entity_id", "key", "value_json", "parents"],
+  jsonColumns: new Set(["parents"]),
+  values: (r: TagRecord) => [r.id, r.time, r.entityType, r.entityId, r.key, canonicalJson(r.value), r.parents],
+  fromRow: (row): TagRecord => ({
+    type: "Tag",
+    id: str(row.id),
+    time: num(row.time),
+    entityType: strOrNull(row.entity_type) as TagRecord["entityType"],
+    entityId: strOrNull(row.entity_id),
+    key: str(row.key),
+    value: json(row.value_json),
+    parents: json(row.parents),
+  }),
+};
+
+/** job_tags is stored as a JSON string written by JS: it holds arbitrary values. */
+const evaluation: TableSpec<"Evaluation"> = {
+  type: "Evaluation",
+  table: "evaluations",
+  merge: "last-write-wins",
+  columns: ["id", "time", "task_hash", "args_hash", "value_hash", "call_hash", "job_tags"],
+  jsonColumns: new Set(),
+  values: (r: EvaluationRecord) => [r.id, r.time, r.taskHash, r.argsHash, r.valueHash, r.callHash, JSON.stringify(r.jobTags)],
+  fromRow: (row): EvaluationRecord => ({
+    type: "Evaluation",
+    id: str(row.id),
+    time: num(row.time),
+    taskHash: str(row.task_hash),
+    argsHash: str(row.args_hash),
+    valueHash: str(row.value_hash),
+    callHash: str(row.call_hash),
+    jobTags: json(row.job_tags),
+  }),
+};
+
+export const TABLES: { readonly [T in RecordType]: TableSpec<T> } = {
+  Execution: execution,
+  Job: job,
+  Task: task,
+  Value: value,
+  CallNode: callNode,
+  Tag: tag,
+  Evaluation: evaluation,
+};
+
+/** Order of types in findByPrefix/exportSince unions (any fixed order works). */
+export const ALL_TYPES: readonly RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
+
+export function specOf<T extends RecordType>(type: T): TableSpec<T> {
+  return TABLES[type] as TableSpec<T>;
+}
+
+export function recordValues(record: AnyRecord): unknown[] {
+  return (specOf(record.type) as TableSpec).values(record as never);
+}

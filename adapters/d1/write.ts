@@ -1,0 +1,173 @@
+/**
+ * Writes in sets: each record type goes in as a few `INSERT ... SELECT ...
+ * FROM json_each(?)` statements, the rows bound as one JSON array parameter,
+ * and the whole write runs as one `db.batch`, which D1 runs as a single
+ * transaction (all or nothing).
+ *
+ * D1 limits that shape this (checked in workerd, see test/d1):
+ * - 100 KB of SQL text and 100 bound parameters per statement: our statements
+ *   are short and bind one parameter;
+ * - 2 MB per string, blob or row: a bound parameter may be up to that, but
+ *   we keep each JSON array under CHUNK_BYTES so a statement stays small, and
+ *   a Value too large for a chunk gets a statement of its own that binds its
+ *   encoding directly (no JSON escaping), so a value of MAX_VALUE_CHARS
+ *   characters fits when its UTF-8 encoding is under 2 MB;
+ * - queries per Worker invocation (1000 on paid plans): a write needs about
+ *   one to three statements per ~90 KB of records, so a single batch holds
+ *   tens of MB. Past MAX_BATCH_STATEMENTS the write is split into several
+ *   batches, each atomic on its own; the whole write is validated first (a
+ *   malformed record fails before anything is written) and every statement is
+ *   idempotent, so a write cut short can simply be retried.
+ */
+import { RepositoryError, assertRecordShape, canonicalJson, type AnyRecord, type RecordType } from "../../core/index.ts";
+import type { D1Like, D1Statement } from "./d1.ts";
+import { specOf, type TableSpec } from "./tables.ts";
+
+/** Target size of one JSON array parameter (UTF-8 bytes). */
+export const CHUNK_BYTES = 90_000;
+/** Statements per D1 batch before a write is split (see the header). */
+export const MAX_BATCH_STATEMENTS = 500;
+
+/** The write sequence before this batch's final bump; offsets are added to it. */
+const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
+
+/** Order in which types are written; any order is correct (tags handle both orders). */
+const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Tag", "Job", "Execution"];
+
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+const sqlCache = new Map<string, string>();
+function cached(key: string, build: () => string): string {
+  let sql = sqlCache.get(key);
+  if (sql === undefined) sqlCache.set(key, (sql = build()));
+  return sql;
+}
+
+function conflictClause(spec: TableSpec): string {
+  if (spec.merge === "insert-only") return "ON CONFLICT (id) DO NOTHING";
+  const t = spec.table;
+  const set = spec.columns.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`);
+  const changed = `(${spec.columns.map((c) => `${t}.${c}`).join(", ")}) IS NOT (${spec.columns.map((c) => `excluded.${c}`).join(", ")})`;
+  const guard = spec.merge === "unless-finished" ? `NOT (excluded.status = 'RUNNING' AND ${t}.status <> 'RUNNING') AND ` : "";
+  return `ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}, seq = excluded.seq WHERE ${guard}${changed}`;
+}
+
+/** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1. */
+function insertSql(spec: TableSpec): string {
+  return cached(`insert:${spec.type}`, () => {
+    const exprs = spec.columns.map((c, i) => `j.value ${spec.jsonColumns.has(c) ? "->" : "->>"} ${i + 1}`);
+    const extra = spec.type === "Tag" ? ["current"] : [];
+    const extraExprs = spec.type === "Tag" ? ["NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1)"] : [];
+    return (
+      `INSERT INTO ${spec.table} (${[...spec.columns, ...extra, "seq"].join(", ")}) ` +
+      `SELECT ${[...exprs, ...extraExprs, `${SEQ_BASE} + (j.value ->> 0)`].join(", ")} ` +
+      `FROM json_each(?1) AS j WHERE true ${conflictClause(spec)}`
+    );
+  });
+}
+
+/** Tag edges first, so a tag whose child is in the same chunk is inserted as not current. */
+const TAG_EDGES_SQL =
+  "INSERT INTO tag_parents (parent_id, child_id) " +
+  "SELECT p.value, j.value ->> 1 FROM json_each(?1) AS j, json_each(j.value, '$[7]') AS p WHERE true " +
+  "ON CONFLICT DO NOTHING";
+
+/** Parents already stored stop being current. */
+const TAG_UNCURRENT_SQL =
+  "UPDATE tags SET current = 0 WHERE current = 1 AND id IN " +
+  "(SELECT p.value FROM json_each(?1) AS j, json_each(j.value, '$[7]') AS p)";
+
+/** A Value too large for a chunk: its columns bound one by one. */
+const VALUE_ALONE_SQL =
+  "INSERT INTO value_records (id, time, value_type, encoded, size, preview, seq) " +
+  `VALUES (?1, ?2, ?3, ?4, ?5, ?6, ${SEQ_BASE} + ?7) ON CONFLICT (id) DO NOTHING`;
+
+const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
+
+function chunkStatements(db: D1Like, spec: TableSpec, json: string): D1Statement[] {
+  if (spec.type === "Tag") {
+    return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(insertSql(spec)).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json)];
+  }
+  return [db.prepare(insertSql(spec)).bind(json)];
+}
+
+/** Check every record before anything is written; a bad one fails the whole write. */
+export function validateRecords(records: readonly AnyRecord[]): void {
+  records.forEach((r, i) => {
+    try {
+      assertRecordShape(r, `records[${i}]`);
+      if (r.type === "Tag" || r.type === "Evaluation") canonicalJson(r);
+    } catch (cause) {
+      throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
+    }
+  });
+}
+
+/**
+ * The D1 batches of one write: per type, rows chunked into JSON arrays; each
+ * batch ends by advancing the write sequence past every offset it used.
+ */
+export function planWrite(db: D1Like, records: readonly AnyRecord[]): D1Statement[][] {
+  const byType = new Map<RecordType, { offset: number; record: AnyRecord }[]>();
+  records.forEach((record, i) => {
+    let list = byType.get(record.type);
+    if (!list) byType.set(record.type, (list = []));
+    list.push({ offset: i + 1, record });
+  });
+
+  // Groups of statements that belong together (a tag chunk's three); batches split between groups.
+  const groups: D1Statement[][] = [];
+  for (const type of WRITE_ORDER) {
+    const list = byType.get(type);
+    if (!list) continue;
+    const spec = specOf(type) as TableSpec;
+    let parts: string[] = [];
+    let bytes = 2;
+    const flush = () => {
+      if (parts.length === 0) return;
+      groups.push(chunkStatements(db, spec, `[${parts.join(",")}]`));
+      parts = [];
+      bytes = 2;
+    };
+    for (const { offset, record } of list) {
+      const values = spec.values(record as never);
+      const row = JSON.stringify([offset, ...values]);
+      const size = utf8Length(row) + 1;
+      if (size > CHUNK_BYTES) {
+        flush();
+        if (record.type === "Value") groups.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
+        else groups.push(chunkStatements(db, spec, `[${row}]`));
+        continue;
+      }
+      if (bytes + size > CHUNK_BYTES) flush();
+      parts.push(row);
+      bytes += size;
+    }
+    flush();
+  }
+
+  const bump = () => db.prepare(BUMP_SQL).bind(records.length);
+  const batches: D1Statement[][] = [];
+  let batch: D1Statement[] = [];
+  for (const group of groups) {
+    if (batch.length > 0 && batch.length + group.length > MAX_BATCH_STATEMENTS) {
+      batches.push([...batch, bump()]);
+      batch = [];
+    }
+    batch.push(...group);
+  }
+  if (batch.length > 0) batches.push([...batch, bump()]);
+  return batches;
+}

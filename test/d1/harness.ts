@@ -1,0 +1,37 @@
+/**
+ * The D1 side of the conformance harness: a repository over a test D1,
+ * emptied first, and a raw reader that selects ids straight from its tables.
+ * Two databases take turns, so a test that creates a second store (sync)
+ * gets one distinct from its first.
+ */
+import { env } from "cloudflare:workers";
+import type { RecordType } from "redun-edge";
+import { D1_TABLES, createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
+import type { ConformanceHarness } from "../conformance/harness.ts";
+
+export const db = env.DB as D1Like;
+const pool = [env.DB as D1Like, env.DB_OTHER as D1Like];
+let turn = 0;
+
+const ALL_TABLES = [...Object.values(D1_TABLES), "tag_parents"];
+
+/** Delete every row (the schema stays) and restart the write sequence. */
+export async function emptyDatabase(target: D1Like = db): Promise<void> {
+  await target.batch([
+    ...ALL_TABLES.map((table) => target.prepare(`DELETE FROM ${table}`)),
+    target.prepare("UPDATE counters SET value = 0 WHERE name = 'seq'"),
+  ]);
+}
+
+export function rawIds(target: D1Like = db) {
+  return async (type: RecordType): Promise<string[]> => {
+    const { results } = await target.prepare(`SELECT id FROM ${D1_TABLES[type]}`).all<{ id: string }>();
+    return results.map((r) => r.id);
+  };
+}
+
+export async function createD1Harness(): Promise<ConformanceHarness & { repository: D1Repository }> {
+  const target = pool[turn++ % pool.length]!;
+  await emptyDatabase(target);
+  return { repository: createD1Repository(target), raw: { ids: rawIds(target) } };
+}

@@ -1,0 +1,29 @@
+import { existsSync } from "node:fs";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineProject } from "vitest/config";
+
+/**
+ * Tests that run inside workerd (D1 adapter, the Worker) against a real local
+ * D1. Migrations are read here, in Node, and handed to the setup file as a
+ * binding, which applies them inside the runtime.
+ */
+export default defineProject({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      // wrangler.toml's main (worker/entry.ts) once it exists; a stub until then.
+      ...(existsSync("./worker/entry.ts") ? {} : { main: "./test/d1/placeholder-entry.ts" }),
+      miniflare: {
+        // A second database, for tests that copy one store into another.
+        d1Databases: { DB_OTHER: "redun-edge-other" },
+        bindings: { TEST_MIGRATIONS: await readD1Migrations("./adapters/d1/migrations") },
+      },
+    })),
+  ],
+  test: {
+    name: "workers",
+    include: ["test/**/*.workers.test.ts"],
+    setupFiles: ["./test/d1/apply-migrations.ts"],
+    testTimeout: 60_000,
+  },
+});
