@@ -4,8 +4,7 @@
  * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex.
  * @noble/hashes is synchronous and runs unchanged in browsers and workerd.
  */
-import { sha1 } from "@noble/hashes/legacy.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { sha1Hex } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";
 import type { AnyRecord, CallArgument, JsonValue, TagRecord } from "./records.ts";
 
@@ -48,7 +47,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function hashText(text: string): string {
-  return bytesToHex(sha1(utf8ToBytes(text)));
+  return sha1Hex(text);
 }
 
 function hashParts(parts: unknown[]): string {
@@ -71,12 +70,15 @@ export function valueHash(valueType: string, encoded: string): string {
   return hashText(`["Value",${JSON.stringify(valueType)},${JSON.stringify(encoded)}]`);
 }
 
+// Pre-images made only of strings are canonical as JSON.stringify writes them;
+// building them directly keeps hashing off the scheduler's hot path.
+
 export function argsHash(args: readonly CallArgument[]): string {
-  return hashParts(["Args", args.map((a) => [a.key, a.valueHash])]);
+  return hashText(JSON.stringify(["Args", args.map((a) => [a.key, a.valueHash])]));
 }
 
 export function callNodeHash(task: string, args: string, result: string, children: readonly string[]): string {
-  return hashParts(["CallNode", task, args, result, [...children].sort()]);
+  return hashText(JSON.stringify(["CallNode", task, args, result, [...children].sort()]));
 }
 
 export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
@@ -84,7 +86,7 @@ export function tagHash(entityId: string | null, key: string, value: JsonValue, 
 }
 
 export function evaluationHash(task: string, args: string): string {
-  return hashParts(["Evaluation", task, args]);
+  return hashText(JSON.stringify(["Evaluation", task, args]));
 }
 
 /** Build a tag record with its id computed from its content. */

@@ -21,6 +21,11 @@ const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
   Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array" },
 };
 
+const FIELD_LIST = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t, Object.entries(f)])) as Record<
+  AnyRecord["type"],
+  [string, Check][]
+>;
+
 function ok(check: Check, v: unknown): boolean {
   switch (check) {
     case "string": return typeof v === "string";
@@ -44,7 +49,7 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   }
   if (typeof r.id !== "string" || r.id === "") throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string`);
   if (typeof r.time !== "number" || !Number.isFinite(r.time)) throw new ValidationError(`${where}.time`, `${where}.time must be a number`);
-  for (const [field, check] of Object.entries(FIELDS[r.type as AnyRecord["type"]])) {
+  for (const [field, check] of FIELD_LIST[r.type as AnyRecord["type"]]) {
     if (!ok(check, r[field])) throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check}`);
   }
   if (r.type === "Execution" && !EXECUTION_STATUSES.includes(r.status as never)) {

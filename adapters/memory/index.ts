@@ -57,6 +57,24 @@ class TimeOrder {
   }
 }
 
+/**
+ * Stored records are frozen copies, handed out as they are: reads cost no
+ * copying, and a caller cannot change what the store holds.
+ */
+function freezeRecord(record: AnyRecord): AnyRecord {
+  const copy = { ...record } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(copy)) if (typeof v === "object" && v !== null) copy[k] = frozenCopy(v);
+  return Object.freeze(copy) as unknown as AnyRecord;
+}
+
+function frozenCopy(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = frozenCopy(v);
+  return Object.freeze(out);
+}
+
 export interface MemoryRepository extends Repository {
   /** The raw Maps, for tests that check what a write stored. */
   readonly raw: ReadonlyMap<RecordType, ReadonlyMap<string, AnyRecord>>;
@@ -71,7 +89,7 @@ export function createMemoryRepository(): MemoryRepository {
   );
   /** Write log for export: seq -> record key; a record's latest seq is in seqOf. */
   const log: { seq: number; type: RecordType; id: string }[] = [];
-  const seqOf = new Map<string, number>();
+  const seqOf = new Map<RecordType, Map<string, number>>([...tables.keys()].map((t) => [t, new Map()]));
   let seq = 0;
   const children = new Map<string, Set<string>>();
   const tagsByEntity = new Map<string, Set<string>>();
@@ -121,11 +139,11 @@ export function createMemoryRepository(): MemoryRepository {
     const rows = tables.get(record.type)!;
     const existing = rows.get(record.id);
     if (existing && !shouldReplace(existing, record)) return;
-    const copy = structuredClone(record);
+    const copy = freezeRecord(record);
     rows.set(record.id, copy);
     seq += 1;
     log.push({ seq, type: record.type, id: record.id });
-    seqOf.set(`${record.type}:${record.id}`, seq);
+    seqOf.get(record.type)!.set(record.id, seq);
     if (copy.type === "Tag") insertTag(copy);
     if (copy.type === "Job") {
       let jobs = jobsByExecution.get(copy.executionId);
@@ -142,18 +160,23 @@ export function createMemoryRepository(): MemoryRepository {
     return out;
   }
 
-  /** Entity ids carrying every filter, or null when there are no filters. */
-  function tagMatches(filters: NormalizedTagFilter[]): Set<string> | null {
-    let result: Set<string> | null = null;
-    const sets = filters
+  /**
+   * Entity-id sets of each filter's current tags, smallest first (shared index
+   * Maps, not copies: a broad tag is tested by membership, never copied).
+   */
+  function tagSets(filters: NormalizedTagFilter[]): ReadonlyMap<string, number>[] {
+    return filters
       .map((f) => (f.valueJson === null ? byKey.get(f.key) : byKeyValue.get(`${f.key}\u0000${f.valueJson}`)) ?? new Map())
       .sort((a, b) => a.size - b.size);
-    for (const ids of sets) {
-      const next = new Set<string>();
-      for (const id of result ?? ids.keys()) if (ids.has(id)) next.add(id);
-      result = next;
-    }
-    return result;
+  }
+
+  /** Entity ids carrying every filter, or null when there are no filters. */
+  function tagMatches(filters: NormalizedTagFilter[]): Set<string> | null {
+    const sets = tagSets(filters);
+    if (sets.length === 0) return null;
+    const out = new Set<string>();
+    for (const id of sets[0]!.keys()) if (sets.every((s) => s.has(id))) out.add(id);
+    return out;
   }
 
   function fullNameMatches(taskHash: string, names: Set<string>): boolean {
@@ -196,7 +219,8 @@ export function createMemoryRepository(): MemoryRepository {
   }
 
   function runQuery(q: NormalizedQuery): QueryPage {
-    const tagged = tagMatches(q.tags);
+    const sets = tagSets(q.tags);
+    const hasTags = (id: string) => sets.every((s) => s.has(id));
     const execs = hasExecutionFilter(q) ? executionSet(q) : null;
     const rel = execs && q.types.some((t) => t !== "Execution" && t !== "Job") ? related(execs) : null;
     const names = q.taskNames.length ? new Set(q.taskNames) : null;
@@ -205,7 +229,7 @@ export function createMemoryRepository(): MemoryRepository {
 
     const matches = (r: AnyRecord): boolean => {
       if (!types.has(r.type as EntityType)) return false;
-      if (tagged && !tagged.has(r.id)) return false;
+      if (!hasTags(r.id)) return false;
       if (q.idPrefix && !r.id.startsWith(q.idPrefix)) return false;
       if (!isAfterCursor(r, q.after)) return false;
       if (jobStatus && (r.type !== "Job" || !jobStatus.has(r.status))) return false;
@@ -232,9 +256,10 @@ export function createMemoryRepository(): MemoryRepository {
 
     const want = q.limit + 1;
     let found: AnyRecord[] = [];
-    if (tagged && tagged.size <= 4096) {
+    const smallest = sets[0];
+    if (smallest && smallest.size <= 4096) {
       // Selective: sort the few candidates.
-      for (const id of tagged) {
+      for (const id of smallest.keys()) {
         for (const type of q.types) {
           const r = tables.get(type)!.get(id);
           if (r && matches(r)) found.push(r);
@@ -277,7 +302,6 @@ export function createMemoryRepository(): MemoryRepository {
       records.forEach((r, i) => {
         try {
           assertRecordShape(r, `records[${i}]`);
-          canonicalJson(r);
         } catch (cause) {
           throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
         }
@@ -290,7 +314,7 @@ export function createMemoryRepository(): MemoryRepository {
       const out: RecordOf<typeof type>[] = [];
       for (const id of ids) {
         const r = rows.get(id);
-        if (r) out.push(structuredClone(r));
+        if (r) out.push(r);
       }
       return out;
     },
@@ -307,14 +331,14 @@ export function createMemoryRepository(): MemoryRepository {
     },
 
     async currentTags(entityIds) {
-      return entityIds.flatMap((id) => currentTagsOf(id)).map((t) => structuredClone(t));
+      return entityIds.flatMap((id) => currentTagsOf(id)).map((t) => t);
     },
 
     async tagChildren(tagIds) {
       const out: TagRecord[] = [];
       for (const id of tagIds) for (const child of children.get(id) ?? []) {
         const tag = table("Tag").get(child);
-        if (tag) out.push(structuredClone(tag));
+        if (tag) out.push(tag);
       }
       return out;
     },
@@ -336,7 +360,7 @@ export function createMemoryRepository(): MemoryRepository {
     async jobsOfExecution(executionId) {
       return [...(jobsByExecution.get(executionId)?.values() ?? [])]
         .sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : 1))
-        .map((j) => structuredClone(j));
+        .map((j) => j);
     },
 
     async exportSince(cursor, limit) {
@@ -355,8 +379,8 @@ export function createMemoryRepository(): MemoryRepository {
       for (let i = lo; i < log.length && records.length < limit; i++) {
         const entry = log[i]!;
         last = entry.seq;
-        if (seqOf.get(`${entry.type}:${entry.id}`) !== entry.seq) continue; // superseded by a later write
-        records.push(structuredClone(tables.get(entry.type)!.get(entry.id)!));
+        if (seqOf.get(entry.type)!.get(entry.id) !== entry.seq) continue; // superseded by a later write
+        records.push(tables.get(entry.type)!.get(entry.id)!);
       }
       const done = last >= seq;
       return { records, cursor: String(last), done } satisfies ExportPage;

@@ -1,0 +1,62 @@
+/**
+ * Shared pieces of the benchmarks: timing, a row format, and the writer of
+ * BENCHMARKS.md (one section per suite, stamped with the date and machine).
+ */
+import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  /** Target, as the issue states it, e.g. "< 0.05 ms/job". */
+  target?: string;
+  note?: string;
+}
+
+export interface BenchSection {
+  title: string;
+  where: string;
+  rows: BenchRow[];
+}
+
+/** Median wall time in ms of `fn` over `runs` runs after `warmup` runs. */
+export async function medianMs(fn: () => unknown, runs = 21, warmup = 3): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function formatSection(section: BenchSection): string {
+  const lines = [`## ${section.title}`, "", `Measured in ${section.where}.`, "", "| measure | result | target | note |", "|---|---|---|---|"];
+  for (const r of section.rows) {
+    const value = r.value >= 100 ? r.value.toFixed(0) : r.value >= 1 ? r.value.toFixed(2) : r.value.toFixed(4);
+    lines.push(`| ${r.name} | ${value} ${r.unit} | ${r.target ?? ""} | ${r.note ?? ""} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Write BENCHMARKS.md: replaces the sections given, keeps the others (so
+ * suites that need workerd or Chromium can be run separately).
+ */
+export function writeBenchmarks(sections: BenchSection[], path = "BENCHMARKS.md"): void {
+  const header = `# Benchmarks\n\nWritten by \`npm run bench\`. Figures are medians unless said otherwise.\n\n`;
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const blocks = new Map<string, string>();
+  for (const block of existing.split(/\n(?=## )/).slice(1)) blocks.set(block.split("\n")[0]!.slice(3).trim(), block.trimEnd() + "\n");
+  const stamp = `_${new Date().toISOString().slice(0, 10)}, ${machine()}_\n`;
+  for (const s of sections) blocks.set(s.title, formatSection(s).replace("\n\n", `\n\n${stamp}\n`));
+  writeFileSync(path, header + [...blocks.values()].join("\n"));
+}

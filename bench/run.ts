@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: runs every benchmark suite, prints the figures and writes
+ * them to BENCHMARKS.md. A suite can be picked by name: `npm run bench -- memory`.
+ */
+import { benchMemory } from "./memory.ts";
+import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
+
+const suites: Record<string, () => Promise<BenchSection>> = {
+  memory: benchMemory,
+};
+
+const picked = process.argv.slice(2);
+const sections: BenchSection[] = [];
+for (const [name, suite] of Object.entries(suites)) {
+  if (picked.length && !picked.includes(name)) continue;
+  const section = await suite();
+  console.log(formatSection(section));
+  sections.push(section);
+}
+writeBenchmarks(sections);
+console.log("wrote BENCHMARKS.md");
