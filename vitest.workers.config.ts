@@ -16,7 +16,12 @@ export default defineProject({
       miniflare: {
         // A second database, for tests that copy one store into another.
         d1Databases: { DB_OTHER: "redun-edge-other" },
-        bindings: { TEST_MIGRATIONS: await readD1Migrations("./adapters/d1/migrations") },
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./adapters/d1/migrations"),
+          // Opt-in measurements (test/d1/measure.workers.test.ts).
+          D1_MEASURE: process.env.D1_MEASURE ?? "",
+          D1_MEASURE_EXECUTIONS: process.env.D1_MEASURE_EXECUTIONS ?? "",
+        },
       },
     })),
   ],

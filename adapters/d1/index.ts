@@ -37,6 +37,8 @@ export const D1_TABLES: { readonly [T in RecordType]: string } = Object.fromEntr
 
 export interface D1Repository extends Repository {
   readonly db: D1Like;
+  /** `EXPLAIN QUERY PLAN` of the statements `query(q)` would run, one line per plan step, per statement. */
+  explain(q: NormalizedQuery): Promise<string[]>;
 }
 
 async function attempt<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -164,6 +166,22 @@ export function createD1Repository(db: D1Like): D1Repository {
         refs: page.map((r) => ({ type: r.type, id: r.id })),
         cursor: rows.length > q.limit && last ? encodeCursor({ time: last.time, id: last.id }) : null,
       };
+    },
+
+    async explain(q: NormalizedQuery): Promise<string[]> {
+      const plan = await choosePlan(q);
+      const lines: string[] = [];
+      for (const arm of buildQueryArms(q, plan)) {
+        const rows = await all<{ id: number; parent: number; detail: string }>("explain", `EXPLAIN QUERY PLAN ${arm.sql}`, arm.params);
+        const depth = new Map<number, number>([[0, 0]]);
+        lines.push(`${arm.type}${plan.drive !== null ? ` (driven by tag filter ${plan.drive})` : ""}:`);
+        for (const row of rows) {
+          const d = (depth.get(row.parent) ?? 0) + 1;
+          depth.set(row.id, d);
+          lines.push(`${"  ".repeat(d)}${row.detail}`);
+        }
+      }
+      return lines;
     },
 
     async currentTags(entityIds: readonly string[]): Promise<TagRecord[]> {

@@ -58,21 +58,12 @@ class TimeOrder {
 }
 
 /**
- * Stored records are frozen copies, handed out as they are: reads cost no
- * copying, and a caller cannot change what the store holds.
+ * Stored records are frozen shallow copies, handed out as they are, so reads
+ * cost no copying. Their nested arrays are shared with the writer: records are
+ * immutable values once written (the scheduler never touches them again).
  */
 function freezeRecord(record: AnyRecord): AnyRecord {
-  const copy = { ...record } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(copy)) if (typeof v === "object" && v !== null) copy[k] = frozenCopy(v);
-  return Object.freeze(copy) as unknown as AnyRecord;
-}
-
-function frozenCopy(value: unknown): unknown {
-  if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = frozenCopy(v);
-  return Object.freeze(out);
+  return Object.freeze({ ...record });
 }
 
 export interface MemoryRepository extends Repository {
