@@ -1,0 +1,18 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** DESIGN.md's house rule: core/ imports nothing Node-only and nothing from adapters, worker or cli. */
+describe("core/ is platform-free", () => {
+  const dir = join(import.meta.dirname, "../../core");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+
+  it.each(files)("%s uses no Node built-ins and no outer layers", (file) => {
+    const code = readFileSync(join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    const imports = [...code.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+    for (const spec of imports) {
+      expect(spec.startsWith("./"), `${file} imports ${spec}`).toBe(true);
+    }
+    expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/);
+  });
+});
