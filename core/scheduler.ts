@@ -63,8 +63,18 @@ export type Resolved<R> =
   : R extends readonly unknown[] ? { [K in keyof R]: Resolved<R[K]> }
   : R;
 
-/** An argument may be given as a value or as an expression yielding it. */
-export type Lazy<A extends readonly unknown[]> = { [K in keyof A]: A[K] | Expression<A[K]> };
+/**
+ * An argument may be given as a value, as an expression yielding it, or as an
+ * array or plain object holding expressions (`link(files.map(compile))`).
+ */
+export type LazyValue<T> =
+  | T
+  | Expression<T>
+  | (T extends readonly (infer U)[] ? readonly LazyValue<U>[]
+    : T extends Record<string, unknown> ? { [K in keyof T]: LazyValue<T[K]> }
+    : never);
+
+export type Lazy<A extends readonly unknown[]> = { [K in keyof A]: LazyValue<A[K]> };
 
 export interface TaskDefinition {
   readonly name: string;
