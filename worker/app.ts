@@ -1,0 +1,244 @@
+/**
+ * The redun-edge HTTP API: a Hono app over any Repository. It holds no
+ * storage or runtime of its own, so the same app serves D1 in a Worker
+ * (worker/entry.ts) and the memory repository in Node (tests, tools).
+ * Meaning lives in core (CallGraph, normalizeQuery, importRecords); the app
+ * only reads input strictly, maps errors, and guards writes.
+ */
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { validator } from "hono/validator";
+import {
+  CallGraph,
+  RepositoryError,
+  VERSION,
+  ValidationError,
+  assertRecordShape,
+  importRecords,
+  normalizeQuery,
+  type ExportPage,
+  type Repository,
+  type TagEditResult,
+} from "../core/index.ts";
+import { ApiError, onError } from "./errors.ts";
+import {
+  DEFAULT_PAGE,
+  MAX_PAGE,
+  countTagsBody,
+  entityIdsBody,
+  exportSinceBody,
+  findByPrefixBody,
+  getBody,
+  jobsOfExecutionBody,
+  ndjsonRecords,
+  positiveInt,
+  pullParams,
+  pushBody,
+  queryBody,
+  recordsParams,
+  recordsQuery,
+  tagEditBody,
+  tagIdsBody,
+  tagPairs,
+  tagsParams,
+  type PushBody,
+} from "./input.ts";
+import { openApiDocument } from "./openapi.ts";
+
+export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
+
+export interface AppOptions {
+  repository: Repository;
+  /** When set, writes (tag edits, push) need `Authorization: Bearer <token>`; reads stay open. */
+  token?: string | undefined;
+  /** CORS for browser clients: true (any origin), an origin or list of origins, or hono/cors options. Off by default. */
+  cors?: boolean | string | string[] | CorsOptions | undefined;
+  /** Largest request body accepted, in bytes (default 10 MB); larger gets 413. */
+  maxBodyBytes?: number | undefined;
+  /** Clock for tag edits (tests). */
+  now?: (() => number) | undefined;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/;
+const NDJSON_MEDIA = ["application/x-ndjson", "application/jsonl", "application/json-lines"];
+
+function mediaType(c: Context): string {
+  return (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * JSON body validator. Requiring a JSON media type also means a browser
+ * cannot send a write cross-origin without a CORS preflight.
+ */
+function jsonBody<T>(parse: (value: unknown) => T) {
+  return validator("json", (value, c) => {
+    if (!JSON_MEDIA.test(mediaType(c))) {
+      throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${JSON.stringify(mediaType(c) || "none")}`);
+    }
+    return parse(value);
+  });
+}
+
+/** Writes need the bearer token when one is configured; compared in constant time. */
+function requireToken(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (token) {
+      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
+      if (!match) throw new ApiError(401, "unauthorized", "writes need a token: send Authorization: Bearer <token>");
+      if (!(await timingSafeEqual(match[1]!, token))) throw new ApiError(401, "unauthorized", "invalid token");
+    }
+    await next();
+  };
+}
+
+function corsOptions(option: true | string | string[] | CorsOptions): CorsOptions {
+  const base: CorsOptions = { allowMethods: ["GET", "POST", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 86400 };
+  if (option === true) return { ...base, origin: "*" };
+  if (typeof option === "string" || Array.isArray(option)) return { ...base, origin: option };
+  return { ...base, ...option };
+}
+
+/** Export cursors are opaque to the app; a store's complaint about one is the caller's input error. */
+async function exportPage(repository: Repository, cursor: string | null, limit: number): Promise<ExportPage> {
+  try {
+    return await repository.exportSince(cursor, limit);
+  } catch (e) {
+    if (cursor !== null && e instanceof RepositoryError && /cursor/i.test(e.message)) {
+      throw new ValidationError("cursor", e.message, { cause: e });
+    }
+    throw e;
+  }
+}
+
+export function createApp(options: AppOptions) {
+  const { repository } = options;
+  if (!repository) throw new TypeError("createApp needs a repository");
+  const graph = new CallGraph(repository, options.now ? { now: options.now } : {});
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const writeAuth = requireToken(options.token || undefined);
+
+  const app = new Hono();
+  app.onError(onError);
+  app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  if (options.cors) app.use("*", cors(corsOptions(options.cors)));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, "too_large", `request body is larger than the limit of ${maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  return app
+    .get("/api/health", (c) =>
+      c.json({
+        ok: true as const,
+        version: VERSION,
+        repository: repository.capabilities,
+        writesNeedToken: Boolean(options.token),
+      }),
+    )
+    .get("/api/openapi.json", (c) => c.json(openApiDocument))
+
+    // ---- history: query, show, tags ----
+    .get("/api/records", validator("query", (value) => recordsParams(value)), async (c) => {
+      return c.json(await graph.log(recordsQuery(c.req.valid("query"))));
+    })
+    .get("/api/records/:prefix", async (c) => c.json(await graph.show(c.req.param("prefix"))))
+    .get("/api/tags", validator("query", (value) => tagsParams(value)), async (c) => {
+      const { values, key } = c.req.valid("query");
+      const tags = await graph.listTags({ values: values === "1" || values === "true", ...(key ? { keys: key } : {}) });
+      return c.json({ tags });
+    })
+    .post("/api/records/:prefix/tags", writeAuth, jsonBody(tagEditBody), async (c) => {
+      const body = c.req.valid("json");
+      const prefixes = [c.req.param("prefix"), ...(body.prefixes ?? [])];
+      let result: TagEditResult;
+      switch (body.op) {
+        case "add":
+          result = await graph.addTags(prefixes, tagPairs(body.tags, false));
+          break;
+        case "update":
+          result = await graph.updateTags(prefixes, tagPairs(body.tags, false));
+          break;
+        case "rm":
+          result = await graph.removeTags(prefixes, {
+            ...(body.tags ? { tags: tagPairs(body.tags, true) } : {}),
+            ...(body.keys ? { keys: body.keys } : {}),
+          });
+          break;
+        case "rename":
+          result = await graph.renameTag(prefixes, body.from, body.to);
+          break;
+      }
+      return c.json(result);
+    })
+
+    // ---- sync ----
+    .post(
+      "/api/sync/push",
+      writeAuth,
+      validator("json", async (value, c): Promise<PushBody> => {
+        const media = mediaType(c);
+        if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(await c.req.text()) };
+        if (!JSON_MEDIA.test(media)) {
+          throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
+        }
+        return pushBody(value);
+      }),
+      async (c) => {
+        const { records, verify } = c.req.valid("json");
+        if (verify === false) {
+          // Repository.write semantics: shape checked, ids trusted (see adapters/http).
+          records.forEach((r, i) => assertRecordShape(r, `records[${i}]`));
+          if (records.length) await repository.write(records as Parameters<Repository["write"]>[0]);
+        } else {
+          await importRecords(repository, records);
+        }
+        return c.json({ accepted: records.length });
+      },
+    )
+    .get("/api/sync/pull", validator("query", (value) => pullParams(value)), async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const page = await exportPage(repository, cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
+      return c.json(page);
+    })
+
+    // ---- repository primitives, for remote Repository clients (adapters/http) ----
+    .post("/api/repository/get", jsonBody(getBody), async (c) => {
+      const { type, ids } = c.req.valid("json");
+      return c.json({ records: await repository.get(type, ids) });
+    })
+    .post("/api/repository/find-by-prefix", jsonBody(findByPrefixBody), async (c) => {
+      const { prefix, limit } = c.req.valid("json");
+      return c.json({ refs: await repository.findByPrefix(prefix, limit) });
+    })
+    .post("/api/repository/query", jsonBody(queryBody), async (c) => {
+      return c.json(await repository.query(normalizeQuery(c.req.valid("json").query)));
+    })
+    .post("/api/repository/current-tags", jsonBody(entityIdsBody), async (c) => {
+      return c.json({ tags: await repository.currentTags(c.req.valid("json").entityIds) });
+    })
+    .post("/api/repository/tag-children", jsonBody(tagIdsBody), async (c) => {
+      return c.json({ tags: await repository.tagChildren(c.req.valid("json").tagIds) });
+    })
+    .post("/api/repository/count-tags", jsonBody(countTagsBody), async (c) => {
+      return c.json({ counts: await repository.countTags(c.req.valid("json")) });
+    })
+    .post("/api/repository/jobs-of-execution", jsonBody(jobsOfExecutionBody), async (c) => {
+      return c.json({ jobs: await repository.jobsOfExecution(c.req.valid("json").executionId) });
+    })
+    .post("/api/repository/export-since", jsonBody(exportSinceBody), async (c) => {
+      const { cursor, limit } = c.req.valid("json");
+      return c.json(await exportPage(repository, cursor, limit));
+    });
+}
+
+/** The app's type, for `hc<AppType>(url)` from hono/client. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,52 @@
+/**
+ * The Worker entry: the app over the D1 binding `DB`. Configuration comes
+ * from the environment so one build serves every deployment:
+ * - API_TOKEN (a secret: `wrangler secret put API_TOKEN`): writes need it;
+ * - CORS_ORIGINS: `*` or a comma-separated list of origins allowed to call
+ *   the API from a browser (unset: no CORS headers);
+ * - MAX_BODY_BYTES: request body limit (default 10 MB).
+ */
+import type { ExecutionContext } from "hono";
+import { createD1Repository, type D1Like } from "../adapters/d1/index.ts";
+import { createApp, type AppOptions } from "./app.ts";
+
+export interface Env {
+  DB: D1Like;
+  API_TOKEN?: string;
+  CORS_ORIGINS?: string;
+  MAX_BODY_BYTES?: string;
+}
+
+type App = ReturnType<typeof createApp>;
+
+/** One app per binding and configuration; a Worker isolate serves many requests. */
+const apps = new WeakMap<object, { key: string; app: App }>();
+
+export function appOptions(env: Env): Omit<AppOptions, "repository"> {
+  const origins = (env.CORS_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const maxBody = Number(env.MAX_BODY_BYTES);
+  return {
+    token: env.API_TOKEN || undefined,
+    cors: origins.length === 0 ? undefined : origins.includes("*") ? true : origins,
+    maxBodyBytes: Number.isInteger(maxBody) && maxBody > 0 ? maxBody : undefined,
+  };
+}
+
+function appFor(env: Env): App {
+  const key = JSON.stringify([env.API_TOKEN ?? "", env.CORS_ORIGINS ?? "", env.MAX_BODY_BYTES ?? ""]);
+  const hit = apps.get(env.DB);
+  if (hit && hit.key === key) return hit.app;
+  const app = createApp({ repository: createD1Repository(env.DB), ...appOptions(env) });
+  apps.set(env.DB, { key, app });
+  return app;
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
+    if (!env?.DB) {
+      const error = { code: "internal", message: "the Worker has no D1 binding named DB (see wrangler.toml)" };
+      return Response.json({ error }, { status: 500 });
+    }
+    return appFor(env).fetch(request, env, ctx);
+  },
+};
