@@ -1,0 +1,246 @@
+/**
+ * The IndexedDB Repository: records a call graph in the browser, offline,
+ * persisted across reloads. Layout and cost model: schema.ts; writes:
+ * write.ts; queries: query.ts.
+ */
+import {
+  ENTITY_TYPES,
+  RepositoryError,
+  type AnyRecord,
+  type ExportPage,
+  type JobRecord,
+  type NormalizedQuery,
+  type QueryPage,
+  type RecordOf,
+  type RecordRef,
+  type RecordType,
+  type Repository,
+  type TagCount,
+  type TagCountQuery,
+  type TagRecord,
+} from "../../core/index.ts";
+import { Context } from "./context.ts";
+import { runQuery } from "./query.ts";
+import { findBulk, readSegs } from "./segments.ts";
+import { AFTER_ALL, openDatabase, type Tx } from "./schema.ts";
+import { writeBatch } from "./write.ts";
+
+export type { RedunEdgeDB, ExecRow, TagRow, SegRow, BulkRecord } from "./schema.ts";
+export { DB_VERSION } from "./schema.ts";
+
+export interface IndexedDbRepositoryOptions {
+  /** Database name; one name, one store of records. */
+  name: string;
+  /** The IndexedDB factory (default globalThis.indexedDB); Node tests pass fake-indexeddb's. */
+  indexedDB?: IDBFactory;
+  /**
+   * Transaction durability of writes (default "relaxed": committed data
+   * survives reloads and tab crashes; only an OS crash may lose the last writes).
+   */
+  durability?: IDBTransactionDurability;
+}
+
+export interface IndexedDbRepository extends Repository {
+  /** The open database (for tests and tools that read the stores directly). */
+  database(): Promise<IDBDatabase>;
+  close(): Promise<void>;
+}
+
+/** Above this many ids, `get` first drops the ids the filter knows are absent. */
+const FILTERED_GET = 16;
+
+export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): IndexedDbRepository {
+  const factory = options.indexedDB ?? globalThis.indexedDB;
+  if (!factory) throw new RepositoryError("IndexedDB is not available here (pass options.indexedDB)");
+  const opened = openDatabase(factory, options.name).then((db) => {
+    // Another tab upgrading the schema: step aside rather than block it.
+    db.addEventListener("versionchange", () => db.close());
+    return db;
+  });
+  opened.catch(() => undefined);
+  const ctx = new Context(opened, options.durability ?? "relaxed");
+
+  /** Wrap backend failures (never our typed errors) as RepositoryError. */
+  async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      if (cause instanceof RepositoryError) throw cause;
+      throw new RepositoryError(`${what} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    }
+  }
+
+  const repository: IndexedDbRepository = {
+    capabilities: { name: "indexeddb", persistent: true },
+
+    write: (records) => writeBatch(ctx, records),
+
+    get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
+      return guard("get", async () => {
+        if (ids.length === 0) return [];
+        const tx = (await ctx.read()) as unknown as Tx;
+        let list = [...new Set(ids)];
+        if (list.length >= FILTERED_GET) {
+          const { bloom } = await ctx.state(tx);
+          list = list.filter((id) => bloom.has(id));
+        }
+        if (type === "Execution" || type === "Tag") {
+          const store = tx.objectStore(type === "Execution" ? "exec" : "tag");
+          const rows = await Promise.all(list.map((id) => store.get(id)));
+          return rows.flatMap((row) => (row ? [row.rec as RecordOf<T>] : []));
+        }
+        const found = await findBulk(tx, list);
+        return [...found.values()].flatMap(({ rec }) => (rec.type === type ? [rec as RecordOf<T>] : []));
+      });
+    },
+
+    findByPrefix(prefix, limit) {
+      return guard("findByPrefix", async () => {
+        if (limit <= 0) return [];
+        const tx = (await ctx.read(["exec", "tag", "seg"])) as unknown as Tx;
+        const range = prefix ? IDBKeyRange.bound(prefix, prefix + "\uffff") : undefined;
+        const [execIds, tagIds, seqs] = await Promise.all([
+          tx.objectStore("exec").getAllKeys(range, limit),
+          tx.objectStore("tag").getAllKeys(range, limit),
+          tx.objectStore("seg").index("ids").getAllKeys(range, limit),
+        ]);
+        const out: RecordRef[] = [
+          ...execIds.map((id) => ({ type: "Execution" as const, id })),
+          ...tagIds.map((id) => ({ type: "Tag" as const, id })),
+        ];
+        // The first `limit` index entries name the segments holding the `limit` smallest matching ids.
+        for (const seg of (await readSegs(tx, seqs)).values()) {
+          for (const r of seg.recs) if (r.id.startsWith(prefix)) out.push({ type: r.type, id: r.id });
+        }
+        out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+        return out.slice(0, limit);
+      });
+    },
+
+    query(q: NormalizedQuery): Promise<QueryPage> {
+      return guard("query", () => runQuery(ctx, q));
+    },
+
+    currentTags(entityIds) {
+      return guard("currentTags", async () => {
+        const tx = (await ctx.read(["tag"])) as unknown as Tx;
+        const index = tx.objectStore("tag").index("ent");
+        const rows = await Promise.all(entityIds.map((id) => index.getAll(id)));
+        return rows.flat().filter((r) => r.cur).map((r) => r.rec);
+      });
+    },
+
+    tagChildren(tagIds) {
+      return guard("tagChildren", async () => {
+        const tx = (await ctx.read(["tag"])) as unknown as Tx;
+        const index = tx.objectStore("tag").index("par");
+        const rows = await Promise.all(tagIds.map((id) => index.getAll(id)));
+        return rows.flat().map((r) => r.rec as TagRecord);
+      });
+    },
+
+    countTags(q: TagCountQuery) {
+      return guard("countTags", () => countTags(ctx, q));
+    },
+
+    jobsOfExecution(executionId) {
+      return guard("jobsOfExecution", async () => {
+        const tx = (await ctx.read(["seg"])) as unknown as Tx;
+        const seqs = await tx.objectStore("seg").index("jx").getAllKeys(executionId);
+        const jobs: JobRecord[] = [];
+        for (const seg of (await readSegs(tx, seqs)).values()) {
+          for (const r of seg.recs) if (r.type === "Job" && r.executionId === executionId) jobs.push(r);
+        }
+        return jobs.sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      });
+    },
+
+    exportSince(cursor, limit) {
+      return guard("exportSince", () => exportSince(ctx, cursor, limit));
+    },
+
+    async database() {
+      return (await opened) as unknown as IDBDatabase;
+    },
+
+    async close() {
+      (await opened.catch(() => null))?.close();
+    },
+  };
+  return repository;
+}
+
+/**
+ * Counts of current tags. Distinct keys (and values) are found by skipping
+ * through the index, each group is counted natively: no tag is read.
+ */
+async function countTags(ctx: Context, q: TagCountQuery): Promise<TagCount[]> {
+  const tx = (await ctx.read(["tag"])) as unknown as Tx;
+  const ck = tx.objectStore("tag").index("ck");
+  const ckv = tx.objectStore("tag").index("ckv");
+  let keys = q.keys?.length ? [...new Set(q.keys)] : [];
+  if (!q.keys?.length) {
+    for (let c = await ck.openKeyCursor(); c; c = await c.continue([c.key[0], AFTER_ALL] as never)) keys.push(c.key[0]);
+  }
+  keys = keys.filter((k) => k !== "");
+  if (!q.values) {
+    const groups = keys.flatMap((key) => ENTITY_TYPES.map((entityType) => ({ key, entityType })));
+    const counts = await Promise.all(groups.map((g) => ck.count(IDBKeyRange.bound([g.key, g.entityType], [g.key, g.entityType, AFTER_ALL]))));
+    return groups.flatMap((g, i) => (counts[i] ? [{ ...g, count: counts[i]! }] : []));
+  }
+  const groups: { key: string; valueJson: string }[] = [];
+  for (const key of keys) {
+    const range = IDBKeyRange.bound([key], [key, AFTER_ALL]);
+    for (let c = await ckv.openKeyCursor(range); c; c = await c.continue([key, c.key[1], AFTER_ALL] as never)) {
+      groups.push({ key, valueJson: c.key[1] });
+    }
+  }
+  const counts = await Promise.all(groups.map((g) => ckv.count(IDBKeyRange.bound([g.key, g.valueJson], [g.key, g.valueJson, AFTER_ALL]))));
+  return groups.map((g, i) => ({ key: g.key, value: JSON.parse(g.valueJson), count: counts[i] ?? 0 }));
+}
+
+/**
+ * Records in write order. Cursor "seq:id": everything with a lower sequence
+ * number was exported, and of sequence `seq` the records up to `id` (a
+ * segment's records share its number and go out sorted by id).
+ */
+async function exportSince(ctx: Context, cursor: string | null, limit: number): Promise<ExportPage> {
+  let fromSeq = 0;
+  let fromId = "";
+  if (cursor !== null) {
+    const m = /^(\d+):(.*)$/s.exec(cursor);
+    if (!m) throw new RepositoryError(`malformed export cursor ${JSON.stringify(cursor)}`);
+    fromSeq = Number(m[1]);
+    fromId = m[2]!;
+  }
+  const tx = (await ctx.read(["exec", "tag", "seg"])) as unknown as Tx;
+  const range = IDBKeyRange.lowerBound(fromSeq);
+  // Each row holds at least one record, so limit+1 rows of each store cover the page and a peek past it.
+  const [execRows, tagRows, segRows] = await Promise.all([
+    tx.objectStore("exec").index("seq").getAll(range, limit + 1),
+    tx.objectStore("tag").index("seq").getAll(range, limit + 1),
+    tx.objectStore("seg").getAll(range, limit + 1),
+  ]);
+  const rows: { seq: number; recs: AnyRecord[] }[] = [
+    ...execRows.map((r) => ({ seq: r.seq, recs: [r.rec] as AnyRecord[] })),
+    ...tagRows.map((r) => ({ seq: r.seq, recs: [r.rec] as AnyRecord[] })),
+    ...segRows.map((r) => ({ seq: r.seq, recs: [...r.recs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) as AnyRecord[] })),
+  ].sort((a, b) => a.seq - b.seq);
+  const records: AnyRecord[] = [];
+  let last = { seq: fromSeq, id: fromId };
+  let more = false;
+  outer: for (const row of rows) {
+    for (const rec of row.recs) {
+      if (row.seq === fromSeq && rec.id <= fromId) continue;
+      if (records.length >= limit) {
+        more = true;
+        break outer;
+      }
+      records.push(rec);
+      last = { seq: row.seq, id: rec.id };
+    }
+  }
+  // A store that filled its read may hold more rows than were read.
+  const full = [execRows, tagRows, segRows].some((r) => r.length > limit);
+  return { records, cursor: `${last.seq}:${last.id}`, done: !more && !full };
+}

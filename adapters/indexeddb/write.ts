@@ -1,0 +1,298 @@
+/**
+ * Writing a batch: one readwrite transaction, so it is all or nothing.
+ *
+ * Cost model (Chromium): every request costs about the same whatever it
+ * carries, so the batch is planned in memory and written with as few requests
+ * as possible. The id filter rules out ids that were never written (no read
+ * for a new record), look-ups for the rest are issued together, bulk records
+ * go into packed segments, and only Executions and Tags get a row each.
+ *
+ * Nothing but IndexedDB requests is awaited inside the transaction.
+ */
+import {
+  RepositoryError,
+  assertRecordShape,
+  canonicalJson,
+  shouldReplace,
+  type AnyRecord,
+  type ExecutionRecord,
+  type TagRecord,
+} from "../../core/index.ts";
+import { unwrap } from "idb";
+import type { Bloom } from "./bloom.ts";
+import type { Context } from "./context.ts";
+import { findBulk, locate, readSegs } from "./segments.ts";
+import {
+  ALL_STORES,
+  PENDING,
+  execRow,
+  inv,
+  segRow,
+  type BulkRecord,
+  type BulkType,
+  type ExecRow,
+  type SegRow,
+  type TagRow,
+  type Tx,
+} from "./schema.ts";
+
+/** Records per segment: large enough to make puts few, small enough to read one record cheaply. */
+export const SEGMENT_SIZE = 32;
+
+/** Filter entries beside plain ids: "some tag names X as parent", "a tag waits for entity X". */
+export const PARENT_MARK = "\u0001p:";
+export const PENDING_MARK = "\u0001e:";
+
+const same = (a: AnyRecord, b: AnyRecord) => canonicalJson(a) === canonicalJson(b);
+
+/** Fold a batch by record: later versions of a mutable record merge by shouldReplace; the first copy of an immutable one wins. */
+function fold(records: readonly AnyRecord[]): AnyRecord[] {
+  const byKey = new Map<string, AnyRecord>();
+  for (const r of records) {
+    const key = `${r.type}\u0000${r.id}`;
+    const prev = byKey.get(key);
+    if (!prev || shouldReplace(prev, r)) byKey.set(key, r);
+  }
+  return [...byKey.values()];
+}
+
+/** Index keys a current tag carries; its entity's time, or PENDING while the entity is not stored. */
+export function setCurrentKeys(row: TagRow, entityTime: number | undefined): void {
+  const t = row.rec;
+  if (t.entityId === null || t.entityType === null) return;
+  const time = entityTime === undefined ? PENDING : -entityTime;
+  const entity = inv(t.entityId);
+  row.ck = [t.key, t.entityType, time, entity];
+  row.ckv = [t.key, canonicalJson(t.value), t.entityType, time, entity];
+  if (entityTime === undefined) row.pend = t.entityId;
+  else delete row.pend;
+}
+
+function clearCurrent(row: TagRow): void {
+  row.cur = 0;
+  delete row.ck;
+  delete row.ckv;
+  delete row.pend;
+}
+
+export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Promise<void> {
+  // Validate the whole batch first: a bad record leaves nothing written.
+  input.forEach((r, i) => {
+    try {
+      assertRecordShape(r, `records[${i}]`);
+    } catch (cause) {
+      throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
+    }
+  });
+  const batch = fold(input);
+  if (batch.length === 0) return;
+  await ctx.exclusive(async () => {
+    const db = await ctx.db;
+    const tx = db.transaction(ALL_STORES, "readwrite", { durability: ctx.durability }) as Tx<"readwrite">;
+    try {
+      const seq = await plan(ctx, tx as unknown as Tx, batch);
+      await tx.done;
+      ctx.committed(seq);
+    } catch (cause) {
+      ctx.invalidate();
+      try {
+        tx.abort();
+      } catch {
+        // Already finished (a failed request aborts it by itself).
+      }
+      await tx.done.catch(() => undefined);
+      throw new RepositoryError(`write of ${batch.length} records failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    }
+  });
+}
+
+/** Plan and issue the batch's requests; returns the write sequence after it. */
+async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
+  const { seq: startSeq, bloom } = await ctx.state(tx);
+  const execStore = tx.objectStore("exec");
+  const tagStore = tx.objectStore("tag");
+
+  const execs: ExecutionRecord[] = [];
+  const tags: TagRecord[] = [];
+  const bulk: BulkRecord[] = [];
+  for (const r of batch) {
+    if (r.type === "Execution") execs.push(r);
+    else if (r.type === "Tag") tags.push(r);
+    else bulk.push(r);
+  }
+
+  // 1. Stored versions of the ids the filter cannot rule out.
+  const maybeExec = execs.filter((r) => bloom.has(r.id)).map((r) => r.id);
+  const maybeTag = tags.filter((r) => bloom.has(r.id)).map((r) => r.id);
+  const maybeBulk = bulk.filter((r) => bloom.has(r.id)).map((r) => r.id);
+  const [execFound, tagFound, bulkWhere] = await Promise.all([
+    Promise.all(maybeExec.map((id) => execStore.get(id))),
+    Promise.all(maybeTag.map((id) => tagStore.get(id))),
+    locate(tx, maybeBulk),
+  ]);
+  const oldExec = new Map<string, ExecRow>();
+  for (const row of execFound) if (row) oldExec.set(row.id, row);
+  const oldTag = new Map<string, TagRow>();
+  for (const row of tagFound) if (row) oldTag.set(row.id, row);
+  // Segments of stored mutable records (to compare, and to move the record out on change).
+  const segs = await readSegs(
+    tx,
+    bulk.filter((r) => r.type === "Job" || r.type === "Evaluation").flatMap((r) => bulkWhere.get(r.id) ?? []),
+  );
+
+  /** Entity id -> its time once this batch is written (for tags' sort keys). */
+  const entityTime = new Map<string, number>();
+  /** Entities stored for the first time by this batch. */
+  const inserted: string[] = [];
+  /** Stored Executions/Jobs whose time this batch changes. */
+  const retimed = new Map<string, number>();
+
+  const execPuts: ExecutionRecord[] = [];
+  for (const r of execs) {
+    const old = oldExec.get(r.id);
+    if (!old) {
+      execPuts.push(r);
+      inserted.push(r.id);
+      entityTime.set(r.id, r.time);
+      continue;
+    }
+    entityTime.set(r.id, old.rec.time);
+    if (shouldReplace(old.rec, r) && !same(old.rec, r)) {
+      execPuts.push(r);
+      entityTime.set(r.id, r.time);
+      if (old.rec.time !== r.time) retimed.set(r.id, r.time);
+    }
+  }
+
+  const placed: BulkRecord[] = [];
+  const dirtySegs = new Set<number>();
+  /** Stored immutable records of this batch: their time is read only if a new tag needs it. */
+  const storedElsewhere = new Map<string, number>();
+  for (const r of bulk) {
+    const seq = bulkWhere.get(r.id);
+    const seg = seq === undefined ? undefined : segs.get(seq);
+    const old = seg?.recs.find((x) => x.id === r.id && x.type === r.type);
+    if (seq === undefined || (seg && !old)) {
+      placed.push(r);
+      inserted.push(r.id);
+      entityTime.set(r.id, r.time);
+      continue;
+    }
+    if (!old || !seg) {
+      storedElsewhere.set(r.id, seq);
+      continue;
+    }
+    entityTime.set(r.id, old.time);
+    if (shouldReplace(old, r) && !same(old, r)) {
+      // Move the new version to a new segment: it gets a new sequence number for export.
+      seg.recs = seg.recs.filter((x) => x !== old);
+      dirtySegs.add(seg.seq);
+      placed.push(r);
+      entityTime.set(r.id, r.time);
+      if (old.time !== r.time) retimed.set(r.id, r.time);
+    }
+  }
+
+  // 2. Tags: currency and the times of their entities.
+  const newTags = tags.filter((t) => !oldTag.has(t.id));
+  const newTagIds = new Set(newTags.map((t) => t.id));
+  const childInBatch = new Set(newTags.flatMap((t) => t.parents));
+  const parentLookups = [...childInBatch].filter((p) => !newTagIds.has(p) && !oldTag.has(p) && bloom.has(p));
+  const childLookups = newTags.filter((t) => !childInBatch.has(t.id) && bloom.has(PARENT_MARK + t.id)).map((t) => t.id);
+  const execTimeLookups = new Set<string>();
+  const bulkTimeLookups = new Set<string>();
+  for (const t of newTags) {
+    if (t.entityId === null || entityTime.has(t.entityId)) continue;
+    const known = storedElsewhere.get(t.entityId);
+    if (known !== undefined) bulkTimeLookups.add(t.entityId);
+    else if (bloom.has(t.entityId)) (t.entityType === "Execution" ? execTimeLookups : bulkTimeLookups).add(t.entityId);
+  }
+  const pendingLookups = inserted.filter((id) => bloom.has(PENDING_MARK + id));
+  const entIndex = tagStore.index("ent");
+  const [parentRows, childCounts, execTimes, bulkTimes, pendingRows, retimedRows] = await Promise.all([
+    Promise.all(parentLookups.map((id) => tagStore.get(id))),
+    Promise.all(childLookups.map((id) => tagStore.index("par").count(id))),
+    Promise.all([...execTimeLookups].map((id) => execStore.get(id))),
+    findBulk(tx, [...bulkTimeLookups]),
+    Promise.all(pendingLookups.map((id) => tagStore.index("pend").getAll(id))),
+    Promise.all([...retimed.keys()].map((id) => entIndex.getAll(id))),
+  ]);
+  for (const row of execTimes) if (row) entityTime.set(row.id, row.rec.time);
+  for (const [id, { rec }] of bulkTimes) entityTime.set(id, rec.time);
+  const storedTags = new Map(oldTag);
+  for (const row of parentRows) if (row) storedTags.set(row.id, row);
+  const hasStoredChild = new Set(childLookups.filter((_, i) => (childCounts[i] ?? 0) > 0));
+
+  /** Stored tag rows whose index keys change (their records and sequence numbers do not). */
+  const changedTags = new Map<string, TagRow>();
+  const edit = (row: TagRow) => {
+    let copy = changedTags.get(row.id);
+    if (!copy) changedTags.set(row.id, (copy = { ...row }));
+    return copy;
+  };
+  for (const t of newTags) {
+    for (const p of t.parents) {
+      const parent = storedTags.get(p);
+      if (parent?.cur) clearCurrent(edit(parent));
+    }
+  }
+  for (const rows of pendingRows) {
+    for (const row of rows) {
+      const time = row.rec.entityId === null ? undefined : entityTime.get(row.rec.entityId);
+      const copy = changedTags.get(row.id) ?? row;
+      if (!copy.cur || time === undefined) continue;
+      setCurrentKeys(edit(row), time);
+    }
+  }
+  for (const rows of retimedRows) {
+    for (const row of rows) {
+      const copy = changedTags.get(row.id) ?? row;
+      if (!copy.cur || !copy.ck) continue;
+      setCurrentKeys(edit(row), entityTime.get(row.rec.entityId!));
+    }
+  }
+
+  // 3. Requests: entities first, then tags, so an export page never has a tag before its entity's first version.
+  let seq = startSeq;
+  const raw = (name: "exec" | "tag" | "seg") => unwrap(tx.objectStore(name)) as IDBObjectStore;
+  const execRaw = raw("exec");
+  const tagRaw = raw("tag");
+  const segRaw = raw("seg");
+  for (const r of execPuts) execRaw.put(execRow(r, ++seq));
+  const byType = new Map<BulkType, BulkRecord[]>();
+  for (const r of placed) {
+    let list = byType.get(r.type);
+    if (!list) byType.set(r.type, (list = []));
+    list.push(r);
+  }
+  for (const list of byType.values()) {
+    for (let i = 0; i < list.length; i += SEGMENT_SIZE) segRaw.put(segRow(++seq, list.slice(i, i + SEGMENT_SIZE)));
+  }
+  for (const s of dirtySegs) {
+    const seg = segs.get(s)!;
+    if (seg.recs.length === 0) segRaw.delete(s);
+    else segRaw.put(segRow(seg.seq, seg.recs) satisfies SegRow);
+  }
+  for (const t of newTags) {
+    const current = !childInBatch.has(t.id) && !hasStoredChild.has(t.id);
+    const row: TagRow = { id: t.id, rec: t, seq: ++seq, cur: current ? 1 : 0 };
+    if (current) setCurrentKeys(row, t.entityId === null ? undefined : entityTime.get(t.entityId));
+    tagRaw.put(row);
+    if (row.pend) bloom.add(PENDING_MARK + row.pend);
+  }
+  for (const row of changedTags.values()) tagRaw.put(row);
+
+  addToFilter(bloom, inserted, newTags);
+  if (seq !== startSeq) (unwrap(tx.objectStore("meta")) as IDBObjectStore).put({ key: "state", seq });
+  const bloomRaw = raw("bloom" as "seg");
+  for (const shard of bloom.takeDirty()) bloomRaw.put(shard);
+  return seq;
+}
+
+function addToFilter(bloom: Bloom, inserted: string[], newTags: TagRecord[]): void {
+  for (const id of inserted) bloom.add(id);
+  for (const t of newTags) {
+    bloom.add(t.id);
+    for (const p of t.parents) bloom.add(PARENT_MARK + p);
+  }
+}

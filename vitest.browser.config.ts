@@ -1,0 +1,34 @@
+import { playwright } from "@vitest/browser-playwright";
+import { defineProject } from "vitest/config";
+
+/**
+ * Real Chromium (Debian's, at /usr/bin/chromium or $CHROMIUM_PATH) for the
+ * IndexedDB adapter and the notebook example. The flags keep Chromium quiet on
+ * a closed network and let it run as root.
+ */
+export default defineProject({
+  test: {
+    name: "browser",
+    include: ["test/**/*.browser.test.ts"],
+    testTimeout: 120_000,
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+          ],
+        },
+      }),
+      instances: [{ browser: "chromium" }],
+    },
+  },
+});
