@@ -1,0 +1,122 @@
+/** Help texts, one per command; `redun-edge COMMAND --help` prints them. */
+
+const STORE = `Store options (every command):
+  --remote URL      a deployed Worker (http/https URL), or another folder's
+                    local store (a path or file: URL); default $REDUN_EDGE_URL,
+                    else the local store in .redun/ (looked up from the
+                    current folder upwards, created on first use)
+  --token TOKEN     bearer token for writes to a remote (default $REDUN_EDGE_TOKEN)
+  --in-process      run the local store's Worker inside this command instead
+                    of the background server (slower start; nothing left running)
+  -h, --help        show this help`;
+
+export const HELP: Record<string, string> = {
+  main: `Usage: redun-edge COMMAND [options]
+
+Record workflow runs as a call graph, then query and tag their history.
+
+Commands:
+  run FILE TASK [--ARG VALUE]...   run a task of a workflow file and record it
+  log [ID_PREFIX]                  list recent executions (or jobs, ...), or show one record
+  tag list|add|update|rm|rename    list and edit tags
+  push / pull --remote STORE       copy records to / from another store
+  server status|stop               the local store's background server
+  help [COMMAND]                   show help for a command
+
+${STORE}
+
+Run 'redun-edge COMMAND --help' for a command's options.`,
+
+  run: `Usage: redun-edge run [--tag KEY=VALUE]... FILE TASK [--ARG VALUE]...
+
+Import the workflow FILE (.ts or .js), run its exported task TASK, record the
+run in the store and print the result as JSON.
+
+Options (before FILE):
+  --tag KEY=VALUE   an execution tag; repeat for several (repeated keys are
+                    kept); the value is read as JSON when it starts with [ { or ",
+                    else as a number, true/false/null, or text
+
+Task arguments (after TASK): --NAME VALUE pairs are passed as one object
+argument { NAME: VALUE } (values read like tag values, so numbers and JSON
+work; --NAME alone is true). Plain words are passed as positional arguments.
+
+Default execution tags: redun_edge.version, user, git_commit and
+git_origin_url (of FILE's folder, when it is in a git repository) and
+project (the task's namespace); a --tag with the same key replaces one.
+
+${STORE}`,
+
+  log: `Usage: redun-edge log [options] [ID_PREFIX]
+
+Without ID_PREFIX: recent records, newest first, one line each.
+With ID_PREFIX: the record that id prefix names, in detail (an execution
+shows its duration, job counts per task and its job tree).
+
+Options:
+  --tag KEY[=VALUE]       records having this tag (repeat: all must hold)
+  --exec-tag KEY[=VALUE]  records of executions having this tag
+  --exec                  executions (default)
+  --job                   jobs
+  --call-node             call nodes
+  --task                  tasks
+  --value                 values
+  --all                   records of every type
+  --exec-status STATUS    RUNNING, DONE or FAILED (repeatable)
+  --job-status STATUS     RUNNING, DONE, CACHED or FAILED (repeatable)
+  --limit N               at most N records (default 100, at most 1000)
+  --format text|json      json prints the records as JSON
+
+${STORE}`,
+
+  tag: `Usage: redun-edge tag list [--values] [KEY[=VALUE]]...
+       redun-edge tag add    ID_PREFIX... KEY=VALUE...
+       redun-edge tag update ID_PREFIX... KEY=VALUE...
+       redun-edge tag rm     ID_PREFIX... KEY=VALUE|KEY...
+       redun-edge tag rename ID_PREFIX... OLD_KEY NEW_KEY
+
+list     without filters: how many current tags each key has, by record
+         type; --values: by value; with filters: the records having them
+         (with --values: the value counts of those keys)
+add      add tags (a removed tag comes back)
+update   replace every value of each key given
+rm       remove tags: KEY=VALUE removes that value, a bare KEY all its values
+rename   rename a key, keeping the values
+
+Arguments: id prefixes come first; they are hex (0-9, a-f, and -). The
+first argument containing '=' starts the tags, and everything after it is a
+tag. For rm, a bare word that is not hex also starts the tags, as a key;
+put keys that look like hex after '--' (tag rm 6dc981d7 -- cafe).
+
+Each change prints as: OP tag TYPE:ID KEY=VALUE.
+
+${STORE}`,
+
+  push: `Usage: redun-edge push --remote STORE
+
+Copy the local store's records written since the last push to STORE (an
+http(s) URL, or another folder's local store). Idempotent and resumable:
+the position reached is kept per remote in .redun/sync.json.
+
+${STORE}`,
+
+  pull: `Usage: redun-edge pull --remote STORE
+
+Copy STORE's records written since the last pull into the local store.
+Idempotent and resumable: the position reached is kept per remote in
+.redun/sync.json.
+
+${STORE}`,
+
+  server: `Usage: redun-edge server status|stop
+
+The local store's Worker runs in a background process, started by the first
+command that needs it and stopped after REDUN_EDGE_IDLE_SECONDS (default
+600) without requests.
+
+status   whether it runs, where, and since when
+stop     stop it now
+
+${STORE}`,
+};
+HELP.help = HELP.main!;

@@ -1,0 +1,68 @@
+/**
+ * The background server of a local store (started by cli/local-store.ts,
+ * never by hand): keeps Miniflare running so each command pays ~0.1 s, not
+ * the ~1 s of starting workerd. Commands talk to workerd's loopback port
+ * directly; this process only owns Miniflare, records where it listens in
+ * `.redun/server.json` (mode 0600: it holds the request secret), and stops
+ * after REDUN_EDGE_IDLE_SECONDS (default 600) without API requests, or on
+ * SIGTERM (`redun-edge server stop`).
+ *
+ * argv: STORE_DIR BUNDLE_PATH BUNDLE_KEY
+ */
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { readServerInfo, serverInfoPath, startWorker, writeAtomic, type ServerInfo } from "./local-store.ts";
+
+const [storeDir, bundlePath, bundleKey] = process.argv.slice(2);
+const idleMs = Math.max(5, Number(process.env.REDUN_EDGE_IDLE_SECONDS) || 600) * 1000;
+
+function fail(error: unknown): never {
+  process.stderr.write(`redun-edge local server: error: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+}
+
+if (!storeDir || !bundlePath || !bundleKey) fail(new Error("usage: local-server STORE_DIR BUNDLE_PATH BUNDLE_KEY"));
+// Stdout is a pipe to the starting command, which goes away; never let a write to it kill us.
+process.stdout.on("error", () => {});
+
+const secret = randomBytes(24).toString("hex");
+let worker: Awaited<ReturnType<typeof startWorker>>;
+try {
+  worker = await startWorker(storeDir!, { path: bundlePath!, key: bundleKey! }, secret);
+} catch (error) {
+  fail(error);
+}
+const info: ServerInfo = { pid: process.pid, url: worker.url, secret, bundleKey: bundleKey!, startedAt: Date.now() };
+writeAtomic(serverInfoPath(storeDir!), JSON.stringify(info), 0o600);
+process.stderr.write(`${new Date().toISOString()} redun-edge local server ${process.pid} listening on ${worker.url}\n`);
+process.stdout.write("ready\n");
+process.stdout.end();
+
+let stopping = false;
+async function stop(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(timer);
+  if (readServerInfo(storeDir!)?.pid === process.pid) rmSync(serverInfoPath(storeDir!), { force: true });
+  process.stderr.write(`${new Date().toISOString()} redun-edge local server ${process.pid} stopping: ${why}\n`);
+  await worker.mf.dispose().catch(() => {});
+  process.exit(0);
+}
+
+/** Idle check: ask the Worker how long since its last API request; stop when replaced or gone. */
+const timer = setInterval(
+  async () => {
+    const current = readServerInfo(storeDir!);
+    if (!current || current.pid !== process.pid) return void stop("replaced");
+    try {
+      const res = await worker.mf.dispatchFetch(`${worker.url}/__local/status`, { headers: { "x-redun-edge-local": secret } });
+      const status = (await res.json()) as { idleMs: number };
+      if (status.idleMs >= idleMs) await stop(`idle for ${Math.round(status.idleMs / 1000)} s`);
+    } catch (error) {
+      await stop(`worker not answering: ${(error as Error).message}`);
+    }
+  },
+  Math.min(15_000, idleMs / 2),
+);
+
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void stop(signal));

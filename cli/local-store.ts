@@ -1,0 +1,412 @@
+/**
+ * The local store: the same Worker a deployment runs (worker/entry.ts over D1),
+ * run by Miniflare over a persisted D1 in `.redun/`, reached over HTTP like a
+ * remote one, so local and remote share all client code.
+ *
+ * Start-up cost decides the design. Loading Miniflare takes ~0.5 s and
+ * starting workerd another ~0.4 s, far over the 0.3 s a `log` may take. So
+ * by default the first command starts Miniflare in a background process
+ * (cli/local-server.ts) that later commands reach on a loopback port, and
+ * that stops by itself when idle. `--in-process` (or REDUN_EDGE_IN_PROCESS=1)
+ * runs Miniflare inside the command instead and stops it at exit.
+ *
+ * Layout of `.redun/`: `v3/d1/...` the D1 database (wrangler's layout for
+ * `--persist-to .redun`), `worker/` the cached Worker bundle, `server.json`
+ * the running background server, `server.log` its stderr, `sync.json` the
+ * sync cursors per remote.
+ */
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Miniflare as MiniflareInstance } from "miniflare";
+import { CliError } from "./errors.ts";
+
+export const STORE_DIR = ".redun";
+/** The database id of wrangler.toml, so wrangler's local state and ours are one file. */
+const FALLBACK_D1_ID = "00000000-0000-0000-0000-000000000000";
+const FALLBACK_COMPAT_DATE = "2026-11-01";
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** How to talk to a store: its URL, a fetch, and headers to send. */
+export interface StoreConnection {
+  url: string;
+  fetch?: FetchLike;
+  headers?: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The folder holding `.redun/`, looked up from `start` upwards; null when there is none. */
+export function findStoreRoot(start: string): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, STORE_DIR))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/** The package root (holds package.json), for the Worker sources and migrations. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "adapters"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(dirname(fileURLToPath(import.meta.url)), "..");
+    dir = parent;
+  }
+}
+
+interface WranglerSettings {
+  compatibilityDate: string;
+  d1Id: string;
+}
+
+function wranglerSettings(root: string): WranglerSettings {
+  let text = "";
+  try {
+    text = readFileSync(join(root, "wrangler.toml"), "utf8");
+  } catch {
+    // Not shipped: the defaults match it.
+  }
+  return {
+    compatibilityDate: /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? FALLBACK_COMPAT_DATE,
+    d1Id: /^database_id\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? FALLBACK_D1_ID,
+  };
+}
+
+// ---- the Worker bundle ------------------------------------------------------
+
+export interface WorkerBundle {
+  path: string;
+  /** Hash of the bundle's contents: a background server running another bundle is replaced. */
+  key: string;
+}
+
+interface BundleManifest {
+  key: string;
+  /** Input file -> [mtimeMs, size]: the bundle is rebuilt when any changes. */
+  inputs: Record<string, [number, number]>;
+}
+
+function fileStamp(path: string): [number, number] | null {
+  try {
+    const s = statSync(path);
+    return [s.mtimeMs, s.size];
+  } catch {
+    return null;
+  }
+}
+
+function migrationFiles(pkg: string): string[] {
+  const dir = join(pkg, "adapters", "d1", "migrations");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((f) => join(dir, f));
+}
+
+/**
+ * The Worker as one ES module, cached in `.redun/worker/` and rebuilt only
+ * when a source file changed (checked by size and mtime: ~60 stats, well
+ * under a millisecond). esbuild is loaded only to rebuild.
+ */
+export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
+  const pkg = packageRoot();
+  const dir = join(storeDir, "worker");
+  const path = join(dir, "worker.mjs");
+  const manifestPath = join(dir, "manifest.json");
+  const migrations = migrationFiles(pkg);
+  try {
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BundleManifest;
+    const fresh =
+      existsSync(path) &&
+      migrations.every((m) => m in manifest.inputs) &&
+      Object.entries(manifest.inputs).every(([file, stamp]) => {
+        const now = fileStamp(file);
+        return now !== null && now[0] === stamp[0] && now[1] === stamp[1];
+      });
+    if (fresh) return { path, key: manifest.key };
+  } catch {
+    // No or unreadable manifest: build.
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const entry = [join(here, "local-worker.ts"), join(here, "local-worker.js")].find((f) => existsSync(f));
+  if (!entry) throw new CliError("cannot find cli/local-worker.ts to build the local Worker");
+  let esbuild: typeof import("esbuild");
+  try {
+    esbuild = await import("esbuild");
+  } catch (cause) {
+    throw new CliError("esbuild is needed to build the local Worker once; install it (npm install esbuild)", { cause });
+  }
+  const list = migrations.map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    target: "es2022",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+    define: { __REDUN_EDGE_MIGRATIONS__: JSON.stringify(list) },
+  });
+  const code = result.outputFiles[0]!.contents;
+  const inputs: Record<string, [number, number]> = {};
+  for (const input of [...Object.keys(result.metafile.inputs).map((f) => resolve(f)), ...migrations]) {
+    const stamp = fileStamp(input);
+    if (stamp) inputs[input] = stamp;
+  }
+  const key = createHash("sha1").update(code).digest("hex").slice(0, 16);
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(path, code);
+  writeAtomic(manifestPath, JSON.stringify({ key, inputs } satisfies BundleManifest));
+  return { path, key };
+}
+
+export function writeAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
+
+// ---- Miniflare ----------------------------------------------------------------
+
+export interface RunningWorker {
+  mf: MiniflareInstance;
+  url: string;
+  secret: string;
+}
+
+/** Start Miniflare on the bundle. `require` rather than `import`: Node's CJS export scan of its 6 MB file costs ~0.4 s. */
+export async function startWorker(storeDir: string, bundle: WorkerBundle, secret: string): Promise<RunningWorker> {
+  const { Miniflare, Log, LogLevel } = createRequire(import.meta.url)("miniflare") as typeof import("miniflare");
+  const settings = wranglerSettings(packageRoot());
+  const mf = new Miniflare({
+    workers: [
+      {
+        config: {
+          name: "redun-edge",
+          compatibilityDate: settings.compatibilityDate,
+          manifest: { mainModule: "worker.mjs", modules: { "worker.mjs": { type: "esm", contents: readFileSync(bundle.path, "utf8") } } },
+          env: { DB: { type: "d1", id: settings.d1Id }, LOCAL_SECRET: { type: "text", value: secret } },
+        },
+      },
+    ],
+    host: "127.0.0.1",
+    port: 0,
+    resourcePersistencePath: join(storeDir, "v3"),
+    enableDevRegistry: false,
+    logRequests: false,
+    telemetry: { enabled: false },
+    log: new Log(LogLevel.ERROR),
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    // First request: applies pending migrations now, so their failure is a start failure.
+    const res = await mf.dispatchFetch(`${url}/__local/status`, { headers: { "x-redun-edge-local": secret } });
+    const body = await res.text();
+    if (!res.ok) throw new CliError(`the local store did not start: ${errorMessage(body)}`);
+    return { mf, url, secret };
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
+}
+
+function errorMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { error: { message: string } }).error.message;
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
+/** Create `.redun/` in `root` (first use) and return its path. */
+export function ensureStoreDir(root: string): string {
+  const dir = join(root, STORE_DIR);
+  mkdirSync(dir, { recursive: true });
+  const ignore = join(dir, ".gitignore");
+  if (!existsSync(ignore)) writeFileSync(ignore, "# redun-edge local store\n*\n");
+  return dir;
+}
+
+/** Run the Worker inside this process; `close` stops it. */
+export async function openInProcess(root: string): Promise<StoreConnection> {
+  const storeDir = ensureStoreDir(root);
+  const bundle = await workerBundle(storeDir);
+  const secret = randomBytes(16).toString("hex");
+  const worker = await startWorker(storeDir, bundle, secret);
+  return {
+    url: worker.url,
+    fetch: (input, init) => worker.mf.dispatchFetch(input, init as never) as unknown as Promise<Response>,
+    headers: { "x-redun-edge-local": secret },
+    close: () => worker.mf.dispose(),
+  };
+}
+
+// ---- the background server --------------------------------------------------
+
+export interface ServerInfo {
+  pid: number;
+  url: string;
+  secret: string;
+  bundleKey: string;
+  startedAt: number;
+}
+
+export function serverInfoPath(storeDir: string): string {
+  return join(storeDir, "server.json");
+}
+
+export function readServerInfo(storeDir: string): ServerInfo | null {
+  try {
+    return JSON.parse(readFileSync(serverInfoPath(storeDir), "utf8")) as ServerInfo;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function answers(info: ServerInfo, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await fetch(`${info.url}/api/health`, {
+      headers: { "x-redun-edge-local": info.secret },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stop the background server of a store, if one runs. Returns whether one was stopped. */
+export async function stopServer(storeDir: string): Promise<boolean> {
+  const info = readServerInfo(storeDir);
+  if (!info) return false;
+  let stopped = false;
+  if (alive(info.pid)) {
+    try {
+      process.kill(info.pid, "SIGTERM");
+      stopped = true;
+    } catch {
+      // Gone meanwhile.
+    }
+    for (let i = 0; i < 100 && alive(info.pid); i++) await sleep(50);
+  }
+  if (readServerInfo(storeDir)?.pid === info.pid) rmSync(serverInfoPath(storeDir), { force: true });
+  return stopped;
+}
+
+/** One starter at a time: concurrent commands wait for the first one's server. */
+function tryLock(lockPath: string): boolean {
+  try {
+    const fd = openSync(lockPath, "wx");
+    writeFileSync(fd, String(process.pid));
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    // A lock left by a starter that died is broken after it is older than a start can take.
+    try {
+      const holder = Number(readFileSync(lockPath, "utf8"));
+      const age = Date.now() - statSync(lockPath).mtimeMs;
+      if ((holder && !alive(holder)) || age > 60_000) rmSync(lockPath, { force: true });
+    } catch {
+      // Removed meanwhile.
+    }
+    return false;
+  }
+}
+
+function serverScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [join(here, "local-server.js"), join(here, "local-server.ts")].find((f) => existsSync(f))!;
+}
+
+/** Spawn cli/local-server.ts detached; resolves once it has written server.json. */
+async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<ServerInfo> {
+  const log = openSync(join(storeDir, "server.log"), "a");
+  const child = spawn(process.execPath, [serverScript(), storeDir, bundle.path, bundle.key], {
+    detached: true,
+    stdio: ["ignore", "pipe", log],
+    env: { ...process.env },
+  });
+  closeSync(log);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const ready = new Promise<string>((resolveLine) => {
+    let text = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\n")) resolveLine(text.split("\n")[0]!);
+    });
+    child.stdout!.once("end", () => resolveLine(text));
+  });
+  const outcome = await Promise.race([ready, exited.then((code) => ({ code })), sleep(60_000).then(() => ({ timeout: true }))]);
+  child.stdout!.destroy();
+  child.unref();
+  if (typeof outcome === "string" && outcome.startsWith("ready")) {
+    const info = readServerInfo(storeDir);
+    if (info) return info;
+  }
+  let reason = "";
+  try {
+    reason = readFileSync(join(storeDir, "server.log"), "utf8").trim().split("\n").filter((l) => l.startsWith("redun-edge")).pop() ?? "";
+  } catch {
+    // No log.
+  }
+  throw new CliError(`the local store did not start${reason ? `: ${reason.replace(/^redun-edge[^:]*:\s*/, "")}` : ""} (see ${join(storeDir, "server.log")})`);
+}
+
+/**
+ * Reach the store's background server, starting it when none runs (or when
+ * the one running serves an older Worker bundle).
+ */
+export async function openBackground(root: string): Promise<StoreConnection> {
+  const storeDir = ensureStoreDir(root);
+  const bundle = await workerBundle(storeDir);
+  const lockPath = join(storeDir, "server.lock");
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const info = readServerInfo(storeDir);
+    if (info && info.bundleKey === bundle.key && alive(info.pid) && (await answers(info))) return connection(info);
+    if (tryLock(lockPath)) {
+      try {
+        // Re-check under the lock: another command may have just started one.
+        const again = readServerInfo(storeDir);
+        if (again && again.bundleKey === bundle.key && alive(again.pid) && (await answers(again))) return connection(again);
+        if (again) await stopServer(storeDir);
+        return connection(await spawnServer(storeDir, bundle));
+      } finally {
+        rmSync(lockPath, { force: true });
+      }
+    }
+    if (Date.now() > deadline) throw new CliError(`timed out waiting for the local store to start (${lockPath})`);
+    await sleep(50);
+  }
+}
+
+function connection(info: ServerInfo): StoreConnection {
+  return { url: info.url, headers: { "x-redun-edge-local": info.secret }, close: async () => {} };
+}
+
+/** The local store of `root`: in this process, or the background server. */
+export function openLocalStore(root: string, options: { inProcess?: boolean } = {}): Promise<StoreConnection> {
+  return options.inProcess ? openInProcess(root) : openBackground(root);
+}

@@ -1,0 +1,76 @@
+/**
+ * The Worker as the CLI runs it locally (bundled by cli/local-store.ts, run by
+ * Miniflare): worker/entry.ts unchanged, plus three things a local store needs
+ * and a deployed one does not:
+ * - D1 migrations applied on the first request of each isolate, inside
+ *   workerd, where a statement costs well under a millisecond (from Node,
+ *   through Miniflare's proxy, each costs several). They are recorded in
+ *   `d1_migrations` as wrangler records them, so `wrangler d1 migrations`
+ *   and the CLI agree about which ones ran.
+ * - A shared secret on every request: workerd listens on a loopback port
+ *   that any local user could reach.
+ * - `/__local/status`: how long since the last API request, so the
+ *   background server (cli/local-server.ts) can stop when idle.
+ */
+import entry from "../worker/entry.ts";
+import type { D1Like } from "../adapters/d1/index.ts";
+import { splitSql } from "./sql-split.ts";
+
+/** Filled in at bundle time (esbuild `define`) from adapters/d1/migrations/*.sql, in name order. */
+declare const __REDUN_EDGE_MIGRATIONS__: { name: string; sql: string }[];
+
+interface LocalEnv {
+  DB: D1Like;
+  LOCAL_SECRET?: string;
+}
+
+const MIGRATIONS_TABLE = "d1_migrations";
+let migrated: Promise<void> | null = null;
+let lastRequest = Date.now();
+let requests = 0;
+
+async function migrate(db: D1Like): Promise<void> {
+  await db
+    .prepare(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`,
+    )
+    .run();
+  const done = new Set(
+    (await db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all<{ name: string }>()).results.map((r) => r.name),
+  );
+  for (const m of __REDUN_EDGE_MIGRATIONS__) {
+    if (done.has(m.name)) continue;
+    // One batch per migration: D1 runs it as one transaction, so a failed migration leaves nothing behind.
+    const statements = splitSql(m.sql).map((s) => db.prepare(s));
+    statements.push(db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`).bind(m.name));
+    await db.batch(statements);
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+export default {
+  async fetch(request: Request, env: LocalEnv, ctx?: unknown): Promise<Response> {
+    if (env.LOCAL_SECRET && request.headers.get("x-redun-edge-local") !== env.LOCAL_SECRET) {
+      return json(403, { error: { code: "forbidden", message: "this local redun-edge store only answers its own CLI" } });
+    }
+    try {
+      migrated ??= migrate(env.DB).catch((error: unknown) => {
+        migrated = null;
+        throw error;
+      });
+      await migrated;
+    } catch (error) {
+      return json(500, { error: { code: "migration", message: `applying D1 migrations failed: ${(error as Error)?.message ?? error}` } });
+    }
+    const path = new URL(request.url).pathname;
+    if (path === "/__local/status") {
+      return json(200, { idleMs: Date.now() - lastRequest, requests, migrations: __REDUN_EDGE_MIGRATIONS__.map((m) => m.name) });
+    }
+    lastRequest = Date.now();
+    requests++;
+    return (entry.fetch as (r: Request, e: unknown, c?: unknown) => Response | Promise<Response>)(request, env, ctx);
+  },
+};

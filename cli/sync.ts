@@ -1,0 +1,94 @@
+/**
+ * `push` / `pull --remote STORE`: copy records between the local store and
+ * another one (a deployed Worker, or another folder's local store), page by
+ * page through the sync API. Records are content-addressed or merge by a
+ * fixed rule, so copying twice changes nothing; the cursor reached is saved
+ * after every page in `.redun/sync.json`, so an interrupted copy resumes.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { copyRecords } from "../core/index.ts";
+import { parseArgs, str } from "./args.ts";
+import { UsageError } from "./errors.ts";
+import { ensureStoreDir, findStoreRoot, writeAtomic } from "./local-store.ts";
+import { inProcess, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
+
+interface SyncState {
+  /** Per remote key: the remote's pull cursor and our push cursor. */
+  remotes: Record<string, { push?: string | null; pull?: string | null }>;
+}
+
+function readState(path: string): SyncState {
+  try {
+    const state = JSON.parse(readFileSync(path, "utf8")) as SyncState;
+    return state && typeof state.remotes === "object" ? state : { remotes: {} };
+  } catch {
+    return { remotes: {} };
+  }
+}
+
+/** A progress line on stderr, only when it is a terminal. */
+function progress(verb: string): { update(records: number): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  const start = Date.now();
+  let last = 0;
+  const spin = ["=---------", "-=--------", "--=-------", "---=------", "----=-----", "-----=----", "------=---", "-------=--", "--------=-", "---------="];
+  let step = 0;
+  return {
+    update(records) {
+      if (!tty || Date.now() - last < 100) return;
+      last = Date.now();
+      const rate = records / Math.max(0.001, (Date.now() - start) / 1000);
+      process.stderr.write(`\r${verb} [${spin[step++ % spin.length]}] ${records} records (${Math.round(rate)}/s)   `);
+    },
+    done() {
+      if (tty && last) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+export async function syncCommand(direction: "push" | "pull", argv: readonly string[]): Promise<number> {
+  const p = parseArgs(direction, argv, {});
+  if (p.positionals.length) throw new UsageError(`${direction} takes no arguments (the other store is given by --remote)`, direction);
+  const remoteText = str(p, "remote") ?? (process.env.REDUN_EDGE_URL || undefined);
+  if (!remoteText) throw new UsageError(`${direction} needs --remote URL (or $REDUN_EDGE_URL)`, direction);
+  const remoteSpec = parseStoreSpec(remoteText, direction);
+  const root = findStoreRoot(process.cwd()) ?? process.cwd();
+  if (remoteSpec.kind === "local" && remoteSpec.root === root) {
+    throw new UsageError(`--remote names this folder's own store (${root})`, direction);
+  }
+  const statePath = join(ensureStoreDir(root), "sync.json");
+  const local = await openStore({ kind: "local", root }, { inProcess: inProcess(p) });
+  let remote: Store | null = null;
+  try {
+    remote = await openStore(remoteSpec, { token: tokenOf(p), inProcess: inProcess(p) });
+    const [source, target] = direction === "push" ? [local, remote] : [remote, local];
+    const state = readState(statePath);
+    const entry = (state.remotes[remote.key] ??= {});
+    const bar = progress(direction === "push" ? "pushing" : "pulling");
+    const result = await copyRecords(
+      { exportSince: (cursor, limit) => source.client.pull(cursor, limit) },
+      { importRecords: (records) => target.client.push(records) },
+      {
+        cursor: entry[direction] ?? null,
+        pageSize: 1000,
+        onProgress: ({ records, cursor }) => {
+          // Saved after every page: an interrupted copy resumes from here.
+          entry[direction] = cursor;
+          writeAtomic(statePath, JSON.stringify(state, null, 2));
+          bar.update(records);
+        },
+      },
+    );
+    bar.done();
+    const where = remote.label;
+    process.stdout.write(
+      direction === "push" ? `pushed ${result.records} records to ${where}\n` : `pulled ${result.records} records from ${where}\n`,
+    );
+    return 0;
+  } finally {
+    await remote?.close();
+    await local.close();
+  }
+}
+

@@ -1,0 +1,177 @@
+/**
+ * `tag list|add|update|rm|rename`. Edits are one request each, atomic on the
+ * store over all the records named. Arguments are split by one rule (see
+ * `splitEditArgs`), and every tag is parsed here before any request, so a
+ * malformed tag writes nothing.
+ */
+import {
+  ANY_VALUE,
+  ENTITY_TYPES,
+  formatRecordLine,
+  formatTagKeyValue,
+  type JsonValue,
+  type TagChange,
+} from "../core/index.ts";
+import { flag, parseArgs, readTag } from "./args.ts";
+import { UsageError } from "./errors.ts";
+import { formatKeyCounts, formatValueCounts } from "./format.ts";
+import { HELP } from "./help.ts";
+import { tagFilters } from "./log.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+
+const HEX = /^[0-9a-fA-F-]+$/;
+
+export interface EditArgs {
+  prefixes: string[];
+  /** Tags as `[key, value]`; for rm, `[key]` means every value of the key. */
+  tags: ([string] | [string, JsonValue])[];
+}
+
+/**
+ * The rule: arguments are read left to right. Id prefixes come first and are
+ * hex (0-9, a-f, -). The first argument with an `=` starts the tags; from
+ * there on every argument is a tag. For rm, a bare word that is not hex also
+ * starts the tags (it is a key: every value of it), and so does `--`, after
+ * which every word is a tag or key even if it looks like hex.
+ */
+export function splitEditArgs(op: string, words: readonly string[], afterDashDash: readonly string[]): EditArgs {
+  const out: EditArgs = { prefixes: [], tags: [] };
+  let inTags = false;
+  const takeTag = (word: string) => {
+    const parsed = readTag(word, "tag", { valueRequired: op !== "rm" });
+    out.tags.push(parsed[1] === ANY_VALUE ? [parsed[0]] : [parsed[0], parsed[1] as JsonValue]);
+  };
+  for (const word of words) {
+    if (!inTags && !word.includes("=")) {
+      if (HEX.test(word)) {
+        out.prefixes.push(word.toLowerCase());
+        continue;
+      }
+      if (op !== "rm") {
+        throw new UsageError(`${JSON.stringify(word)} is neither an id prefix (hex) nor a tag (key=value)`, "tag");
+      }
+    }
+    inTags = true;
+    takeTag(word);
+  }
+  for (const word of afterDashDash) takeTag(word);
+  if (out.prefixes.length === 0) throw new UsageError(`tag ${op} needs at least one id prefix`, "tag");
+  if (out.tags.length === 0) {
+    throw new UsageError(
+      op === "rm"
+        ? "tag rm needs tags (key=value) or keys to remove; put a key that looks like an id after --"
+        : `tag ${op} needs tags (key=value)`,
+      "tag",
+    );
+  }
+  return out;
+}
+
+/** Print each change; say so on stderr when nothing changed (the tags were already so). */
+function report(op: string, changes: readonly TagChange[]): void {
+  if (changes.length) process.stdout.write(`${changes.map(formatChange).join("\n")}\n`);
+  else if (op === "rm") process.stderr.write("redun-edge: nothing changed (the records have no such tags)\n");
+  else if (op === "rename") process.stderr.write("redun-edge: nothing changed (the records have no such key)\n");
+  else process.stderr.write("redun-edge: nothing changed (the records already have those tags)\n");
+}
+
+/** `add tag Execution:<full id> k=v`. */
+export function formatChange(c: TagChange): string {
+  return `${c.op} tag ${c.entityType}:${c.entityId} ${formatTagKeyValue(c.key, c.value, 200)}`;
+}
+
+export async function tagCommand(argv: readonly string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === undefined) throw new UsageError("tag needs a subcommand: list, add, update, rm or rename", "tag");
+  if (sub === "help") {
+    process.stdout.write(`${HELP.tag}\n`);
+    return 0;
+  }
+  const rest = argv.slice(1);
+  switch (sub) {
+    case "list":
+    case "ls":
+      return tagList(rest);
+    case "add":
+    case "update":
+    case "rm":
+    case "remove":
+      return tagEdit(sub === "remove" ? "rm" : sub, rest);
+    case "rename":
+      return tagRename(rest);
+    default:
+      throw new UsageError(`unknown tag subcommand ${JSON.stringify(sub)} (expected list, add, update, rm or rename)`, "tag");
+  }
+}
+
+async function tagList(argv: readonly string[]): Promise<number> {
+  const p = parseArgs("tag", argv, { values: { type: "boolean" }, limit: { type: "string" } });
+  const filters = tagFilters([...p.positionals, ...p.afterDashDash], "tag");
+  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  try {
+    let lines: string[];
+    if (flag(p, "values")) {
+      const keys = [...new Set(filters.map(([k]) => k))];
+      let rows = await store.client.listTags({ values: true, ...(keys.length ? { keys } : {}) });
+      // key=value filters narrow the rows to those values (JSON equality, as queries use).
+      const wanted = filters.filter((f) => f.length === 2).map(([k, v]) => `${k}\u0000${canonical(v!)}`);
+      const keyOnly = new Set(filters.filter((f) => f.length === 1).map(([k]) => k));
+      if (wanted.length) rows = rows.filter((r) => keyOnly.has(r.key) || wanted.includes(`${r.key}\u0000${canonical(r.value ?? null)}`));
+      lines = formatValueCounts(rows);
+    } else if (filters.length) {
+      const limit = p.options.limit ? Number(p.options.limit) : 100;
+      const page = await store.client.log({ types: [...ENTITY_TYPES], tags: filters, limit: Number.isInteger(limit) && limit > 0 ? limit : 100 });
+      lines = page.records.map(formatRecordLine);
+    } else {
+      lines = formatKeyCounts(await store.client.listTags({ values: false }));
+    }
+    if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function canonical(value: JsonValue): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k]!)}`).join(",")}}`;
+}
+
+async function tagEdit(op: "add" | "update" | "rm", argv: readonly string[]): Promise<number> {
+  const p = parseArgs("tag", argv, {});
+  const { prefixes, tags } = splitEditArgs(op, p.positionals, p.afterDashDash);
+  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  try {
+    const pairs = tags.filter((t): t is [string, JsonValue] => t.length === 2);
+    const keys = tags.filter((t) => t.length === 1).map(([k]) => k);
+    const result =
+      op === "rm"
+        ? await store.client.editTags(prefixes, { op, ...(pairs.length ? { tags: pairs } : {}), ...(keys.length ? { keys } : {}) })
+        : await store.client.editTags(prefixes, { op, tags: pairs });
+    report(op, result.changes);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function tagRename(argv: readonly string[]): Promise<number> {
+  const p = parseArgs("tag", argv, {});
+  const words = [...p.positionals, ...p.afterDashDash];
+  if (words.length < 3) throw new UsageError("tag rename needs ID_PREFIX... OLD_KEY NEW_KEY", "tag");
+  const [from, to] = words.slice(-2) as [string, string];
+  const prefixes = words.slice(0, -2);
+  for (const prefix of prefixes) {
+    if (!HEX.test(prefix)) throw new UsageError(`not an id prefix: ${JSON.stringify(prefix)} (ids are hex: 0-9, a-f)`, "tag");
+  }
+  if (from.includes("=") || to.includes("=")) throw new UsageError("tag rename takes keys, not key=value", "tag");
+  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  try {
+    const result = await store.client.editTags(prefixes.map((x) => x.toLowerCase()), { op: "rename", from, to });
+    report("rename", result.changes);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
