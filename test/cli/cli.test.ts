@@ -1,0 +1,319 @@
+/**
+ * End to end: the CLI as a user runs it (`node cli/main.ts ...`, a
+ * subprocess per command) on fresh temporary folders, each with its own
+ * local store (Miniflare + D1 in `.redun/`). Covers run (twice, CACHED),
+ * log, every tag edit, tag list, the error paths (exit codes, one line on
+ * stderr, nothing written), a token-guarded remote, and push/pull between
+ * two local stores.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { serve } from "@hono/node-server";
+import { createApp } from "../../worker/app.ts";
+import { createMemoryRepository } from "../../adapters/memory/index.ts";
+
+const REPO = resolve(import.meta.dirname, "../..");
+const NODE = join(REPO, "node_modules", ".bin", "node");
+const MAIN = join(REPO, "cli", "main.ts");
+const EXAMPLE = join(REPO, "examples", "hello-world.ts");
+const GREETINGS = ["HELLO, WORLD!", "HELLO, ADA!", "HELLO, GRACE!"];
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((done) => {
+    execFile(
+      NODE,
+      [MAIN, ...args],
+      { cwd, env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Run and expect success; returns stdout. */
+async function ok(cwd: string, args: string[]): Promise<string> {
+  const r = await cli(cwd, args);
+  if (r.code !== 0) throw new Error(`redun-edge ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A failure is one `redun-edge: error:` line on stderr, no stack, nothing on stdout. */
+function expectError(r: Result, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^redun-edge: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+interface JsonRecord {
+  id: string;
+  type: string;
+  status: string;
+  tags: [string, unknown][];
+  taskName?: string | null;
+}
+
+let A: string;
+let B: string;
+let execAlice: string;
+let execBob: string;
+
+beforeAll(() => {
+  A = mkdtempSync(join(tmpdir(), "redun-edge-cli-a-"));
+  B = mkdtempSync(join(tmpdir(), "redun-edge-cli-b-"));
+});
+
+afterAll(async () => {
+  for (const dir of [A, B]) {
+    if (!dir) continue;
+    await cli(dir, ["server", "stop"]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("redun-edge CLI", { timeout: 120_000 }, () => {
+  test("run records the example twice; the second run is CACHED", async () => {
+    const first = await cli(A, [
+      "run", "--tag", "user=alice", "--tag", 'flags=["a","b","c"]', "--tag", "cost=3.20", "--tag", "final=true",
+      "--tag", "source=a", "--tag", "source=b", EXAMPLE, "main", "--name", "World",
+    ]);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual(GREETINGS);
+    expect(existsSync(join(A, ".redun"))).toBe(true);
+
+    const second = await cli(A, ["run", "--tag", "user=bob", EXAMPLE, "main", "--name", "World"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual(GREETINGS);
+
+    const execs = JSON.parse(await ok(A, ["log", "--format", "json"])) as JsonRecord[];
+    expect(execs).toHaveLength(2);
+    execBob = execs[0]!.id;
+    execAlice = execs[1]!.id;
+    const tags = execs[1]!.tags;
+    expect(tags).toContainEqual(["user", "alice"]);
+    expect(tags).toContainEqual(["source", "a"]);
+    expect(tags).toContainEqual(["source", "b"]);
+    expect(tags).toContainEqual(["flags", ["a", "b", "c"]]);
+    expect(tags).toContainEqual(["cost", 3.2]);
+    expect(tags).toContainEqual(["final", true]);
+    expect(tags).toContainEqual(["project", "hello"]);
+    expect(tags).toContainEqual(["redun_edge.version", "0.1.0"]);
+    // A --tag key replaces its default: one user tag each.
+    expect(tags.filter(([k]) => k === "user")).toHaveLength(1);
+    expect(execs[0]!.tags).toContainEqual(["user", "bob"]);
+    expect((execs[1] as unknown as { argv: string[] }).argv).toEqual(["run", EXAMPLE, "main", "--name", "World"]);
+  });
+
+  test("log --tag and log --exec-tag --job", async () => {
+    const out = await ok(A, ["log", "--tag", "user=alice"]);
+    const lines = out.trimEnd().split("\n");
+    expect(lines[0]).toBe("Recent executions:");
+    expect(lines[1]).toBe("");
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(
+      new RegExp(`^Exec ${execAlice.slice(0, 8)} \\[ DONE \\] \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d:  run ${EXAMPLE} main --name World \\(`),
+    );
+    expect(lines[2]).toContain('cost=3.2, final=true, flags=["a", "b", "c"]');
+    expect(lines[2]).toContain("source=a, source=b, user=alice)");
+    // JSON equality: 3.2 matches 3.20; the string "3.2" does not.
+    expect(await ok(A, ["log", "--tag", "cost=3.2"])).toContain(execAlice.slice(0, 8));
+    expect(await ok(A, ["log", "--tag", 'cost="3.2"'])).not.toContain(execAlice.slice(0, 8));
+
+    const jobs = (await ok(A, ["log", "--exec-tag", "user=bob", "--job"])).trimEnd().split("\n");
+    expect(jobs[0]).toBe("Recent jobs:");
+    expect(jobs.slice(2)).toHaveLength(1);
+    expect(jobs[2]).toMatch(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.main\(name='World'\) \(greeted=3\)$/);
+    const aliceJobs = (await ok(A, ["log", "--exec-tag", "user=alice", "--job"])).trimEnd().split("\n").slice(2);
+    expect(aliceJobs).toHaveLength(7);
+    expect(aliceJobs.filter((l) => l.includes("[ DONE ]"))).toHaveLength(7);
+    expect(aliceJobs.some((l) => /hello\.greet\('Ada'\)$/.test(l))).toBe(true);
+    expect(aliceJobs.some((l) => /hello\.shout\('Hello, Ada!'\) \(team=t1\)$/.test(l))).toBe(true);
+  });
+
+  test("log ID_PREFIX shows the execution in detail", async () => {
+    const out = await ok(A, ["log", execAlice.slice(0, 8)]);
+    expect(out).toContain(`Exec ${execAlice} [ DONE ]`);
+    expect(out).toMatch(/Duration: \d+:\d\d:\d\d\.\d\d/);
+    expect(out).toContain("Jobs: 7 (DONE: 7, CACHED: 0, FAILED: 0)");
+    expect(out).toMatch(/\| hello\.greet +\| +3 \| +3 \|/);
+    expect(out).toMatch(/\nJob [0-9a-f]{8} \[ DONE \] .*hello\.main\(name='World'\)/);
+    expect(out).toMatch(/\n {2}Job [0-9a-f]{8} \[ DONE \] .*hello\.greet\('World'\)/);
+    const bob = await ok(A, ["log", execBob.slice(0, 10)]);
+    expect(bob).toContain("Jobs: 1 (DONE: 0, CACHED: 1, FAILED: 0)");
+  });
+
+  test("tag add, update, rm (pair and key), re-add, and their effect on log", async () => {
+    const id = execAlice.slice(0, 8);
+    const envOf = async () => {
+      const [rec] = JSON.parse(await ok(A, ["log", "--tag", "user=alice", "--format", "json"])) as JsonRecord[];
+      return rec!.tags.filter(([k]) => k === "env").map(([, v]) => v).sort();
+    };
+    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env=prod\n`);
+    expect(await ok(A, ["log", "--tag", "env=prod"])).toContain(id);
+    expect(await envOf()).toEqual(["prod"]);
+
+    expect(await ok(A, ["tag", "update", id, "env=staging"])).toBe(`update tag Execution:${execAlice} env=staging\n`);
+    expect(await ok(A, ["log", "--tag", "env=prod"])).toBe("Recent executions:\n\n");
+    expect(await envOf()).toEqual(["staging"]);
+
+    expect(await ok(A, ["tag", "rm", id, "env=staging"])).toBe(`rm tag Execution:${execAlice} env=staging\n`);
+    expect(await envOf()).toEqual([]);
+
+    const two = await ok(A, ["tag", "add", id, "env=a", "env=b"]);
+    expect(two.trimEnd().split("\n")).toHaveLength(2);
+    expect(await envOf()).toEqual(["a", "b"]);
+    // A bare key after the prefix (no `--` needed): every value of it.
+    const removed = await ok(A, ["tag", "rm", id, "env"]);
+    expect(removed.trimEnd().split("\n").sort()).toEqual([`rm tag Execution:${execAlice} env=a`, `rm tag Execution:${execAlice} env=b`]);
+    expect(await envOf()).toEqual([]);
+    expect(await ok(A, ["log", "--tag", "env"])).toBe("Recent executions:\n\n");
+
+    // Re-adding a removed tag brings it back.
+    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env=prod\n`);
+    expect(await ok(A, ["log", "--tag", "env=prod"])).toContain(id);
+    // Adding it again changes nothing.
+    const again = await cli(A, ["tag", "add", id, "env=prod"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe("");
+    // Several records at once, and a key after `--`.
+    const both = await ok(A, ["tag", "add", execAlice.slice(0, 8), execBob.slice(0, 8), "cafe=1"]);
+    expect(both.trimEnd().split("\n")).toHaveLength(2);
+    expect(await ok(A, ["tag", "rm", execAlice.slice(0, 8), execBob.slice(0, 8), "--", "cafe"])).toContain("rm tag");
+    expect(await ok(A, ["log", "--tag", "cafe"])).toBe("Recent executions:\n\n");
+  });
+
+  test("tag list: by key, by value (list and object values), with filters", async () => {
+    await ok(A, ["tag", "add", execBob.slice(0, 8), 'meta={"k":[1,2],"a":"x"}']);
+    const keys = await ok(A, ["tag", "list"]);
+    expect(keys).toMatch(/^cost +\(1 Execution\)$/m);
+    expect(keys).toMatch(/^user +\(2 Execution\)$/m);
+    expect(keys).toMatch(/^team +\(3 Job, 1 Task\)$/m);
+    const values = await ok(A, ["tag", "list", "--values"]);
+    expect(values).toMatch(/^flags=\["a", "b", "c"\] +\(1\)$/m);
+    expect(values).toMatch(/^meta=\{"a": "x", "k": \[1, 2\]\} +\(1\)$/m);
+    expect(values).toMatch(/^cost=3\.2 +\(1\)$/m);
+    expect(values).toMatch(/^user=alice +\(1\)$/m);
+    expect(values).toMatch(/^env=prod +\(1\)$/m);
+    const users = await ok(A, ["tag", "list", "--values", "user"]);
+    expect(users.trimEnd().split("\n")).toEqual([expect.stringMatching(/^user=alice +\(1\)$/), expect.stringMatching(/^user=bob +\(1\)$/)]);
+    const filtered = await ok(A, ["tag", "list", "team=t1"]);
+    expect(filtered).toMatch(/^Task [0-9a-f]{8} hello\.shout \(team=t1\)$/m);
+    expect(filtered).toMatch(/^Job [0-9a-f]{8} \[ DONE \] .*hello\.shout/m);
+  });
+
+  test("errors: one line on stderr, exit code, nothing written", async () => {
+    const before = await ok(A, ["tag", "list", "--values"]);
+    expectError(await cli(A, ["log", "ffffffff"]), 1, /no record with id prefix "ffffffff"/);
+    expectError(await cli(A, ["tag", "add", "ffffffff", "x=1"]), 1, /no record with id prefix "ffffffff"/);
+
+    // A prefix shared by two or more records: pick a first character that two of them share.
+    const all = JSON.parse(await ok(A, ["log", "--all", "--limit", "1000", "--format", "json"])) as JsonRecord[];
+    const counts = new Map<string, number>();
+    for (const r of all) counts.set(r.id[0]!, (counts.get(r.id[0]!) ?? 0) + 1);
+    const shared = [...counts].find(([, n]) => n >= 2)![0];
+    const ambiguous = await cli(A, ["tag", "add", shared, "x=1"]);
+    expectError(ambiguous, 1, new RegExp(`id prefix "${shared}" is ambiguous; it names: \\w+ ${shared}[0-9a-f-]+, \\w+ ${shared}`));
+
+    expectError(await cli(A, ["tag", "add", execAlice.slice(0, 8), "x=[1,"]), 2, /malformed tag "x=\[1,": malformed JSON value/);
+    expectError(await cli(A, ["run", "--tag", "x={oops", EXAMPLE, "main"]), 2, /malformed tag "x=\{oops"/);
+    expectError(await cli(A, ["log", "--bogus"]), 2, /unknown option --bogus/);
+    expectError(await cli(A, ["tag", "add", execAlice.slice(0, 8), "--frob", "x=1"]), 2, /unknown option --frob/);
+    // redun 0.26 crashes on `tag rm PREFIX key` with a hex-looking key; here it is a usage error naming the fix.
+    expectError(await cli(A, ["tag", "rm", execAlice.slice(0, 8), "beef"]), 2, /put a key that looks like an id after --/);
+
+    const closed = await closedPort();
+    expectError(await cli(A, ["log", "--remote", `http://127.0.0.1:${closed}`]), 1, /cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expectError(await cli(A, ["push", "--remote", `http://127.0.0.1:${closed}`]), 1, /cannot reach/);
+    expectError(await cli(A, ["push", "--remote", join(A, "no-such-folder")]), 1, /no folder/);
+
+    expect(await ok(A, ["tag", "list", "--values"])).toBe(before);
+    expect((JSON.parse(await ok(A, ["log", "--format", "json"])) as JsonRecord[]).length).toBe(2);
+  });
+
+  test("a remote with a token: a wrong token is refused and writes nothing; the right one works", async () => {
+    const repository = createMemoryRepository();
+    const app = createApp({ repository, token: "s3cret" });
+    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
+    await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expectError(await cli(A, ["push", "--remote", url, "--token", "wrong"]), 1, /401|unauthorized|token/i);
+      expectError(await cli(A, ["push", "--remote", url]), 1, /401|unauthorized|token/i);
+      expect(await ok(A, ["log", "--remote", url])).toBe("Recent executions:\n\n");
+      expect(existsSync(join(A, ".redun", "sync.json")) ? readFileSync(join(A, ".redun", "sync.json"), "utf8") : "").not.toContain(url);
+
+      expect(await ok(A, ["push", "--remote", url, "--token", "s3cret"])).toMatch(/^pushed \d+ records to http/);
+      const remote = await cli(A, ["log", "--tag", "user=alice"], { REDUN_EDGE_URL: url, REDUN_EDGE_TOKEN: "wrong" });
+      expect(remote.stdout).toContain(execAlice.slice(0, 8));
+      expectError(
+        await cli(A, ["tag", "add", execAlice.slice(0, 8), "reviewed=true"], { REDUN_EDGE_URL: url, REDUN_EDGE_TOKEN: "wrong" }),
+        1,
+        /401|unauthorized|token/i,
+      );
+      expect(await ok(A, ["log", "--remote", url, "--tag", "reviewed"])).toBe("Recent executions:\n\n");
+      expect(await ok(A, ["tag", "add", execAlice.slice(0, 8), "reviewed=true", "--remote", url, "--token", "s3cret"])).toContain("add tag");
+    } finally {
+      server.close();
+    }
+  });
+
+  test("push and pull between two local stores", async () => {
+    const pushed = await ok(A, ["push", "--remote", B]);
+    expect(pushed).toMatch(/^pushed [1-9]\d* records to /);
+    expect(await ok(A, ["push", "--remote", B])).toMatch(/^pushed 0 records/);
+    const inB = await ok(B, ["log", "--tag", "user=alice"]);
+    expect(inB).toContain(execAlice.slice(0, 8));
+    expect(inB).toContain("env=prod");
+    expect(await ok(B, ["log", "--exec-tag", "user=bob", "--job"])).toContain("[CACHED]");
+
+    expect(await ok(B, ["tag", "add", execAlice.slice(0, 8), "seen_in=b"])).toContain("add tag");
+    expect(await ok(A, ["pull", "--remote", `file://${B}`])).toMatch(/^pulled [1-9]\d* records from /);
+    expect(await ok(A, ["pull", "--remote", `file://${B}`])).toMatch(/^pulled 0 records/);
+    expect(await ok(A, ["log", "--tag", "seen_in=b"])).toContain(execAlice.slice(0, 8));
+    const state = JSON.parse(readFileSync(join(A, ".redun", "sync.json"), "utf8")) as { remotes: Record<string, unknown> };
+    expect(Object.keys(state.remotes).some((k) => k.startsWith("file://"))).toBe(true);
+  });
+
+  test("--in-process runs the Worker inside the command, on the same store", async () => {
+    expect(await ok(A, ["server", "stop"])).toMatch(/^stopped|not running/);
+    expect(await ok(A, ["server", "status"])).toMatch(/^not running/);
+    const out = await ok(A, ["log", "--in-process", "--tag", "seen_in=b"]);
+    expect(out).toContain(execAlice.slice(0, 8));
+    expect(await ok(A, ["server", "status"])).toMatch(/^not running/);
+  });
+
+  test("--help on every command", async () => {
+    for (const args of [["--help"], ["help"], ["run", "--help"], ["log", "--help"], ["tag", "--help"], ["tag", "add", "--help"], ["push", "--help"], ["pull", "--help"], ["help", "log"], ["server", "--help"]]) {
+      const r = await cli(A, args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: redun-edge/);
+    }
+    expectError(await cli(A, ["frobnicate"]), 2, /unknown command "frobnicate"/);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => done(port));
+    });
+  });
+}
