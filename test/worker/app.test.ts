@@ -1,0 +1,73 @@
+/**
+ * The API in Node on the memory repository, through `app.request`: the shared
+ * suite (api-suite.ts), the OpenAPI document against the route table, and
+ * the `hc` client types flowing from the chained routes.
+ */
+import { hc } from "hono/client";
+import { describe, expect, it } from "vitest";
+import { createMemoryRepository } from "redun-edge/memory";
+import { createApp, openApiDocument, type AppType } from "redun-edge/worker";
+import { runApiSuite } from "./api-suite.ts";
+
+runApiSuite("memory (Node)", async () => {
+  const repository = createMemoryRepository();
+  return {
+    repository,
+    serve: (options = {}) => {
+      const app = createApp({ repository, ...options });
+      return async (path, init) => app.request(path, init);
+    },
+    // The raw Maps, so "nothing written" is checked below the adapter's reads.
+    counts: async () => Object.fromEntries([...repository.raw].map(([type, rows]) => [type, rows.size])),
+  };
+});
+
+describe("createApp", () => {
+  const app = createApp({ repository: createMemoryRepository() });
+
+  it("documents every route in the OpenAPI document, and nothing else", () => {
+    const routes = app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
+    expect(new Set(routes)).toEqual(new Set(documented));
+    expect(new Set(routes).size).toBe(16);
+  });
+
+  it("refuses to start without a repository", () => {
+    expect(() => createApp({} as never)).toThrow(/repository/);
+  });
+
+  it("hides internal errors behind a generic 500", async () => {
+    const repository = createMemoryRepository();
+    const broken = createApp({ repository: { ...repository, query: async () => { throw new Error("secret detail"); } } });
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      const res = await broken.request("/api/records");
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: { code: "internal", message: "internal error" } });
+      expect(errors).toHaveLength(1);
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it("types requests and answers for hono's hc client", async () => {
+    const repository = createMemoryRepository();
+    const typed = createApp({ repository });
+    const client = hc<AppType>("http://api.test", { fetch: (input: RequestInfo | URL, init?: RequestInit) => typed.request(input instanceof URL ? input.href : input, init) });
+    const health = await client.api.health.$get();
+    const body = await health.json();
+    expect(body.repository.name).toBe("memory");
+    const page = await client.api.records.$get({ query: { type: ["Execution"], limit: "5" } });
+    const json = await page.json();
+    expect(json.records).toEqual([]);
+    expect(json.cursor).toBeNull();
+    const pushed = await client.api.sync.push.$post({ json: { records: [] } });
+    expect(pushed.status).toBe(200);
+    const edit = await client.api.records[":prefix"].tags.$post({ param: { prefix: "ffff" }, json: { op: "add", tags: ["k=v"] } });
+    expect(edit.status).toBe(404);
+  });
+});
