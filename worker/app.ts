@@ -186,7 +186,8 @@ export function createApp(options: AppOptions) {
       writeAuth,
       validator("json", async (value, c): Promise<PushBody> => {
         const media = mediaType(c);
-        if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(await c.req.text()) };
+        // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
+        if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
         if (!JSON_MEDIA.test(media)) {
           throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
         }

@@ -1,0 +1,98 @@
+/**
+ * The API inside workerd on a real D1: the shared suite (api-suite.ts) over
+ * createD1Repository(env.DB), row counts read with raw SQL; then the Worker
+ * entry itself (wrangler.toml's main), through `exports.default.fetch` and
+ * with its environment (API_TOKEN, CORS_ORIGINS, MAX_BODY_BYTES).
+ */
+import { env, exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { D1_TABLES, createD1Repository, type D1Like } from "redun-edge/d1";
+import { createApp } from "redun-edge/worker";
+import worker from "../../worker/entry.ts";
+import { emptyDatabase } from "../d1/harness.ts";
+import { RECORD_TYPES, answer, json, recordsOfRun, runApiSuite } from "./api-suite.ts";
+
+const db = env.DB as D1Like;
+
+/** Rows of every table, counted with SQL: what a write really stored. */
+async function counts(): Promise<Record<string, number>> {
+  const tables = [...RECORD_TYPES.map((type) => [type, D1_TABLES[type]] as const), ["tag_parents", "tag_parents"] as const];
+  const rows = await db.batch<{ n: number }>(tables.map(([, table]) => db.prepare(`SELECT count(*) AS n FROM ${table}`)));
+  return Object.fromEntries(tables.map(([name], i) => [name, rows[i]!.results[0]!.n]));
+}
+
+runApiSuite("d1 (workerd)", async () => {
+  await emptyDatabase(db);
+  const repository = createD1Repository(db);
+  return {
+    repository,
+    serve: (options = {}) => {
+      const app = createApp({ repository, ...options });
+      return async (path, init) => app.request(path, init);
+    },
+    counts,
+  };
+});
+
+describe("Worker entry (worker/entry.ts)", () => {
+  beforeEach(async () => {
+    await emptyDatabase(db);
+  });
+
+  const url = (path: string) => `https://redun-edge.test${path}`;
+
+  it("serves the API over the D1 binding as the main Worker", async () => {
+    const health = await answer(exports.default.fetch(url("/api/health")));
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ ok: true, repository: { name: "d1", persistent: true } });
+    const records = await recordsOfRun("wendy");
+    const pushed = await answer(exports.default.fetch(url("/api/sync/push"), json({ records })));
+    expect(pushed.body).toEqual({ accepted: records.length });
+    expect((await counts()).Execution).toBe(1);
+    const found = await answer(exports.default.fetch(url("/api/records?tag=user=wendy")));
+    const id = found.body.records[0].id as string;
+    const edited = await answer(exports.default.fetch(url(`/api/records/${id.slice(0, 8)}/tags`), json({ op: "add", tags: ["ok=true"] })));
+    expect(edited.body.written).toBe(1);
+    const shown = await answer(exports.default.fetch(url(`/api/records/${id.slice(0, 8)}`)));
+    expect(shown.body.record.tags).toContainEqual(["ok", true]);
+    expect(shown.body.jobTree.children).toHaveLength(2);
+    const bad = await answer(exports.default.fetch(url(`/api/records/${id}/tags`), json({ op: "add", tags: ["k={"] })));
+    expect(bad.status).toBe(400);
+  });
+
+  it("needs API_TOKEN for writes when the secret is set, and reads stay open", async () => {
+    const secured = { ...env, API_TOKEN: "worker-secret" } as Parameters<typeof worker.fetch>[1];
+    const call = (path: string, init?: RequestInit) => answer(Promise.resolve(worker.fetch(new Request(url(path), init), secured)));
+    const records = await recordsOfRun("xavier");
+    const before = await counts();
+    const denied = await call("/api/sync/push", json({ records }));
+    expect(denied.status).toBe(401);
+    expect(denied.body.error.code).toBe("unauthorized");
+    expect(await counts()).toEqual(before);
+    const wrong = await call("/api/sync/push", json({ records }, { authorization: "Bearer nope" }));
+    expect(wrong.status).toBe(401);
+    expect(await counts()).toEqual(before);
+    const ok = await call("/api/sync/push", json({ records }, { authorization: "Bearer worker-secret" }));
+    expect(ok.body).toEqual({ accepted: records.length });
+    expect((await call("/api/records")).body.records).toHaveLength(1);
+    expect((await call("/api/health")).body.writesNeedToken).toBe(true);
+  });
+
+  it("reads CORS_ORIGINS and MAX_BODY_BYTES from the environment", async () => {
+    const configured = { ...env, CORS_ORIGINS: "https://a.example, https://b.example", MAX_BODY_BYTES: "2048" } as Parameters<typeof worker.fetch>[1];
+    const call = (path: string, init?: RequestInit) => Promise.resolve(worker.fetch(new Request(url(path), init), configured));
+    const res = await call("/api/health", { headers: { origin: "https://b.example" } });
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://b.example");
+    const records = await recordsOfRun("yara");
+    const before = await counts();
+    const big = await answer(call("/api/sync/push", json({ records })));
+    expect(big.status).toBe(413);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("answers a clear 500 when the D1 binding is missing", async () => {
+    const res = await answer(Promise.resolve(worker.fetch(new Request(url("/api/health")), {} as Parameters<typeof worker.fetch>[1])));
+    expect(res.status).toBe(500);
+    expect(res.body.error.message).toMatch(/DB/);
+  });
+});
