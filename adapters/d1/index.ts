@@ -23,17 +23,27 @@ import {
   type TagRecord,
 } from "../../core/index.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
-import { DRIVE_THRESHOLD, buildQueryArms, prefixRange, probeSql, type QueryPlan } from "./query-sql.ts";
+import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, utf8Length, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
 export { CHUNK_BYTES, MAX_BATCH_STATEMENTS } from "./write.ts";
+export type { Planner } from "./query-sql.ts";
 
 /** Table of each record type, for tools (and tests) that read the database directly. */
 export const D1_TABLES: { readonly [T in RecordType]: string } = Object.fromEntries(
   ALL_TYPES.map((type) => [type, TABLES[type].table]),
 ) as { [T in RecordType]: string };
+
+/** Every table of the schema (record tables, tag edges, tag counts, the sequence counter). */
+export const D1_ALL_TABLES: readonly string[] = [
+  ...ALL_TYPES.map((type) => TABLES[type].table),
+  "tag_parents",
+  "tag_key_counts",
+  "tag_value_counts",
+  "counters",
+];
 
 export interface D1Repository extends Repository {
   readonly db: D1Like;
@@ -77,7 +87,27 @@ function selectColumns(spec: TableSpec, alias = ""): string {
 
 const TAG = TABLES.Tag;
 
-export function createD1Repository(db: D1Like): D1Repository {
+/** An export page stops early once its Values hold this many characters (values are up to 1 MB each). */
+export const EXPORT_PAGE_BYTES = 8_000_000;
+
+function describeDriver(driver: Driver | null): string {
+  if (driver === null) return "walk newest first";
+  return `driven by ${driver.kind}${"index" in driver ? ` ${driver.index}` : ""}`;
+}
+
+export interface D1RepositoryOptions {
+  /**
+   * How queries are planned (see query-sql.ts): "cost" (default) sizes the
+   * candidate sets first; "walk" and "drive" force one shape, for
+   * measurements and tests.
+   */
+  planner?: Planner;
+  /** Statements per D1 batch before a write is split (default MAX_BATCH_STATEMENTS); for tests. */
+  maxBatchStatements?: number;
+}
+
+export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}): D1Repository {
+  const planner = options.planner ?? "cost";
   /** Run statements in one round trip (one implicit transaction), results in order. */
   const batch = async <T = Row>(what: string, statements: D1Statement[]): Promise<T[][]> => {
     if (statements.length === 0) return [];
@@ -102,23 +132,6 @@ export function createD1Repository(db: D1Like): D1Repository {
     return results.flat().map((row) => TAG.fromRow(row));
   }
 
-  async function choosePlan(q: NormalizedQuery): Promise<QueryPlan> {
-    const plan: QueryPlan = { drive: null, driveExec: null };
-    const probes = [...q.tags.map((f) => probeSql(f)), ...q.execTags.map((f) => probeSql(f))];
-    if (probes.length === 0) return plan;
-    const counts = (await batch<{ n: number }>("query", probes.map((s) => db.prepare(s.sql).bind(...s.params)))).map(
-      (rows) => rows[0]?.n ?? 0,
-    );
-    const pick = (from: number, to: number): number | null => {
-      let best: number | null = null;
-      for (let i = from; i < to; i++) if (counts[i]! <= DRIVE_THRESHOLD && (best === null || counts[i]! < counts[best]!)) best = i;
-      return best === null ? null : best - from;
-    };
-    plan.drive = pick(0, q.tags.length);
-    plan.driveExec = pick(q.tags.length, counts.length);
-    return plan;
-  }
-
   const repository: D1Repository = {
     capabilities: { name: "d1", persistent: true },
     db,
@@ -126,7 +139,7 @@ export function createD1Repository(db: D1Like): D1Repository {
     async write(records: readonly AnyRecord[]) {
       if (records.length === 0) return;
       validateRecords(records);
-      for (const statements of planWrite(db, records)) await batch("write", statements);
+      for (const statements of planWrite(db, records, options.maxBatchStatements)) await batch("write", statements);
     },
 
     async get(type, ids) {
@@ -152,8 +165,7 @@ export function createD1Repository(db: D1Like): D1Repository {
     },
 
     async query(q: NormalizedQuery): Promise<QueryPage> {
-      const plan = await choosePlan(q);
-      const arms = buildQueryArms(q, plan);
+      const arms = buildQueryArms(q, planner);
       const results = await batch<{ id: string; time: number }>(
         "query",
         arms.map((arm) => db.prepare(arm.sql).bind(...arm.params)),
@@ -169,12 +181,15 @@ export function createD1Repository(db: D1Like): D1Repository {
     },
 
     async explain(q: NormalizedQuery): Promise<string[]> {
-      const plan = await choosePlan(q);
       const lines: string[] = [];
-      for (const arm of buildQueryArms(q, plan)) {
+      const arms = buildQueryArms(q, planner);
+      for (const type of new Set(arms.map((arm) => arm.type))) {
+        const choiceSql = planChoiceSql(q, type, planner);
+        const choice = choiceSql ? (await all<{ choice: number }>("explain", choiceSql.sql, choiceSql.params))[0]?.choice ?? null : null;
+        const arm = arms.find((a) => a.type === type && a.choice === choice)!;
         const rows = await all<{ id: number; parent: number; detail: string }>("explain", `EXPLAIN QUERY PLAN ${arm.sql}`, arm.params);
         const depth = new Map<number, number>([[0, 0]]);
-        lines.push(`${arm.type}${plan.drive !== null ? ` (driven by tag filter ${plan.drive})` : ""}:`);
+        lines.push(`${type}: ${q.idPrefix !== null ? "driven by id prefix" : describeDriver(arm.driver)}`);
         for (const row of rows) {
           const d = (depth.get(row.parent) ?? 0) + 1;
           depth.set(row.id, d);
@@ -206,21 +221,21 @@ export function createD1Repository(db: D1Like): D1Repository {
     },
 
     async countTags(query: TagCountQuery): Promise<TagCount[]> {
+      // Read from the counts the tag triggers keep (see the migration).
       const keys = query.keys && query.keys.length > 0 ? query.keys : null;
-      const keyFilter = keys ? " AND key IN (SELECT value FROM json_each(?1))" : "";
+      const where = `WHERE n > 0${keys ? " AND key IN (SELECT value FROM json_each(?1))" : ""}`;
       const params = keys ? [JSON.stringify(keys)] : [];
-      const where = `WHERE current = 1 AND entity_id IS NOT NULL AND entity_type IS NOT NULL${keyFilter}`;
       if (query.values) {
         const rows = await all<{ key: string; value_json: string; n: number }>(
           "countTags",
-          `SELECT key, value_json, count(*) AS n FROM tags ${where} GROUP BY key, value_json ORDER BY key, value_json`,
+          `SELECT key, value_json, sum(n) AS n FROM tag_value_counts ${where} GROUP BY key, value_json ORDER BY key, value_json`,
           params,
         );
         return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value_json), count: r.n }));
       }
       const rows = await all<{ key: string; entity_type: string; n: number }>(
         "countTags",
-        `SELECT key, entity_type, count(*) AS n FROM tags ${where} GROUP BY key, entity_type ORDER BY key, entity_type`,
+        `SELECT key, entity_type, n FROM tag_key_counts ${where} ORDER BY key, entity_type`,
         params,
       );
       return rows.map((r) => ({ key: r.key, entityType: r.entity_type as TagCount["entityType"], count: r.n }));
@@ -243,45 +258,39 @@ export function createD1Repository(db: D1Like): D1Repository {
       }
       if (limit <= 0) return { records: [], cursor: String(after), done: false };
       // The next limit + 1 changes of each table (one round trip), merged by seq.
-      const seqs = await batch<{ id: string; seq: number }>(
+      // Values also report their stored size, so a page of large values stays under EXPORT_PAGE_BYTES.
+      const seqs = await batch<{ id: string; seq: number; bytes?: number }>(
         "exportSince",
-        ALL_TYPES.map((type) =>
-          db.prepare(`SELECT id, seq FROM ${TABLES[type].table} WHERE seq > ?1 ORDER BY seq LIMIT ?2`).bind(after, limit + 1),
-        ),
+        ALL_TYPES.map((type) => {
+          const bytes = type === "Value" ? ", CASE WHEN preview THEN 0 ELSE size END AS bytes" : "";
+          return db.prepare(`SELECT id, seq${bytes} FROM ${TABLES[type].table} WHERE seq > ?1 ORDER BY seq LIMIT ?2`).bind(after, limit + 1);
+        }),
       );
-      const refs = seqs.flatMap((rows, i) => rows.map((r) => ({ type: ALL_TYPES[i]!, id: r.id, seq: r.seq })));
+      const refs = seqs.flatMap((rows, i) => rows.map((r) => ({ type: ALL_TYPES[i]!, seq: r.seq, bytes: r.bytes ?? 0 })));
       refs.sort((a, b) => a.seq - b.seq);
-      const page = refs.slice(0, limit);
-      const byType = new Map<RecordType, string[]>();
-      for (const r of page) {
-        let ids = byType.get(r.type);
-        if (!ids) byType.set(r.type, (ids = []));
-        ids.push(r.id);
+      let take = Math.min(limit, refs.length);
+      let bytes = 0;
+      for (let i = 0; i < take; i++) {
+        bytes += refs[i]!.bytes;
+        if (bytes > EXPORT_PAGE_BYTES && i > 0) take = i;
       }
-      // One round trip for all types; a record changed since the refs were read is sent as it is now.
-      const types = [...byType.keys()];
-      const statements: D1Statement[] = [];
-      const owners: RecordType[] = [];
-      for (const type of types) {
-        const spec = specOf(type) as TableSpec;
-        const sql = `SELECT ${selectColumns(spec)} FROM ${spec.table} WHERE id IN (SELECT value FROM json_each(?1))`;
-        for (const chunk of jsonChunks(byType.get(type)!)) {
-          statements.push(db.prepare(sql).bind(chunk));
-          owners.push(type);
-        }
-      }
-      const results = await batch("exportSince", statements);
-      const found = new Map<string, AnyRecord>();
-      results.forEach((rows, i) => {
-        const spec = specOf(owners[i]!) as TableSpec;
-        for (const row of rows) {
-          const record = spec.fromRow(row) as AnyRecord;
-          found.set(`${record.type}:${record.id}`, record);
-        }
-      });
-      const records = page.flatMap((r) => found.get(`${r.type}:${r.id}`) ?? []);
+      const page = refs.slice(0, take);
       const last = page[page.length - 1];
-      return { records, cursor: String(last ? last.seq : after), done: refs.length <= limit };
+      if (!last) return { records: [], cursor: String(after), done: true };
+      // Every record with a seq in (after, last.seq] is on this page: read them by seq range, in one round trip.
+      // (A record rewritten meanwhile has moved past last.seq and comes in a later page.)
+      const types = [...new Set(page.map((r) => r.type))];
+      const results = await batch(
+        "exportSince",
+        types.map((type) => {
+          const spec = specOf(type) as TableSpec;
+          return db.prepare(`SELECT ${selectColumns(spec)}, seq FROM ${spec.table} WHERE seq > ?1 AND seq <= ?2`).bind(after, last.seq);
+        }),
+      );
+      const rows = results.flatMap((list, i) => list.map((row) => ({ seq: row.seq as number, record: specOf(types[i]!).fromRow(row) as AnyRecord })));
+      rows.sort((a, b) => a.seq - b.seq);
+      const records = rows.map((r) => r.record);
+      return { records, cursor: String(last.seq), done: refs.length === take && refs.length <= limit };
     },
   };
   return repository;

@@ -1,18 +1,36 @@
 /**
  * NormalizedQuery -> SQL. The meaning is core/query.ts's (and the memory
- * adapter's, which the conformance suite holds us to); this file only picks
- * a plan that keeps full scans out:
+ * adapter's, which the conformance suite holds us to); this file picks plans
+ * that keep full scans out.
  *
- * - every type is one statement `... ORDER BY time DESC, id DESC LIMIT n`,
- *   read off its (time, id) index newest first; the statements of several
- *   types run in one batch and are merged by the caller;
- * - a tag filter is a correlated EXISTS on the partial index of current tags
- *   by entity, so the arm walks newest records and stops after n matches —
- *   the fast plan for broad tags; for a selective tag (few current tags with
- *   that key/value, counted first by a capped probe) the arm is instead
- *   driven from the tag index (`id IN (SELECT entity_id ...)`) and sorts the
- *   few candidates;
- * - lists (ids, statuses, names) are bound as one JSON array each.
+ * Every record type is queried by its own statements (D1 caps compound
+ * SELECTs at a few terms), each `... ORDER BY time DESC, id DESC LIMIT n+1`;
+ * all of them run in one batch and the caller merges the rows. A statement
+ * has one of two shapes:
+ *
+ * - walk: read the (time, id) index newest first, test every filter per row,
+ *   stop after n+1 matches. Best when matches are common. Its filters are
+ *   written so SQLite cannot drive from them: tags as a correlated EXISTS,
+ *   other terms behind a unary `+`. (A single status is the exception: the
+ *   (status, time, id) index walks that status newest first.)
+ * - driven: start from an index-selected candidate set (the current tags
+ *   with a key/value, the jobs of some executions, jobs of a task or status,
+ *   an id range) and sort it. Best when matches are rare, where a walk would
+ *   read the whole table.
+ *
+ * Which is cheaper depends on sizes, which only the data knows. So a type
+ * gets one driven statement per candidate set and one walk statement, each
+ * guarded by a `plan` CTE that picks one of them inside SQLite: driven from
+ * the smallest set when c * DRIVEN_ROW_COST < rows the walk would read
+ * (about want / selectivity, the selectivity estimated from every set as if
+ * independent), otherwise walk. The guard is the LIMIT: `LIMIT CASE WHEN
+ * (SELECT choice FROM plan) = k THEN n ELSE 0 END`. SQLite computes a LIMIT
+ * once, before anything else, and skips a statement whose LIMIT is 0, so the
+ * statements not chosen cost next to nothing. (A guard in the WHERE clause
+ * does not work: a term holding a subquery is tested per row, never hoisted.)
+ * Candidate sizes come from the tag count tables the triggers keep (exact, a
+ * primary-key read), from index counts capped at MAX_DRIVEN + 1, and from
+ * max(rowid) as table sizes; so a query is always one round trip.
  *
  * Partial indexes on tags are used only when the query repeats their
  * predicate literally, hence `t.current = 1` everywhere.
@@ -20,10 +38,18 @@
 import { ValidationError, type EntityType, type NormalizedQuery, type NormalizedTagFilter } from "../../core/index.ts";
 import { specOf } from "./tables.ts";
 
-/** A tag filter matching at most this many current tags drives its arm. */
-export const DRIVE_THRESHOLD = 2_000;
+/** Never drive from (and sort) a candidate set larger than this; capped counts stop at this + 1 rows. */
+export const MAX_DRIVEN = 5_000;
+/** Cost of a driven row (index lookup, row fetch, sort) in walked rows; measured in workerd. */
+export const DRIVEN_ROW_COST = 2;
 /** D1 allows 100 bound parameters per statement. */
 const MAX_PARAMS = 100;
+
+/**
+ * "cost" (default) lets each statement's plan guard choose; "walk" and
+ * "drive" (from the smallest set) force a shape, for measurements and tests.
+ */
+export type Planner = "cost" | "walk" | "drive";
 
 export class Params {
   readonly values: unknown[] = [];
@@ -41,9 +67,15 @@ export class Params {
     }
     return name;
   }
+  /** A JSON array bound as one parameter, as a subquery for `IN`. */
   list(values: readonly string[]): string {
     return `(SELECT value FROM json_each(${this.add(JSON.stringify(values))}))`;
   }
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
 }
 
 /** The id range [prefix, next) for a prefix scan without LIKE. */
@@ -52,30 +84,11 @@ export function prefixRange(prefix: string): [string, string] {
   return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)];
 }
 
-function tagMatch(p: Params, f: NormalizedTagFilter): string {
-  return `t.key = ${p.add(f.key)}${f.valueJson === null ? "" : ` AND t.value_json = ${p.add(f.valueJson)}`} AND t.current = 1`;
+function hasExec(q: NormalizedQuery): boolean {
+  return q.execTags.length > 0 || q.execStatus.length > 0 || q.execIds.length > 0;
 }
 
-/** `alias` carries a current tag matching `f`; `drive` turns it into an index-driven IN. */
-function tagCondition(p: Params, alias: string, f: NormalizedTagFilter, drive: boolean): string {
-  if (drive) return `${alias}.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f)})`;
-  return `EXISTS (SELECT 1 FROM tags AS t WHERE t.entity_id = ${alias}.id AND ${tagMatch(p, f)})`;
-}
-
-/** Capped count of current tags matching a filter, to choose the driving filter. */
-export function probeSql(f: NormalizedTagFilter): { sql: string; params: unknown[] } {
-  const p = new Params();
-  const match = tagMatch(p, f);
-  return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM tags AS t WHERE ${match} LIMIT ${p.add(DRIVE_THRESHOLD + 1)})`, params: p.values };
-}
-
-export interface QueryPlan {
-  /** Index into q.tags of the filter that drives each arm, or null (walk newest first). */
-  drive: number | null;
-  /** Index into q.execTags of the filter that drives the execution set, or null. */
-  driveExec: number | null;
-}
-
+/** Types that can match at all (jobStatus keeps only Jobs; taskNames excludes Values). */
 export function queryTypes(q: NormalizedQuery): EntityType[] {
   return q.types.filter((type) => {
     if (q.jobStatus.length > 0 && type !== "Job") return false;
@@ -84,86 +97,279 @@ export function queryTypes(q: NormalizedQuery): EntityType[] {
   });
 }
 
-export interface ArmSql {
-  type: EntityType;
-  sql: string;
-  params: unknown[];
+// ---- building blocks -------------------------------------------------------
+
+function tagMatch(p: Params, f: NormalizedTagFilter): string {
+  return `t.key = ${p.add(f.key)}${f.valueJson === null ? "" : ` AND t.value_json = ${p.add(f.valueJson)}`} AND t.current = 1`;
+}
+
+/** Exact count of current tags of `type` matching `f`, from the trigger-kept count tables. */
+function tagCount(p: Params, f: NormalizedTagFilter, type: EntityType): string {
+  const entityType = p.add(type);
+  return f.valueJson === null
+    ? `(SELECT coalesce(sum(n), 0) FROM tag_key_counts WHERE key = ${p.add(f.key)} AND entity_type = ${entityType})`
+    : `(SELECT coalesce(sum(n), 0) FROM tag_value_counts WHERE key = ${p.add(f.key)} AND value_json = ${p.add(f.valueJson)} AND entity_type = ${entityType})`;
+}
+
+/** `alias` carries a current tag matching `f`: a driving IN or a correlated EXISTS. */
+function tagCondition(p: Params, alias: string, f: NormalizedTagFilter, drive: boolean): string {
+  if (drive) return `${alias}.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f)})`;
+  return `EXISTS (SELECT 1 FROM tags AS t WHERE t.entity_id = ${alias}.id AND ${tagMatch(p, f)})`;
+}
+
+/** `col`, or `+col` so that SQLite does not use an index for the term. */
+const col = (name: string, drive: boolean) => (drive ? name : `+${name}`);
+
+function taskSet(p: Params, q: NormalizedQuery): string {
+  const names = p.list(q.taskNames);
+  return `(SELECT tk.id FROM tasks AS tk WHERE tk.name IN ${names} OR tk.full_name IN ${names})`;
+}
+
+/** A status filter: `= ?` for one status (the (status, time, id) index walks it in order), else an IN list. */
+function statusCondition(p: Params, column: string, statuses: readonly string[], drive: boolean): string {
+  if (statuses.length === 1) return `${column} = ${p.add(statuses[0])}`;
+  return `${col(column, drive)} IN ${p.list(statuses)}`;
+}
+
+/** What the execution set starts from: an execTags filter, its status index, or its id list. */
+type ExecDriver = number | "status" | "ids";
+
+function execDriverOf(q: NormalizedQuery): ExecDriver {
+  if (q.execIds.length > 0) return "ids";
+  if (q.execTags.length > 0) return 0;
+  return "status";
 }
 
 /**
- * One statement per record type, each selecting (id, time) of at most
- * limit + 1 matches newest first; the caller runs them in one batch and merges.
- * (D1 caps compound SELECTs at a few terms, so no UNION ALL across types.)
+ * `exec_set(id) AS (...)`: the executions selected by execTags, execStatus and
+ * execIds. A set, not a page: read whole, from its smallest likely index.
  */
-export function buildQueryArms(q: NormalizedQuery, plan: QueryPlan): ArmSql[] {
-  return queryTypes(q).map((type) => buildArm(q, plan, type));
+function execSetCte(p: Params, q: NormalizedQuery): string {
+  const driver = execDriverOf(q);
+  const conds: string[] = [];
+  q.execTags.forEach((f, i) => conds.push(tagCondition(p, "e", f, driver === i)));
+  if (q.execStatus.length > 0) conds.push(`${col("e.status", driver === "status")} IN ${p.list(q.execStatus)}`);
+  if (q.execIds.length > 0) conds.push(`${col("e.id", driver === "ids")} IN ${p.list(q.execIds)}`);
+  return `exec_set(id) AS (SELECT e.id FROM executions AS e WHERE ${conds.join(" AND ")})`;
 }
 
-function buildArm(q: NormalizedQuery, plan: QueryPlan, type: EntityType): ArmSql {
+/**
+ * r is related to exec_set. Driven: r's ids collected from the jobs of the
+ * executions. Walking: a correlated EXISTS from r through the jobs (and calls)
+ * that name it, which stops at the first job found in the set.
+ */
+function execRelation(type: EntityType, drive: boolean): string {
+  const inSet = "j.execution_id IN (SELECT id FROM exec_set)";
+  switch (type) {
+    case "Execution":
+      return `${col("r.id", drive)} IN (SELECT id FROM exec_set)`;
+    case "Job":
+      return `${col("r.execution_id", drive)} IN (SELECT id FROM exec_set)`;
+    case "CallNode":
+      return drive
+        ? `r.id IN (SELECT j.call_hash FROM jobs AS j WHERE ${inSet})`
+        : `EXISTS (SELECT 1 FROM jobs AS j WHERE j.call_hash = r.id AND ${inSet})`;
+    case "Task":
+      return drive
+        ? `r.id IN (SELECT j.task_hash FROM jobs AS j WHERE ${inSet})`
+        : `EXISTS (SELECT 1 FROM jobs AS j WHERE j.task_hash = r.id AND ${inSet})`;
+    case "Value":
+      return drive
+        ? `r.id IN (SELECT c.result_hash FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash WHERE ${inSet})`
+        : `EXISTS (SELECT 1 FROM call_nodes AS c JOIN jobs AS j ON j.call_hash = c.id WHERE c.result_hash = r.id AND ${inSet})`;
+  }
+}
+
+// ---- candidates ------------------------------------------------------------
+
+/** A candidate driving set of one type's statements. */
+export type Driver =
+  | { kind: "tag"; index: number }
+  | { kind: "execTag"; index: number }
+  | { kind: "execIds" }
+  | { kind: "execStatus" }
+  | { kind: "exec" }
+  | { kind: "task" }
+  | { kind: "jobStatus" };
+
+/** Candidate sets a type's statements may drive from (none: a single walking statement). */
+function candidates(q: NormalizedQuery, type: EntityType): Driver[] {
+  if (q.idPrefix !== null) return []; // the id range drives
+  const out: Driver[] = q.tags.map((_, index) => ({ kind: "tag", index }));
+  if (type === "Execution") {
+    q.execTags.forEach((_, index) => out.push({ kind: "execTag", index }));
+    if (q.execIds.length > 0) out.push({ kind: "execIds" });
+    if (q.execStatus.length > 1) out.push({ kind: "execStatus" });
+  } else if (hasExec(q)) {
+    out.push({ kind: "exec" });
+  }
+  if (q.taskNames.length > 0 && type !== "Execution") out.push({ kind: "task" });
+  if (type === "Job" && q.jobStatus.length > 1) out.push({ kind: "jobStatus" });
+  return out;
+}
+
+/** `count(*)` of a subquery, stopping after MAX_DRIVEN + 1 rows. */
+function capped(p: Params, inner: string): string {
+  return `(SELECT count(*) FROM (${inner} LIMIT ${p.add(MAX_DRIVEN + 1)}))`;
+}
+
+const maxRowid = (table: string) => `(SELECT coalesce(max(rowid), 0) FROM ${table})`;
+
+/**
+ * SQL for the size of a candidate set: exact from the tag count tables, a
+ * capped count over an index, or — for the records of an execution set — the
+ * set's smallest bound times records per execution.
+ */
+function candidateSize(p: Params, q: NormalizedQuery, type: EntityType, d: Driver): string {
+  switch (d.kind) {
+    case "tag":
+      return tagCount(p, q.tags[d.index]!, type);
+    case "execTag":
+      return tagCount(p, q.execTags[d.index]!, "Execution");
+    case "execIds":
+      return p.add(q.execIds.length);
+    case "execStatus":
+      return capped(p, `SELECT 1 FROM executions AS e WHERE e.status IN ${p.list(q.execStatus)}`);
+    case "jobStatus":
+      return capped(p, `SELECT 1 FROM jobs AS j WHERE j.status IN ${p.list(q.jobStatus)}`);
+    case "task":
+      if (type === "Task") return p.add(0); // a handful of tasks
+      return type === "Job"
+        ? capped(p, `SELECT 1 FROM jobs AS j WHERE j.task_hash IN ${taskSet(p, q)}`)
+        : capped(p, `SELECT 1 FROM call_nodes AS c WHERE c.task_hash IN ${taskSet(p, q)}`);
+    case "exec": {
+      const bounds = q.execTags.map((f) => tagCount(p, f, "Execution"));
+      if (q.execIds.length > 0) bounds.push(p.add(q.execIds.length));
+      if (q.execStatus.length > 0) bounds.push(capped(p, `SELECT 1 FROM executions AS e WHERE e.status IN ${p.list(q.execStatus)}`));
+      const executions = bounds.length === 1 ? bounds[0]! : `min(${bounds.join(", ")})`;
+      // Driving reads the jobs of the executions, whatever the type (calls, tasks and values are shared).
+      const perExecution = `(${maxRowid("jobs")} * 1.0 / max(${maxRowid("executions")}, 1))`;
+      return `(${executions} * ${perExecution})`;
+    }
+  }
+}
+
+// ---- statements ------------------------------------------------------------
+
+export interface ArmSql extends Statement {
+  type: EntityType;
+  /** Which plan choice runs this statement: a candidate index, -1 for the walk, null when unguarded. */
+  choice: number | null;
+  /** The candidate this statement drives from (null: walks newest first). */
+  driver: Driver | null;
+}
+
+/**
+ * The statements of every type; each selects (id, time) of at most limit + 1
+ * matches, newest first. Under "cost", at most one statement per type does
+ * any work.
+ */
+export function buildQueryArms(q: NormalizedQuery, planner: Planner = "cost"): ArmSql[] {
+  const arms: ArmSql[] = [];
+  for (const type of queryTypes(q)) {
+    const cands = planner === "walk" ? [] : candidates(q, type);
+    if (cands.length === 0) {
+      arms.push(buildArm(q, type, null, null, planner));
+      continue;
+    }
+    cands.forEach((driver, i) => arms.push(buildArm(q, type, driver, i, planner)));
+    if (planner === "cost") arms.push(buildArm(q, type, null, -1, planner));
+  }
+  return arms;
+}
+
+/**
+ * `plan(choice) AS (...)`: which of the type's statements runs — the index of
+ * a candidate set to drive from, or -1 to walk.
+ */
+function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Planner): string {
+  const sizes = candidates(q, type).map((d) => candidateSize(p, q, type, d));
+  const n = sizes.map((_, i) => `n${i}`);
+  // Smallest set, the first on ties.
+  const best =
+    n.length === 1
+      ? "0"
+      : `CASE ${n
+          .slice(0, -1)
+          .map((ni, i) => {
+            const tests = n.flatMap((nj, j) => (j === i ? [] : [`${ni} ${j < i ? "<" : "<="} ${nj}`]));
+            return `WHEN ${tests.join(" AND ")} THEN ${i}`;
+          })
+          .join(" ")} ELSE ${n.length - 1} END`;
+  const smallest = n.length === 1 ? n[0]! : `min(${n.join(", ")})`;
+  const selectivity = n.map((ni) => `(min(${ni}, total) * 1.0 / max(total, 1))`).join(" * ");
+  const walked = `CASE WHEN ${selectivity} = 0 THEN total ELSE min(total, ${p.add(q.limit + 1)} / (${selectivity})) END`;
+  const drive = planner === "drive" ? "1" : `${smallest} <= ${p.add(MAX_DRIVEN)} AND ${smallest} * ${p.add(DRIVEN_ROW_COST)} < ${walked}`;
+  return (
+    `plan(choice) AS (SELECT CASE WHEN ${drive} THEN ${best} ELSE -1 END FROM ` +
+    `(SELECT ${sizes.map((s, i) => `${s} AS n${i}`).join(", ")}, ${maxRowid(specOf(type).table)} AS total))`
+  );
+}
+
+/** `SELECT choice FROM plan` for one type (null when it has a single statement): which statement runs. */
+export function planChoiceSql(q: NormalizedQuery, type: EntityType, planner: Planner = "cost"): Statement | null {
+  if (planner === "walk" || candidates(q, type).length === 0) return null;
+  const p = new Params();
+  return { sql: `WITH ${planCte(p, q, type, planner)} SELECT choice FROM plan`, params: p.values };
+}
+
+function buildArm(
+  q: NormalizedQuery,
+  type: EntityType,
+  driver: Driver | null,
+  choice: number | null,
+  planner: Planner,
+): ArmSql {
   const p = new Params();
   const limit = p.add(q.limit + 1);
-  const hasExec = q.execTags.length > 0 || q.execStatus.length > 0 || q.execIds.length > 0;
 
-  let withClause = "";
-  if (hasExec) {
-    const conds: string[] = [];
-    q.execTags.forEach((f, i) => conds.push(tagCondition(p, "e", f, plan.driveExec === i)));
-    if (q.execStatus.length > 0) conds.push(`e.status IN ${p.list(q.execStatus)}`);
-    if (q.execIds.length > 0) conds.push(`e.id IN ${p.list(q.execIds)}`);
-    withClause = `WITH exec_set(id) AS (SELECT e.id FROM executions AS e WHERE ${conds.join(" AND ")}) `;
-  }
-  const taskSet = () => {
-    const names = p.list(q.taskNames);
-    return `(SELECT tk.id FROM tasks AS tk WHERE tk.name IN ${names} OR tk.full_name IN ${names})`;
-  };
-
+  const is = (kind: Driver["kind"], index?: number) =>
+    driver !== null && driver.kind === kind && (index === undefined || ("index" in driver && driver.index === index));
+  const ctes: string[] = [];
   const conds: string[] = [];
-  q.tags.forEach((f, i) => conds.push(tagCondition(p, "r", f, plan.drive === i)));
+
+  q.tags.forEach((f, i) => conds.push(tagCondition(p, "r", f, is("tag", i))));
   if (q.idPrefix !== null) {
     const [lo, hi] = prefixRange(q.idPrefix);
     conds.push(`r.id >= ${p.add(lo)} AND r.id < ${p.add(hi)}`);
   }
   if (q.after) conds.push(`(r.time, r.id) < (${p.add(q.after.time)}, ${p.add(q.after.id)})`);
-  if (type === "Job" && q.jobStatus.length > 0) conds.push(`r.status IN ${p.list(q.jobStatus)}`);
-  if (hasExec) {
-    switch (type) {
-      case "Execution":
-        conds.push("r.id IN (SELECT id FROM exec_set)");
-        break;
-      case "Job":
-        conds.push("r.execution_id IN (SELECT id FROM exec_set)");
-        break;
-      case "CallNode":
-        conds.push("r.id IN (SELECT j.call_hash FROM jobs AS j WHERE j.execution_id IN (SELECT id FROM exec_set))");
-        break;
-      case "Task":
-        conds.push("r.id IN (SELECT j.task_hash FROM jobs AS j WHERE j.execution_id IN (SELECT id FROM exec_set))");
-        break;
-      case "Value":
-        conds.push(
-          "r.id IN (SELECT c.result_hash FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash " +
-            "WHERE j.execution_id IN (SELECT id FROM exec_set))",
-        );
-        break;
-    }
+
+  if (type === "Execution") {
+    // The execution filters apply to the execution itself.
+    q.execTags.forEach((f, i) => conds.push(tagCondition(p, "r", f, is("execTag", i))));
+    if (q.execStatus.length > 0) conds.push(statusCondition(p, "r.status", q.execStatus, is("execStatus")));
+    if (q.execIds.length > 0) conds.push(`${col("r.id", is("execIds"))} IN ${p.list(q.execIds)}`);
+  } else if (hasExec(q)) {
+    ctes.push(execSetCte(p, q));
+    conds.push(execRelation(type, is("exec")));
   }
+
+  if (type === "Job" && q.jobStatus.length > 0) conds.push(statusCondition(p, "r.status", q.jobStatus, is("jobStatus")));
   if (q.taskNames.length > 0) {
     switch (type) {
       case "Job":
       case "CallNode":
-        conds.push(`r.task_hash IN ${taskSet()}`);
+        conds.push(`${col("r.task_hash", is("task"))} IN ${taskSet(p, q)}`);
         break;
       case "Task":
-        conds.push(`r.id IN ${taskSet()}`);
+        conds.push(`${col("r.id", is("task"))} IN ${taskSet(p, q)}`);
         break;
       case "Execution":
-        conds.push(`EXISTS (SELECT 1 FROM jobs AS rj WHERE rj.id = r.root_job_id AND rj.task_hash IN ${taskSet()})`);
+        conds.push(`EXISTS (SELECT 1 FROM jobs AS rj WHERE rj.id = r.root_job_id AND rj.task_hash IN ${taskSet(p, q)})`);
         break;
     }
   }
+  // The guard: the LIMIT is computed once before the loop, and LIMIT 0 skips the statement.
+  let limitClause = limit;
+  if (choice !== null) {
+    ctes.push(planCte(p, q, type, planner));
+    limitClause = `CASE WHEN (SELECT choice FROM plan) = ${p.add(choice)} THEN ${limit} ELSE 0 END`;
+  }
+  const withClause = ctes.length > 0 ? `WITH ${ctes.join(", ")} ` : "";
   const where = conds.length > 0 ? conds.join(" AND ") : "true";
   const sql =
     `${withClause}SELECT r.id AS id, r.time AS time FROM ${specOf(type).table} AS r ` +
-    `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limit}`;
-  return { type, sql, params: p.values };
+    `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;
+  return { type, choice, driver, sql, params: p.values };
 }

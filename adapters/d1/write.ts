@@ -119,7 +119,7 @@ export function validateRecords(records: readonly AnyRecord[]): void {
  * The D1 batches of one write: per type, rows chunked into JSON arrays; each
  * batch ends by advancing the write sequence past every offset it used.
  */
-export function planWrite(db: D1Like, records: readonly AnyRecord[]): D1Statement[][] {
+export function planWrite(db: D1Like, records: readonly AnyRecord[], maxStatements = MAX_BATCH_STATEMENTS): D1Statement[][] {
   const byType = new Map<RecordType, { offset: number; record: AnyRecord }[]>();
   records.forEach((record, i) => {
     let list = byType.get(record.type);
@@ -162,7 +162,7 @@ export function planWrite(db: D1Like, records: readonly AnyRecord[]): D1Statemen
   const batches: D1Statement[][] = [];
   let batch: D1Statement[] = [];
   for (const group of groups) {
-    if (batch.length > 0 && batch.length + group.length > MAX_BATCH_STATEMENTS) {
+    if (batch.length > 0 && batch.length + group.length > maxStatements) {
       batches.push([...batch, bump()]);
       batch = [];
     }

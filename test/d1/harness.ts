@@ -6,19 +6,17 @@
  */
 import { env } from "cloudflare:workers";
 import type { RecordType } from "redun-edge";
-import { D1_TABLES, createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
+import { D1_ALL_TABLES, D1_TABLES, createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
 import type { ConformanceHarness } from "../conformance/harness.ts";
 
 export const db = env.DB as D1Like;
 const pool = [env.DB as D1Like, env.DB_OTHER as D1Like];
 let turn = 0;
 
-const ALL_TABLES = [...Object.values(D1_TABLES), "tag_parents"];
-
 /** Delete every row (the schema stays) and restart the write sequence. */
 export async function emptyDatabase(target: D1Like = db): Promise<void> {
   await target.batch([
-    ...ALL_TABLES.map((table) => target.prepare(`DELETE FROM ${table}`)),
+    ...D1_ALL_TABLES.filter((table) => table !== "counters").map((table) => target.prepare(`DELETE FROM ${table}`)),
     target.prepare("UPDATE counters SET value = 0 WHERE name = 'seq'"),
   ]);
 }

@@ -23,7 +23,8 @@ CREATE TABLE executions (
   seq INTEGER NOT NULL
 );
 CREATE INDEX executions_time ON executions (time, id);
-CREATE INDEX executions_seq ON executions (seq);
+CREATE INDEX executions_status ON executions (status, time, id);
+CREATE INDEX executions_seq ON executions (seq, id);
 
 CREATE TABLE jobs (
   id TEXT PRIMARY KEY NOT NULL,
@@ -42,7 +43,8 @@ CREATE INDEX jobs_time ON jobs (time, id);
 CREATE INDEX jobs_execution ON jobs (execution_id, start_time, id);
 CREATE INDEX jobs_task ON jobs (task_hash);
 CREATE INDEX jobs_call ON jobs (call_hash);
-CREATE INDEX jobs_seq ON jobs (seq);
+CREATE INDEX jobs_status ON jobs (status, time, id);
+CREATE INDEX jobs_seq ON jobs (seq, id);
 
 -- full_name is namespace.name (or name without a namespace), for taskNames.
 CREATE TABLE tasks (
@@ -58,7 +60,7 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_time ON tasks (time, id);
 CREATE INDEX tasks_name ON tasks (name);
 CREATE INDEX tasks_full_name ON tasks (full_name);
-CREATE INDEX tasks_seq ON tasks (seq);
+CREATE INDEX tasks_seq ON tasks (seq, id);
 
 -- "values" is an SQL keyword, hence value_records.
 CREATE TABLE value_records (
@@ -71,7 +73,7 @@ CREATE TABLE value_records (
   seq INTEGER NOT NULL
 );
 CREATE INDEX value_records_time ON value_records (time, id);
-CREATE INDEX value_records_seq ON value_records (seq);
+CREATE INDEX value_records_seq ON value_records (seq, id);
 
 CREATE TABLE call_nodes (
   id TEXT PRIMARY KEY NOT NULL,
@@ -85,7 +87,8 @@ CREATE TABLE call_nodes (
 );
 CREATE INDEX call_nodes_time ON call_nodes (time, id);
 CREATE INDEX call_nodes_task ON call_nodes (task_hash);
-CREATE INDEX call_nodes_seq ON call_nodes (seq);
+CREATE INDEX call_nodes_result ON call_nodes (result_hash);
+CREATE INDEX call_nodes_seq ON call_nodes (seq, id);
 
 -- Tags are immutable; `current` (1 when no tag names this one as a parent)
 -- is derived and maintained on write from tag_parents, whichever of a tag
@@ -106,7 +109,7 @@ CREATE TABLE tags (
 -- `current = 1` literally.
 CREATE INDEX tags_current_entity ON tags (entity_id, key, value_json) WHERE current = 1;
 CREATE INDEX tags_current_key ON tags (key, value_json, entity_type, entity_id) WHERE current = 1;
-CREATE INDEX tags_seq ON tags (seq);
+CREATE INDEX tags_seq ON tags (seq, id);
 
 -- Parent -> child edges of tags, recorded even before the parent arrives.
 CREATE TABLE tag_parents (
@@ -114,6 +117,42 @@ CREATE TABLE tag_parents (
   child_id TEXT NOT NULL,
   PRIMARY KEY (parent_id, child_id)
 ) WITHOUT ROWID;
+
+-- Counts of current, non-delete tags by key and entity type and by key, value
+-- and entity type, kept by triggers: countTags reads them instead of every
+-- tag, and the query planner reads the size of a tag filter's candidate set
+-- (see query-sql.ts). Rows may reach n = 0 and stay; readers skip them.
+CREATE TABLE tag_key_counts (
+  key TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (key, entity_type)
+) WITHOUT ROWID;
+
+CREATE TABLE tag_value_counts (
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (key, value_json, entity_type)
+) WITHOUT ROWID;
+
+CREATE TRIGGER tags_count_insert AFTER INSERT ON tags
+WHEN NEW.current = 1 AND NEW.entity_id IS NOT NULL AND NEW.entity_type IS NOT NULL
+BEGIN
+  INSERT INTO tag_key_counts (key, entity_type, n) VALUES (NEW.key, NEW.entity_type, 1)
+    ON CONFLICT (key, entity_type) DO UPDATE SET n = n + 1;
+  INSERT INTO tag_value_counts (key, value_json, entity_type, n) VALUES (NEW.key, NEW.value_json, NEW.entity_type, 1)
+    ON CONFLICT (key, value_json, entity_type) DO UPDATE SET n = n + 1;
+END;
+
+-- Currency only ever goes from 1 to 0 (a tag gains a child); tags are never deleted.
+CREATE TRIGGER tags_count_replaced AFTER UPDATE OF current ON tags
+WHEN OLD.current = 1 AND NEW.current = 0 AND OLD.entity_id IS NOT NULL AND OLD.entity_type IS NOT NULL
+BEGIN
+  UPDATE tag_key_counts SET n = n - 1 WHERE key = OLD.key AND entity_type = OLD.entity_type;
+  UPDATE tag_value_counts SET n = n - 1 WHERE key = OLD.key AND value_json = OLD.value_json AND entity_type = OLD.entity_type;
+END;
 
 CREATE TABLE evaluations (
   id TEXT PRIMARY KEY NOT NULL,
@@ -125,4 +164,4 @@ CREATE TABLE evaluations (
   job_tags TEXT NOT NULL CHECK (json_type(job_tags) = 'array'),
   seq INTEGER NOT NULL
 );
-CREATE INDEX evaluations_seq ON evaluations (seq);
+CREATE INDEX evaluations_seq ON evaluations (seq, id);

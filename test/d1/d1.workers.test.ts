@@ -1,0 +1,305 @@
+/**
+ * D1-specific tests, beyond the shared conformance suite: the adapter agrees
+ * with the memory reference on generated data under every planner, tag
+ * currency holds across chunks and arrival orders, writes stay atomic when
+ * D1 itself refuses a statement, D1's size limits, export paging, and the
+ * query plans of the hot queries stay free of full scans.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  RepositoryError,
+  canonicalJson,
+  makeTag,
+  makeValueRecord,
+  normalizeQuery,
+  type AnyRecord,
+  type ExecutionRecord,
+  type Query,
+  type RecordType,
+  type Repository,
+  type TagRecord,
+} from "redun-edge";
+import { createMemoryRepository } from "redun-edge/memory";
+import { CHUNK_BYTES, createD1Repository, type D1Repository, type Planner } from "redun-edge/d1";
+import { buildDataset, rng, uuidFrom } from "./fixtures.ts";
+import { db, emptyDatabase, rawIds } from "./harness.ts";
+
+const T0 = Date.UTC(2026, 0, 1);
+const TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
+const raw = rawIds(db);
+
+function execution(id: string, time: number, status: ExecutionRecord["status"] = "DONE"): ExecutionRecord {
+  return { type: "Execution", id, time, rootJobId: uuidFrom(rng(time)), argv: ["run"], startTime: time, endTime: time + 1, status };
+}
+
+async function allIds(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const type of TYPES) out[type] = (await raw(type)).sort();
+  return out;
+}
+
+async function exportAll(repo: Repository, pageSize: number): Promise<{ records: AnyRecord[]; pages: number }> {
+  const records: AnyRecord[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  for (;;) {
+    const page = await repo.exportSince(cursor, pageSize);
+    records.push(...page.records);
+    cursor = page.cursor;
+    pages += 1;
+    if (page.done) break;
+  }
+  return { records, pages };
+}
+
+let repo: D1Repository;
+beforeEach(async () => {
+  await emptyDatabase();
+  repo = createD1Repository(db);
+});
+
+describe("D1 adapter against the memory reference", () => {
+  const data = buildDataset(150, 3, 42);
+  // Writes in uneven batches, tag edits (children) before some of their parents.
+  const batches: AnyRecord[][] = [];
+  {
+    const random = rng(5);
+    const all = [...data.records];
+    const late = new Set(data.edits.flatMap((e) => e.parents));
+    const parents = all.filter((r) => r.type === "Tag" && late.has(r.id));
+    const rest = all.filter((r) => !(r.type === "Tag" && late.has(r.id)));
+    for (let i = 0; i < rest.length; ) {
+      const n = 1 + Math.floor(random() * 400);
+      batches.push(rest.slice(i, i + n));
+      i += n;
+    }
+    batches.push(data.edits.slice(0, data.edits.length / 2));
+    batches.push(parents);
+    batches.push(data.edits.slice(data.edits.length / 2));
+  }
+
+  const queries: Query[] = [
+    {},
+    { limit: 7 },
+    { tags: [["user", "alice"]] },
+    { tags: [["project", "redun"]], limit: 13 },
+    { tags: [["env"]] },
+    { tags: [["env", "prod"]] },
+    { tags: [["cost", 0]] },
+    { tags: [["run", 17]] },
+    { tags: [["user", "bob"], ["env", "dev"]] },
+    { tags: [["user", "nobody"]] },
+    { types: ["Job"], tags: [["kind", "step"]], limit: 20 },
+    { types: ["Job", "Execution"], limit: 30 },
+    { types: ["Job", "CallNode", "Value", "Task", "Execution"], limit: 50 },
+    { types: ["Job"], execTags: [["user", "carol"]], limit: 25 },
+    { types: ["Job"], execTags: [["run", 3]] },
+    { types: ["CallNode"], execTags: [["user", "dave"]], limit: 40 },
+    { types: ["Value"], execTags: [["run", 9]] },
+    { types: ["Value"], execTags: [["user", "erin"]], limit: 1000 },
+    { types: ["Task"], execStatus: ["FAILED"] },
+    { types: ["Execution"], execStatus: ["FAILED", "RUNNING"] },
+    { execStatus: ["DONE"], tags: [["env", "dev"]] },
+    { types: ["Job"], jobStatus: ["CACHED"], limit: 15 },
+    { types: ["Job"], jobStatus: ["FAILED", "RUNNING"] },
+    { types: ["Job", "Execution"], jobStatus: ["FAILED"] },
+    { types: ["Job"], taskNames: ["step"], limit: 30 },
+    { types: ["CallNode", "Task", "Value"], taskNames: ["wf.root"], limit: 30 },
+    { types: ["Task", "Job"], taskNames: ["other"], limit: 30 },
+    { taskNames: ["wf.root"] },
+    { idPrefix: "a" },
+    { types: ["Job", "CallNode", "Value"], idPrefix: "3", limit: 1000 },
+  ];
+
+  for (const planner of ["cost", "walk", "drive"] as Planner[]) {
+    it(`answers queries as the reference does (planner: ${planner})`, async () => {
+      const d1 = createD1Repository(db, { planner });
+      const memory = createMemoryRepository();
+      for (const batch of batches) {
+        await d1.write(batch);
+        await memory.write(batch);
+      }
+      const execIds = data.executions.slice(0, 5).map((e) => e.id);
+      const all = [...queries, { types: ["Job", "Value"], execIds, limit: 1000 } as Query, { execIds }];
+      for (const raw of all) {
+        const q = normalizeQuery(raw);
+        const [got, want] = [await d1.query(q), await memory.query(q)];
+        expect(got, JSON.stringify(raw)).toEqual(want);
+        // And page through the same results.
+        if (want.cursor) {
+          const next = normalizeQuery({ ...raw, cursor: want.cursor });
+          expect(await d1.query(next), `${JSON.stringify(raw)} page 2`).toEqual(await memory.query(next));
+        }
+      }
+      const sortCounts = (rows: { key: string; count: number }[]) => [...rows].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1));
+      for (const cq of [{ values: false }, { values: true }, { values: true, keys: ["user", "cost"] }, { values: false, keys: ["kind"] }]) {
+        expect(sortCounts(await d1.countTags(cq)), JSON.stringify(cq)).toEqual(sortCounts(await memory.countTags(cq)));
+      }
+      const entityIds = [...data.executions.slice(0, 20).map((e) => e.id), ...data.jobs.slice(0, 20).map((j) => j.id)];
+      const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+      expect((await d1.currentTags(entityIds)).sort(byId)).toEqual((await memory.currentTags(entityIds)).sort(byId));
+      const parents = data.edits.flatMap((e) => e.parents);
+      expect((await d1.tagChildren(parents)).sort(byId)).toEqual((await memory.tagChildren(parents)).sort(byId));
+      for (const prefix of ["", "0", "ab", data.executions[3]!.id.slice(0, 9)]) {
+        expect(await d1.findByPrefix(prefix, 25)).toEqual(await memory.findByPrefix(prefix, 25));
+      }
+      const exec = data.executions[7]!.id;
+      expect(await d1.jobsOfExecution(exec)).toEqual(await memory.jobsOfExecution(exec));
+      for (const type of TYPES) {
+        const ids = (await raw(type)).slice(0, 50);
+        expect((await d1.get(type, ids)).sort(byId)).toEqual((await memory.get(type, ids)).sort(byId));
+      }
+      const key = (r: AnyRecord) => `${r.type}:${r.id}`;
+      const exported = (await exportAll(d1, 333)).records.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      const reference = (await exportAll(memory, 1000)).records.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      expect(exported).toEqual(reference);
+    }, 120_000);
+  }
+});
+
+describe("tag currency", () => {
+  const target = "00000000-0000-4000-a000-000000000001";
+  const root = makeTag("Execution", target, "k", 1, [], T0);
+  const child = makeTag("Execution", target, "k", 2, [root.id], T0 + 1);
+  const grandchild = makeTag(null, null, "", null, [child.id], T0 + 2);
+
+  it("is the same whatever the order within one batch", async () => {
+    for (const order of [[root, child, grandchild], [grandchild, child, root], [child, root, grandchild]]) {
+      await emptyDatabase();
+      await repo.write([execution(target, T0), ...order]);
+      expect(await repo.currentTags([target])).toEqual([]);
+      expect((await repo.tagChildren([root.id])).map((t) => t.id)).toEqual([child.id]);
+      expect(await repo.countTags({ values: false })).toEqual([]);
+    }
+  });
+
+  it("holds when a parent and its child land in different chunks of one write", async () => {
+    // Enough tags for several JSON chunks, children first, their parents last.
+    const roots: TagRecord[] = [];
+    const children: TagRecord[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const r = makeTag("Execution", target, `key-${i}`, { text: "x".repeat(100), i }, [], T0);
+      roots.push(r);
+      children.push(makeTag("Execution", target, `key-${i}`, i, [r.id], T0 + 1));
+    }
+    const bytes = JSON.stringify([...children, ...roots]).length;
+    expect(bytes).toBeGreaterThan(3 * CHUNK_BYTES);
+    await repo.write([execution(target, T0), ...children, ...roots]);
+    const current = await repo.currentTags([target]);
+    expect(current.map((t) => t.id).sort()).toEqual(children.map((t) => t.id).sort());
+    const byKey = await repo.countTags({ values: false });
+    expect(byKey).toHaveLength(1500);
+    expect(byKey.every((row) => row.count === 1 && row.entityType === "Execution")).toBe(true);
+    const counts = await repo.countTags({ values: true, keys: ["key-7"] });
+    expect(counts).toEqual([{ key: "key-7", value: 7, count: 1 }]);
+  });
+
+  it("holds when the write is split into several D1 batches", async () => {
+    const small = createD1Repository(db, { maxBatchStatements: 2 });
+    const tags = Array.from({ length: 400 }, (_, i) => makeTag("Execution", target, "n", { i, pad: "y".repeat(400) }, [], T0));
+    const updates = tags.map((t, i) => makeTag("Execution", target, "n", i, [t.id], T0 + 1));
+    await small.write([...updates, ...tags]);
+    expect((await small.currentTags([target])).length).toBe(400);
+    expect(await small.countTags({ values: false })).toEqual([{ key: "n", entityType: "Execution", count: 400 }]);
+    const { records } = await exportAll(small, 1000);
+    expect(records).toHaveLength(800);
+  });
+
+  it("matches tag values by JSON equality, key order and number form included", async () => {
+    const e = execution("00000000-0000-4000-a000-000000000002", T0);
+    await repo.write([e, makeTag("Execution", e.id, "cfg", { b: [1, 2], a: 2.5 }, [], T0), makeTag("Execution", e.id, "n", 10, [], T0)]);
+    const ids = async (q: Query) => (await repo.query(normalizeQuery(q))).refs.map((r) => r.id);
+    expect(await ids({ tags: [["cfg", { a: 2.5, b: [1, 2] }]] })).toEqual([e.id]);
+    expect(await ids({ tags: [["n", 10.0]] })).toEqual([e.id]);
+    expect(await ids({ tags: [["n", 1e1]] })).toEqual([e.id]);
+    expect(await ids({ tags: [["n", "10"]] })).toEqual([]);
+  });
+});
+
+describe("writes", () => {
+  it("are atomic when D1 refuses a statement: nothing of the batch stays", async () => {
+    const e = execution("00000000-0000-4000-a000-000000000003", T0);
+    // A string past the local D1's length limit (between 5 and 20 MB here; production D1 documents
+    // 2 MB per string or row): D1 refuses this statement after the batch's other statements ran.
+    const encoded = JSON.stringify("z".repeat(12_000_000));
+    const tooBig = { ...makeValueRecord(0, T0), id: "f".repeat(40), encoded, size: encoded.length };
+    const good = [e, makeTag("Execution", e.id, "k", 1, [], T0), makeValueRecord(1, T0)];
+    const error = await repo.write([...good, tooBig]).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(RepositoryError);
+    expect((error as Error).message).toMatch(/too big|TOOBIG/);
+    expect((error as RepositoryError).cause).toBeInstanceOf(Error);
+    expect(await allIds()).toEqual(Object.fromEntries(TYPES.map((t) => [t, []])));
+    expect(await repo.countTags({ values: false })).toEqual([]);
+    expect((await repo.exportSince(null, 10)).records).toEqual([]);
+  }, 60_000);
+
+  it("store a value of MAX_VALUE_CHARS characters whole, multi-byte ones too", async () => {
+    const ascii = makeValueRecord("a".repeat(999_990), T0);
+    const accents = makeValueRecord("é".repeat(990_000), T0); // 1.98 MB of UTF-8, under production D1's 2 MB
+    await repo.write([ascii, accents]);
+    const got = await repo.get("Value", [ascii.id, accents.id]);
+    expect(got.find((v) => v.id === ascii.id)).toEqual(ascii);
+    expect(got.find((v) => v.id === accents.id)).toEqual(accents);
+  });
+
+  it("refuse a malformed record before writing anything, naming it", async () => {
+    const bad = { ...execution("00000000-0000-4000-a000-000000000004", T0), status: "NOPE" } as unknown as AnyRecord;
+    await expect(repo.write([makeValueRecord(2, T0), bad])).rejects.toThrow(/records\[1\]\.status/);
+    expect(await raw("Value")).toEqual([]);
+  });
+
+  it("bump the export sequence only when an upsert changes a record", async () => {
+    const e = execution("00000000-0000-4000-a000-000000000005", T0, "RUNNING");
+    await repo.write([e, makeValueRecord(3, T0)]);
+    const first = await repo.exportSince(null, 100);
+    expect(first.records.map((r) => r.type)).toEqual(["Execution", "Value"]);
+    await repo.write([e, makeValueRecord(3, T0)]); // identical: nothing changes
+    expect((await repo.exportSince(first.cursor, 100)).records).toEqual([]);
+    await repo.write([{ ...e, status: "DONE" }]);
+    await repo.write([e]); // RUNNING never replaces DONE
+    const later = await repo.exportSince(first.cursor, 100);
+    expect(later.records).toEqual([{ ...e, status: "DONE" }]);
+    expect((await repo.get("Execution", [e.id]))[0]!.status).toBe("DONE");
+  });
+
+  it("export large values in pages bounded by size", async () => {
+    const values = Array.from({ length: 10 }, (_, i) => makeValueRecord(`${i}`.repeat(999_000), T0 + i));
+    expect(values.every((v) => !v.preview)).toBe(true);
+    await repo.write(values);
+    const { records, pages } = await exportAll(repo, 100);
+    expect(records.map((r) => r.id)).toEqual(values.map((v) => v.id));
+    expect(pages).toBeGreaterThan(1);
+  }, 60_000);
+});
+
+describe("query plans", () => {
+  const forbiddenScans = (lines: string[]) =>
+    lines.filter((l) => /^\s*SCAN /.test(l) && !/USING (COVERING )?INDEX|json_each|CONSTANT ROW|\(subquery|SCAN plan/.test(l));
+
+  it("keep full scans out of the hot queries and pick the shape by size", async () => {
+    const data = buildDataset(400, 3, 9);
+    await repo.write(data.records);
+    await repo.write(data.edits);
+    const cases: [Query, RegExp][] = [
+      [{}, /walk/],
+      [{ tags: [["run", 5]] }, /driven by tag/],
+      [{ tags: [["project", "redun"]] }, /walk/],
+      [{ tags: [["user"]] }, /walk/],
+      [{ tags: [["env"]] }, /walk|driven by tag/],
+      [{ tags: [["user", "nobody"]] }, /driven by tag/],
+      [{ idPrefix: data.executions[0]!.id.slice(0, 5) }, /id prefix/],
+      [{ types: ["Job"], execTags: [["run", 5]] }, /driven by exec/],
+      [{ types: ["Job"], execTags: [["project", "redun"]] }, /walk/],
+      [{ types: ["Value"], execTags: [["run", 5]] }, /driven by exec/],
+      [{ types: ["Job"], jobStatus: ["FAILED"] }, /walk/],
+      [{ types: ["Job"], taskNames: ["step"] }, /walk|driven by task/],
+    ];
+    for (const [raw, shape] of cases) {
+      const lines = await repo.explain(normalizeQuery(raw));
+      expect(lines[0], JSON.stringify(raw)).toMatch(shape);
+      expect(forbiddenScans(lines), `${JSON.stringify(raw)}\n${lines.join("\n")}`).toEqual([]);
+    }
+    const prefixPlan = await repo.explain(normalizeQuery({ idPrefix: "ab" }));
+    expect(prefixPlan.join("\n")).toMatch(/SEARCH r USING INDEX sqlite_autoindex_executions_1 \(id>\? AND id<\?\)/);
+  });
+});
