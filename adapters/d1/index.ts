@@ -1,8 +1,12 @@
 /**
  * The Cloudflare D1 Repository. Schema: adapters/d1/migrations (apply with
- * `wrangler d1 migrations apply`); writes in sets (write.ts), queries as one
- * statement per page (query-sql.ts). Every D1 failure is wrapped in a
- * RepositoryError whose `cause` is D1's error.
+ * `wrangler d1 migrations apply`); writes in sets, one D1 batch per write
+ * (write.ts); every read in one round trip, a query's plan chosen inside
+ * SQLite (query-sql.ts). Every D1 failure is wrapped in a RepositoryError
+ * whose `cause` is D1's error.
+ *
+ * Reads return whole rows: `get` of many large Values (up to 1 MB each) is the
+ * caller's to keep small; `exportSince` bounds its pages (EXPORT_PAGE_BYTES).
  */
 import {
   RedunEdgeError,
@@ -47,7 +51,7 @@ export const D1_ALL_TABLES: readonly string[] = [
 
 export interface D1Repository extends Repository {
   readonly db: D1Like;
-  /** `EXPLAIN QUERY PLAN` of the statements `query(q)` would run, one line per plan step, per statement. */
+  /** For each type, which plan `query(q)` picks and SQLite's `EXPLAIN QUERY PLAN` of it, as indented lines. */
   explain(q: NormalizedQuery): Promise<string[]>;
 }
 
@@ -97,8 +101,8 @@ function describeDriver(driver: Driver | null): string {
 
 export interface D1RepositoryOptions {
   /**
-   * How queries are planned (see query-sql.ts): "cost" (default) sizes the
-   * candidate sets first; "walk" and "drive" force one shape, for
+   * How queries are planned (see query-sql.ts): "cost" (default) lets SQLite
+   * pick by candidate set sizes; "walk" and "drive" force one shape, for
    * measurements and tests.
    */
   planner?: Planner;
