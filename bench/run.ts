@@ -2,11 +2,13 @@
  * `npm run bench`: runs every benchmark suite, prints the figures and writes
  * them to BENCHMARKS.md. A suite can be picked by name: `npm run bench -- memory`.
  */
+import { benchCli } from "./cli.ts";
 import { benchMemory } from "./memory.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
 const suites: Record<string, () => Promise<BenchSection>> = {
   memory: benchMemory,
+  cli: benchCli,
 };
 
 const picked = process.argv.slice(2);

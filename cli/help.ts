@@ -3,8 +3,9 @@
 const STORE = `Store options (every command):
   --remote URL      a deployed Worker (http/https URL), or another folder's
                     local store (a path or file: URL); default $REDUN_EDGE_URL,
-                    else the local store in .redun/ (looked up from the
-                    current folder upwards, created on first use)
+                    else the local store in .redun/ ($REDUN_EDGE_STORE, or
+                    looked up from the current folder upwards, created on
+                    first use in the current folder)
   --token TOKEN     bearer token for writes to a remote (default $REDUN_EDGE_TOKEN)
   --in-process      run the local store's Worker inside this command instead
                     of the background server (slower start; nothing left running)

@@ -15,8 +15,6 @@
  * the running background server, `server.log` its stderr, `sync.json` the
  * sync cursors per remote.
  */
-import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -50,13 +48,18 @@ export function findStoreRoot(start: string): string | null {
   }
 }
 
-/** The package root (holds package.json), for the Worker sources and migrations. */
+/** The package root (its package.json names redun-edge), for the Worker sources and migrations. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  let dir = here;
   for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "adapters"))) return dir;
+    try {
+      if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === "redun-edge") return dir;
+    } catch {
+      // No package.json here.
+    }
     const parent = dirname(dir);
-    if (parent === dir) return resolve(dirname(fileURLToPath(import.meta.url)), "..");
+    if (parent === dir) return resolve(here, "..");
     dir = parent;
   }
 }
@@ -103,8 +106,8 @@ function fileStamp(path: string): [number, number] | null {
 }
 
 function migrationFiles(pkg: string): string[] {
-  const dir = join(pkg, "adapters", "d1", "migrations");
-  if (!existsSync(dir)) return [];
+  const dir = [join(pkg, "adapters", "d1", "migrations"), join(pkg, "dist", "adapters", "d1", "migrations")].find((d) => existsSync(d));
+  if (!dir) throw new CliError(`cannot find the D1 migrations (adapters/d1/migrations) under ${pkg}`);
   return readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((f) => join(dir, f));
 }
 
@@ -132,8 +135,9 @@ export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
   } catch {
     // No or unreadable manifest: build.
   }
+  // The sources when they are there (a checkout), so the CLI run from cli/ or dist/cli/ builds one bundle.
   const here = dirname(fileURLToPath(import.meta.url));
-  const entry = [join(here, "local-worker.ts"), join(here, "local-worker.js")].find((f) => existsSync(f));
+  const entry = [join(pkg, "cli", "local-worker.ts"), join(here, "local-worker.ts"), join(here, "local-worker.js")].find((f) => existsSync(f));
   if (!entry) throw new CliError("cannot find cli/local-worker.ts to build the local Worker");
   let esbuild: typeof import("esbuild");
   try {
@@ -161,6 +165,7 @@ export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
     const stamp = fileStamp(input);
     if (stamp) inputs[input] = stamp;
   }
+  const { createHash } = await import("node:crypto");
   const key = createHash("sha1").update(code).digest("hex").slice(0, 16);
   mkdirSync(dir, { recursive: true });
   writeAtomic(path, code);
@@ -239,6 +244,7 @@ export function ensureStoreDir(root: string): string {
 export async function openInProcess(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
   const bundle = await workerBundle(storeDir);
+  const { randomBytes } = await import("node:crypto");
   const secret = randomBytes(16).toString("hex");
   const worker = await startWorker(storeDir, bundle, secret);
   return {
@@ -280,13 +286,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Does the server answer? Used only when deciding whether to start one. */
 async function answers(info: ServerInfo, timeoutMs = 2000): Promise<boolean> {
   try {
-    const res = await fetch(`${info.url}/api/health`, {
-      headers: { "x-redun-edge-local": info.secret },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.arrayBuffer();
+    const res = await loopbackFetch(`${info.url}/api/health`, { headers: { "x-redun-edge-local": info.secret } }, timeoutMs);
+    await res.text();
     return res.ok;
   } catch {
     return false;
@@ -341,6 +345,7 @@ function serverScript(): string {
 
 /** Spawn cli/local-server.ts detached; resolves once it has written server.json. */
 async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<ServerInfo> {
+  const { spawn } = await import("node:child_process");
   const log = openSync(join(storeDir, "server.log"), "a");
   const child = spawn(process.execPath, [serverScript(), storeDir, bundle.path, bundle.key], {
     detached: true,
@@ -376,23 +381,45 @@ async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<Serv
 
 /**
  * Reach the store's background server, starting it when none runs (or when
- * the one running serves an older Worker bundle).
+ * the one running serves an older Worker bundle). A running server is
+ * trusted without a health check (one round trip less per command); if it
+ * refuses the connection, the request was never delivered, so the server is
+ * started anew and the request sent again.
  */
 export async function openBackground(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
   const bundle = await workerBundle(storeDir);
+  const info = readServerInfo(storeDir);
+  let current = info && info.bundleKey === bundle.key && alive(info.pid) ? info : await startServer(storeDir, bundle);
+  const fetchWithRestart: FetchLike = async (input, init) => {
+    try {
+      return await loopbackFetch(input, init);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ECONNREFUSED") throw error;
+      const stale = current;
+      current = await startServer(storeDir, bundle, stale.pid);
+      return loopbackFetch(input.replace(stale.url, current.url), withSecret(init, current.secret));
+    }
+  };
+  return { url: current.url, fetch: fetchWithRestart, headers: { "x-redun-edge-local": current.secret }, close: async () => {} };
+}
+
+function withSecret(init: RequestInit | undefined, secret: string): RequestInit {
+  return { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), "x-redun-edge-local": secret } };
+}
+
+/** Start a server under the lock; `replacing` names a server known not to answer. */
+async function startServer(storeDir: string, bundle: WorkerBundle, replacing?: number): Promise<ServerInfo> {
   const lockPath = join(storeDir, "server.lock");
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const info = readServerInfo(storeDir);
-    if (info && info.bundleKey === bundle.key && alive(info.pid) && (await answers(info))) return connection(info);
     if (tryLock(lockPath)) {
       try {
         // Re-check under the lock: another command may have just started one.
         const again = readServerInfo(storeDir);
-        if (again && again.bundleKey === bundle.key && alive(again.pid) && (await answers(again))) return connection(again);
+        if (again && again.pid !== replacing && again.bundleKey === bundle.key && alive(again.pid) && (await answers(again))) return again;
         if (again) await stopServer(storeDir);
-        return connection(await spawnServer(storeDir, bundle));
+        return await spawnServer(storeDir, bundle);
       } finally {
         rmSync(lockPath, { force: true });
       }
@@ -402,8 +429,54 @@ export async function openBackground(root: string): Promise<StoreConnection> {
   }
 }
 
-function connection(info: ServerInfo): StoreConnection {
-  return { url: info.url, headers: { "x-redun-edge-local": info.secret }, close: async () => {} };
+// ---- a small fetch over node:http --------------------------------------------
+
+/**
+ * fetch() for the loopback server over node:http. Node's global fetch loads
+ * undici on first use, ~60 ms of CPU per command, a fifth of the budget of a
+ * `log`; node:http is already in the snapshot. Returns the part of Response
+ * the HTTP adapter uses.
+ */
+// `require`, not `import`: the ESM facade of node:http evaluates its lazy exports, which loads undici.
+const http = createRequire(import.meta.url)("node:http") as typeof import("node:http");
+const agent = new http.Agent({ keepAlive: true });
+
+export function loopbackFetch(input: string, init: RequestInit = {}, timeoutMs = 120_000): Promise<Response> {
+  return new Promise((resolvePromise, reject) => {
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    const body = init.body === undefined || init.body === null ? undefined : String(init.body);
+    const req = http.request(
+      input,
+      {
+        method: init.method ?? "GET",
+        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        agent,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => resolvePromise(liteResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8"))));
+      },
+    );
+    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer from ${input} in ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function liteResponse(status: number, raw: Record<string, string | string[] | undefined>, text: string): Response {
+  const lite = {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: "",
+    headers: { get: (name: string) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v; } },
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
+  };
+  return lite as unknown as Response;
 }
 
 /** The local store of `root`: in this process, or the background server. */

@@ -1,15 +1,18 @@
 /** `server status|stop`: the local store's background server (see cli/local-server.ts). */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { STORE_DIR, findStoreRoot, readServerInfo, stopServer } from "./local-store.ts";
+import { STORE_DIR, readServerInfo, stopServer } from "./local-store.ts";
+import { localStoreRoot } from "./store.ts";
 import { formatDuration } from "./format.ts";
 
 export async function serverCommand(argv: readonly string[]): Promise<number> {
   const p = parseArgs("server", argv, {});
   const [sub, ...extra] = p.positionals;
   if (extra.length || (sub !== "status" && sub !== "stop")) throw new UsageError("expected: server status | server stop", "server");
-  const root = findStoreRoot(process.cwd());
+  const candidate = localStoreRoot();
+  const root = existsSync(join(candidate, STORE_DIR)) ? candidate : null;
   const storeDir = root ? join(root, STORE_DIR) : null;
   const info = storeDir ? readServerInfo(storeDir) : null;
   if (sub === "status") {

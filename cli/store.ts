@@ -55,11 +55,25 @@ export function parseStoreSpec(text: string, command: string): StoreSpec {
   return { kind: "local", root };
 }
 
+/**
+ * The folder of the local store: $REDUN_EDGE_STORE (a folder, or its
+ * `.redun/`) when set, else the nearest folder from the working folder
+ * upwards that holds `.redun/`, else the working folder (created on first use).
+ */
+export function localStoreRoot(): string {
+  const given = process.env.REDUN_EDGE_STORE;
+  if (given) {
+    const root = resolve(given);
+    return basename(root) === STORE_DIR ? dirname(root) : root;
+  }
+  return findStoreRoot(process.cwd()) ?? process.cwd();
+}
+
 /** The default store: --remote, else $REDUN_EDGE_URL, else the local store. */
 export function defaultStoreSpec(p: Parsed, command: string): StoreSpec {
   const remote = str(p, "remote") ?? (process.env.REDUN_EDGE_URL || undefined);
   if (remote) return parseStoreSpec(remote, command);
-  return { kind: "local", root: findStoreRoot(process.cwd()) ?? process.cwd() };
+  return { kind: "local", root: localStoreRoot() };
 }
 
 export function tokenOf(p: Parsed): string | undefined {

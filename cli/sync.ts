@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { copyRecords } from "../core/index.ts";
 import { parseArgs, str } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { ensureStoreDir, findStoreRoot, writeAtomic } from "./local-store.ts";
-import { inProcess, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
+import { ensureStoreDir, writeAtomic } from "./local-store.ts";
+import { inProcess, localStoreRoot, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
 
 interface SyncState {
   /** Per remote key: the remote's pull cursor and our push cursor. */
@@ -53,7 +53,7 @@ export async function syncCommand(direction: "push" | "pull", argv: readonly str
   const remoteText = str(p, "remote") ?? (process.env.REDUN_EDGE_URL || undefined);
   if (!remoteText) throw new UsageError(`${direction} needs --remote URL (or $REDUN_EDGE_URL)`, direction);
   const remoteSpec = parseStoreSpec(remoteText, direction);
-  const root = findStoreRoot(process.cwd()) ?? process.cwd();
+  const root = localStoreRoot();
   if (remoteSpec.kind === "local" && remoteSpec.root === root) {
     throw new UsageError(`--remote names this folder's own store (${root})`, direction);
   }
