@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
 
@@ -11,8 +10,6 @@ export default defineProject({
   plugins: [
     cloudflareTest(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
-      // wrangler.toml's main (worker/entry.ts) once it exists; a stub until then.
-      ...(existsSync("./worker/entry.ts") ? {} : { main: "./test/d1/placeholder-entry.ts" }),
       miniflare: {
         // A second database, for tests that copy one store into another.
         d1Databases: { DB_OTHER: "redun-edge-other" },
