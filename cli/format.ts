@@ -80,9 +80,14 @@ function treeLines(node: JobTreeNode, views: ReadonlyMap<string, RecordView>, de
     ? formatRecordLine(view)
     : `Job ${node.id.slice(0, 8)} ${formatStatus(node.status)} ${formatTime(node.startTime)}:  ${node.taskName ?? "?"}()${formatTagList(node.tags)}`;
   out.push("  ".repeat(depth) + line);
-  if (node.error) out.push(`${"  ".repeat(depth + 2)}Error: ${node.error}`);
+  if (node.error) out.push(`${"  ".repeat(depth + 2)}${errorLine(node.error)}`);
   for (const child of node.children) treeLines(child, views, depth + 1, out);
   return out;
+}
+
+/** A job's recorded error, labelled once (`TypeError: x`, or `Error: child job ... failed`). */
+function errorLine(error: string): string {
+  return /^\w*(Error|Exception)\b/.test(error) ? error : `Error: ${error}`;
 }
 
 function headLine(r: RecordView): string {
@@ -106,7 +111,7 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
   if (r.type === "Job") {
     lines.push(`Execution: ${r.executionId}`);
     if (r.parentId) lines.push(`Parent job: ${r.parentId}`);
-    if (r.error) lines.push(`Error: ${r.error}`);
+    if (r.error) lines.push(errorLine(r.error));
   }
   if (r.tags.length) lines.push("Tags:", ...tagLines(r.tags));
   if (r.type === "Execution") {

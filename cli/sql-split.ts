@@ -53,7 +53,7 @@ export function splitSql(sql: string): string[] {
   return out;
 }
 
-/** Drop `--` line comments outside quotes (D1 accepts them, but bare comment statements fail). */
+/** Drop comments outside quotes (D1 accepts them inside a statement, but a statement of only comments fails). */
 function stripComments(text: string): string {
   let out = "";
   let i = 0;
@@ -62,6 +62,9 @@ function stripComments(text: string): string {
     if (c === "-" && text[i + 1] === "-") {
       const nl = text.indexOf("\n", i);
       i = nl === -1 ? text.length : nl;
+    } else if (c === "/" && text[i + 1] === "*") {
+      const close = text.indexOf("*/", i + 2);
+      i = close === -1 ? text.length : close + 2;
     } else if (c === "'" || c === '"') {
       let j = i + 1;
       while (j < text.length && !(text[j] === c && text[j + 1] !== c)) j += text[j] === c ? 2 : 1;

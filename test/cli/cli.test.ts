@@ -6,11 +6,12 @@
  * stderr, nothing written), a token-guarded remote, and push/pull between
  * two local stores.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../worker/app.ts";
@@ -278,6 +279,34 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
       expect(await ok(A, ["tag", "add", execAlice.slice(0, 8), "reviewed=true", "--remote", url, "--token", "s3cret"])).toContain("add tag");
     } finally {
       server.close();
+    }
+  });
+
+  test("run records the git commit and origin of the workflow's folder; the detail view links the commit", async () => {
+    const W = mkdtempSync(join(tmpdir(), "redun-edge-cli-wf-"));
+    try {
+      const core = pathToFileURL(join(REPO, "core", "index.ts")).href;
+      writeFileSync(
+        join(W, "wf.ts"),
+        `import { task } from ${JSON.stringify(core)};\nexport const hi = task("hi", ({ who = "x" }: { who?: string } = {}) => "hi " + who, { namespace: "gitwf" });\n`,
+      );
+      const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: W, encoding: "utf8" }).trim();
+      git("init", "-q");
+      git("add", "wf.ts");
+      git("commit", "-q", "-m", "wf");
+      git("remote", "add", "origin", "git@github.com:o/r.git");
+      const sha = git("rev-parse", "HEAD");
+
+      expect(JSON.parse(await ok(B, ["run", "--tag", "user=carol", join(W, "wf.ts"), "hi", "--who", "you"]))).toBe("hi you");
+      const [exec] = JSON.parse(await ok(B, ["log", "--tag", "user=carol", "--format", "json"])) as JsonRecord[];
+      expect(exec!.tags).toContainEqual(["git_commit", sha]);
+      expect(exec!.tags).toContainEqual(["git_origin_url", "git@github.com:o/r.git"]);
+      expect(exec!.tags).toContainEqual(["project", "gitwf"]);
+      const detail = await ok(B, ["log", exec!.id.slice(0, 8)]);
+      expect(detail).toContain(`Code: https://github.com/o/r/commit/${sha}`);
+      expect(detail).toMatch(/\nJob [0-9a-f]{8} \[ DONE \] .*gitwf\.hi\(who='you'\)/);
+    } finally {
+      rmSync(W, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,111 @@
+/** The CLI's pure pieces: argument rules, task arguments, SQL splitting, text views. */
+import { describe, expect, test } from "vitest";
+import { parseArgs } from "../../cli/args.ts";
+import { commitLink, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
+import { parseTaskArgs } from "../../cli/run.ts";
+import { splitSql } from "../../cli/sql-split.ts";
+import { splitEditArgs } from "../../cli/tag.ts";
+import { describeError } from "../../cli/errors.ts";
+import { AmbiguousIdError, TagParseError, UnknownIdError } from "../../core/index.ts";
+
+describe("tag edit arguments", () => {
+  test("prefixes first (hex), then tags; a bare key for rm", () => {
+    expect(splitEditArgs("add", ["6dc981d7", "ABC-12", "k=v", "n=3"], [])).toEqual({
+      prefixes: ["6dc981d7", "abc-12"],
+      tags: [["k", "v"], ["n", 3]],
+    });
+    expect(splitEditArgs("rm", ["6dc981d7", "env", "k=v"], [])).toEqual({ prefixes: ["6dc981d7"], tags: [["env"], ["k", "v"]] });
+    // After the first tag every word is a tag, even a hex-looking key.
+    expect(splitEditArgs("rm", ["6dc981d7", "k=v", "beef"], [])).toEqual({ prefixes: ["6dc981d7"], tags: [["k", "v"], ["beef"]] });
+    expect(splitEditArgs("rm", ["6dc981d7"], ["beef"])).toEqual({ prefixes: ["6dc981d7"], tags: [["beef"]] });
+  });
+
+  test("usage errors: no prefix, no tag, a bare word for add, malformed JSON", () => {
+    expect(() => splitEditArgs("add", ["k=v"], [])).toThrow(/at least one id prefix/);
+    expect(() => splitEditArgs("add", ["6dc981d7"], [])).toThrow(/needs tags/);
+    expect(() => splitEditArgs("add", ["6dc981d7", "word"], [])).toThrow(/neither an id prefix/);
+    expect(() => splitEditArgs("rm", ["6dc981d7", "beef"], [])).toThrow(/after --/);
+    expect(() => splitEditArgs("add", ["6dc981d7", "x=[1,"], [])).toThrow(/malformed tag "x=\[1,"/);
+  });
+});
+
+describe("options", () => {
+  test("--opt value, --opt=value, repeated options, -- and unknown options", () => {
+    const spec = { tag: { type: "string" as const, multiple: true }, job: { type: "boolean" as const } };
+    const p = parseArgs("log", ["--tag", "a=1", "--tag=b=2", "--job", "abc", "--", "--tag"], spec);
+    expect(p.options.tag).toEqual(["a=1", "b=2"]);
+    expect(p.options.job).toBe(true);
+    expect(p.positionals).toEqual(["abc"]);
+    expect(p.afterDashDash).toEqual(["--tag"]);
+    expect(() => parseArgs("log", ["--nope"], spec)).toThrow(/unknown option --nope/);
+    expect(() => parseArgs("log", ["--tag"], spec)).toThrow(/needs a value/);
+    const run = parseArgs("run", ["--tag", "x=1", "f.ts", "main", "--name", "World", "--tag", "y"], { tag: spec.tag }, { stopAfter: 2 });
+    expect(run.positionals).toEqual(["f.ts", "main"]);
+    expect(run.rest).toEqual(["--name", "World", "--tag", "y"]);
+  });
+
+  test("task arguments: --name value pairs are one object, read like tag values", () => {
+    expect(parseTaskArgs(["--name", "World", "--n", "3", "--flags", '["a"]', "--dry"])).toEqual([{ name: "World", n: 3, flags: ["a"], dry: true }]);
+    expect(parseTaskArgs(["--x=1.5"])).toEqual([{ x: 1.5 }]);
+    expect(parseTaskArgs(["a", "2"])).toEqual(["a", 2]);
+    expect(parseTaskArgs([])).toEqual([]);
+    expect(() => parseTaskArgs(["--x", "{bad"])).toThrow(/malformed value for task argument --x/);
+  });
+});
+
+describe("errors", () => {
+  test("core's typed errors map to exit codes", () => {
+    expect(describeError(new UnknownIdError("ff")).exitCode).toBe(1);
+    expect(describeError(new AmbiguousIdError("a", [{ type: "Job", id: "a1" }, { type: "Task", id: "a2" }]))).toMatchObject({
+      exitCode: 1,
+      message: expect.stringContaining("Job a1, Task a2"),
+    });
+    expect(describeError(new TagParseError("x", "bad")).exitCode).toBe(2);
+    const refused = new Error("cannot reach http://127.0.0.1:1: fetch failed", { cause: new TypeError("fetch failed", { cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }) }) });
+    expect(describeError(refused).message).toBe("cannot reach http://127.0.0.1:1: fetch failed (ECONNREFUSED)");
+  });
+});
+
+describe("SQL splitting for D1 batches", () => {
+  test("comments, strings and trigger bodies", () => {
+    const sql = `-- header; with a semicolon
+CREATE TABLE a (x TEXT DEFAULT 'a;b'); /* block; comment */
+CREATE TRIGGER t AFTER INSERT ON a
+BEGIN
+  UPDATE a SET x = CASE WHEN 1 THEN 'y' END;
+  INSERT INTO a VALUES ('it''s; fine');
+END;
+INSERT INTO a VALUES (";")`;
+    expect(splitSql(sql)).toEqual([
+      "CREATE TABLE a (x TEXT DEFAULT 'a;b')",
+      "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n  UPDATE a SET x = CASE WHEN 1 THEN 'y' END;\n  INSERT INTO a VALUES ('it''s; fine');\nEND",
+      'INSERT INTO a VALUES (";")',
+    ]);
+    expect(splitSql("-- only a comment;\n/* and another */")).toEqual([]);
+  });
+});
+
+describe("text views", () => {
+  test("durations and GitHub commit links", () => {
+    expect(formatDuration(1470)).toBe("0:00:01.47");
+    expect(formatDuration(3_723_000)).toBe("1:02:03.00");
+    const sha = "b3faf93a0c1d2e3f4a5b6c7d8e9f001122334455";
+    for (const origin of ["git@github.com:o/r.git", "https://github.com/o/r.git", "https://github.com/o/r", "ssh://git@github.com/o/r.git", "https://user@github.com/o/r/"]) {
+      expect(commitLink(origin, sha)).toBe(`https://github.com/o/r/commit/${sha}`);
+    }
+    expect(commitLink("git@gitlab.com:o/r.git", sha)).toBeNull();
+    expect(commitLink("git@github.com:o/r.git", "not a sha")).toBeNull();
+  });
+
+  test("tag counts", () => {
+    expect(formatKeyCounts([
+      { key: "cost", entityType: "Execution", count: 5 },
+      { key: "cost", entityType: "Job", count: 6 },
+      { key: "user", entityType: "Execution", count: 2 },
+    ])).toEqual(["cost  (5 Execution, 6 Job)", "user  (2 Execution)"]);
+    expect(formatValueCounts([
+      { key: "cost", value: 3.2, count: 1 },
+      { key: "flags", value: ["a", "b"], count: 2 },
+    ])).toEqual(["cost=3.2          (1)", 'flags=["a", "b"]  (2)']);
+  });
+});
