@@ -73,10 +73,10 @@ export interface ValueRecord extends Base {
   valueType: string;
   /**
    * The canonical JSON encoding of the value; when `preview` is true, only its
-   * first PREVIEW_CHARS characters (the value was larger than MAX_VALUE_CHARS).
+   * first PREVIEW_CHARS characters (the encoding was over MAX_VALUE_BYTES).
    */
   encoded: string;
-  /** Length of the full canonical encoding in characters. */
+  /** Size of the full canonical encoding in UTF-8 bytes. */
   size: number;
   preview: boolean;
 }
@@ -149,8 +149,11 @@ export type RecordOf<T extends RecordType> = RecordOfType[T];
 /** Records whose id is a uuid and whose content changes over time. */
 export const MUTABLE_TYPES: readonly RecordType[] = ["Execution", "Job", "Evaluation"];
 
-/** Values whose canonical encoding is longer than this are stored as a preview. */
-export const MAX_VALUE_CHARS = 1_000_000;
+/**
+ * Values whose canonical encoding takes more UTF-8 bytes than this are stored
+ * as a preview. Bytes, not characters: D1 limits a string or row to 2 MB.
+ */
+export const MAX_VALUE_BYTES = 1_000_000;
 /** Characters of the encoding kept in a preview. */
 export const PREVIEW_CHARS = 4_096;
 

@@ -10,7 +10,7 @@
 import { TaskError } from "./errors.ts";
 import { argsHash, callNodeHash, canonicalJson, evaluationHash, taskHash, valueHash, valueTypeOf } from "./hash.ts";
 import {
-  MAX_VALUE_CHARS,
+  MAX_VALUE_BYTES,
   PREVIEW_CHARS,
   type AnyRecord,
   type CallArgument,
@@ -213,10 +213,26 @@ export function makeValueRecord(value: unknown, time: number): ValueRecord {
   const valueType = valueTypeOf(value);
   const encoded = canonicalJson(value);
   const id = valueHash(valueType, encoded);
-  if (encoded.length > MAX_VALUE_CHARS) {
-    return { type: "Value", id, time, valueType, encoded: encoded.slice(0, PREVIEW_CHARS), size: encoded.length, preview: true };
+  const size = utf8Length(encoded);
+  if (size > MAX_VALUE_BYTES) {
+    return { type: "Value", id, time, valueType, encoded: encoded.slice(0, PREVIEW_CHARS), size, preview: true };
   }
-  return { type: "Value", id, time, valueType, encoded, size: encoded.length, preview: false };
+  return { type: "Value", id, time, valueType, encoded, size, preview: false };
+}
+
+/** UTF-8 byte length of a string, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 units, 4 bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /** The JS value a (non-preview) Value record holds. */

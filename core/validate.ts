@@ -58,8 +58,17 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   if (r.type === "Job" && !JOB_STATUSES.includes(r.status as never)) {
     throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${JSON.stringify(r.status)}`);
   }
-  if (r.type === "Tag" && r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
-    throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${JSON.stringify(r.entityType)}`);
+  if (r.type === "Tag") {
+    if (r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
+      throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${JSON.stringify(r.entityType)}`);
+    }
+    if ((r.entityType === null) !== (r.entityId === null)) {
+      throw new ValidationError(`${where}.entityId`, `${where}: entityType and entityId must both be set, or both be null (a delete record)`);
+    }
+    if (r.entityId === null && (r.key !== "" || r.value !== null || (r.parents as unknown[]).length === 0)) {
+      throw new ValidationError(`${where}.key`, `${where}: a delete record has key "", value null and at least one parent`);
+    }
+    if (r.entityId !== null && r.key === "") throw new ValidationError(`${where}.key`, `${where}.key must not be empty`);
   }
 }
 

@@ -15,7 +15,6 @@ import {
   RepositoryError,
   VERSION,
   ValidationError,
-  assertRecordShape,
   importRecords,
   normalizeQuery,
   type ExportPage,
@@ -194,14 +193,9 @@ export function createApp(options: AppOptions) {
         return pushBody(value);
       }),
       async (c) => {
-        const { records, verify } = c.req.valid("json");
-        if (verify === false) {
-          // Repository.write semantics: shape checked, ids trusted (see adapters/http).
-          records.forEach((r, i) => assertRecordShape(r, `records[${i}]`));
-          if (records.length) await repository.write(records as Parameters<Repository["write"]>[0]);
-        } else {
-          await importRecords(repository, records);
-        }
+        // Every pushed record is verified: shape, and id against content.
+        const { records } = c.req.valid("json");
+        await importRecords(repository, records);
         return c.json({ accepted: records.length });
       },
     )

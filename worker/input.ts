@@ -332,18 +332,16 @@ export function exportSinceBody(value: unknown): { cursor: string | null; limit:
   return { cursor: (b.cursor as string | null | undefined) ?? null, limit: b.limit === undefined ? DEFAULT_PAGE : integer("limit", b.limit, MAX_PAGE) };
 }
 
-/** A push body: `{ records }`; `verify: false` skips the id-vs-content check (Repository.write semantics). */
+/** A push body: `{ records }`. */
 export interface PushBody {
   records: unknown[];
-  verify?: boolean;
 }
 
 export function pushBody(value: unknown): PushBody {
-  const b = body(value, ["records", "verify"]);
+  const b = body(value, ["records"]);
   const records = required(b, "records");
   if (!Array.isArray(records)) throw new ValidationError("records", "records must be a list of records");
-  if (b.verify !== undefined && typeof b.verify !== "boolean") throw new ValidationError("verify", "verify must be a boolean");
-  return { records, ...(b.verify === false ? { verify: false } : {}) };
+  return { records };
 }
 
 /** JSON lines: one record per non-blank line. */

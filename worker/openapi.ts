@@ -269,7 +269,6 @@ export const openApiDocument = {
           content: {
             ...json(obj({
               records: { type: "array", items: ref("Record") },
-              verify: { type: "boolean", description: "false: check shapes only and trust ids (Repository.write semantics)." },
             }, ["records"])),
             "application/x-ndjson": { schema: { type: "string", description: "One record per line." } },
           },

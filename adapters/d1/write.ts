@@ -10,7 +10,7 @@
  * - 2 MB per string, blob or row: a bound parameter may be up to that, but
  *   we keep each JSON array under CHUNK_BYTES so a statement stays small, and
  *   a Value too large for a chunk gets a statement of its own that binds its
- *   encoding directly (no JSON escaping), so a value of MAX_VALUE_CHARS
+ *   encoding directly (no JSON escaping), so a value of MAX_VALUE_BYTES
  *   characters fits when its UTF-8 encoding is under 2 MB;
  * - queries per Worker invocation (1000 on paid plans): a write needs about
  *   one to three statements per ~90 KB of records, so a single batch holds

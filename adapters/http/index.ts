@@ -156,10 +156,10 @@ async function batched<T>(ids: readonly string[], run: (part: string[]) => Promi
  * Push records in requests of at most `chunkBytes`, each atomic on the
  * server. A 413 (a server with a smaller limit) splits the request and retries.
  */
-async function pushChunked(call: Caller, records: readonly unknown[], verify: boolean, chunkBytes: number): Promise<number> {
+async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number): Promise<number> {
   const encoded = records.map((r) => JSON.stringify(r));
   const send = async (parts: string[]): Promise<number> => {
-    const raw = `{"records":[${parts.join(",")}]${verify ? "" : ',"verify":false'}}`;
+    const raw = `{"records":[${parts.join(",")}]}`;
     try {
       return (await call<{ accepted: number }>({ method: "POST", path: "/api/sync/push", raw })).accepted;
     } catch (e) {
@@ -233,7 +233,7 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
           throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
         }
       });
-      if (records.length) await pushChunked(call, records, false, chunkBytes);
+      if (records.length) await pushChunked(call, records, chunkBytes);
     },
 
     async get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
@@ -360,7 +360,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
       });
     },
     async push(records) {
-      return { accepted: records.length ? await pushChunked(call, records, true, chunkBytes) : 0 };
+      return { accepted: records.length ? await pushChunked(call, records, chunkBytes) : 0 };
     },
     pull(cursor = null, limit) {
       const params = new URLSearchParams();

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AmbiguousIdError,
   CallGraph,
-  MAX_VALUE_CHARS,
+  MAX_VALUE_BYTES,
   PREVIEW_CHARS,
   Scheduler,
   UnknownIdError,
@@ -19,6 +19,7 @@ import {
   makeValueRecord,
   normalizeQuery,
   task,
+  taskHash,
   type AnyRecord,
   type ExecutionRecord,
   type JobRecord,
@@ -100,7 +101,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
       it("round-trips every record type and stores it in the backend", async () => {
         const exec = execution(uuid(), T0);
         const j = job(uuid(), exec.id, T0 + 1);
-        const t: TaskRecord = { type: "Task", id: "a".repeat(40), time: T0, name: "n", namespace: "ns", source: "src", version: null };
+        const t: TaskRecord = { type: "Task", id: taskHash("ns", "n", null, "src"), time: T0, name: "n", namespace: "ns", source: "src", version: null };
         const v = makeValueRecord({ b: [1, 2, { c: null }], a: "x" }, T0);
         const tag = makeTag("Execution", exec.id, "k", { nested: [1, "two"] }, [], T0);
         const records: AnyRecord[] = [exec, j, t, v, tag];
@@ -167,7 +168,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         const [stored] = await repo.get("Value", [makeValueRecord(big, 0).id]);
         expect(stored).toMatchObject({ preview: true, size: big.length + 2, valueType: "string" });
         expect(stored!.encoded.length).toBe(PREVIEW_CHARS);
-        expect(canonicalJson(medium).length).toBeLessThan(MAX_VALUE_CHARS);
+        expect(canonicalJson(medium).length).toBeLessThan(MAX_VALUE_BYTES);
         const [whole] = await repo.get("Value", [makeValueRecord(medium, 0).id]);
         expect(JSON.parse(whole!.encoded)).toEqual(medium);
         // A previewed result cannot be reused: the job runs again rather than return a preview.

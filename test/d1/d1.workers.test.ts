@@ -233,10 +233,14 @@ describe("writes", () => {
     expect((await repo.exportSince(null, 10)).records).toEqual([]);
   }, 60_000);
 
-  it("store a value of MAX_VALUE_CHARS characters whole, multi-byte ones too", async () => {
+  it("store a value of up to MAX_VALUE_BYTES whole, multi-byte ones too, and a larger one as a preview", async () => {
     const ascii = makeValueRecord("a".repeat(999_990), T0);
-    const accents = makeValueRecord("é".repeat(990_000), T0); // 1.98 MB of UTF-8, under production D1's 2 MB
-    await repo.write([ascii, accents]);
+    const accents = makeValueRecord("é".repeat(499_990), T0); // ~1 MB of UTF-8 in 0.5 M characters
+    expect(accents.preview).toBe(false);
+    const over = makeValueRecord("é".repeat(600_000), T0); // 1.2 MB of UTF-8: previewed by bytes
+    expect(over).toMatchObject({ preview: true, size: 1_200_002 });
+    await repo.write([ascii, accents, over]);
+    expect((await repo.get("Value", [over.id]))[0]).toEqual(over);
     const got = await repo.get("Value", [ascii.id, accents.id]);
     expect(got.find((v) => v.id === ascii.id)).toEqual(ascii);
     expect(got.find((v) => v.id === accents.id)).toEqual(accents);

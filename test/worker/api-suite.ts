@@ -11,6 +11,7 @@ import {
   applyTags,
   makeTag,
   task,
+  taskHash,
   type AnyRecord,
   type ExecutionRecord,
   type Query,
@@ -425,13 +426,14 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         expectError(await nothingWritten(() => answer(small("/api/sync/push", json({ records })))), 413, "too_large");
       });
 
-      it("with verify: false checks shapes only (Repository.write semantics)", async () => {
+      it("verifies every pushed record's id against its content", async () => {
         const task = { type: "Task", id: "a".repeat(40), time: T0, name: "n", namespace: "ns", source: "src", version: null };
         expectError(await nothingWritten(() => post("/api/sync/push", { records: [task] })), 400, "invalid", "records[0].id");
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [task], verify: false })), 400, "invalid", "verify");
         const before = await h.counts();
-        expect((await post("/api/sync/push", { records: [task], verify: false })).body).toEqual({ accepted: 1 });
+        const real = { ...task, id: taskHash("ns", "n", null, "src") };
+        expect((await post("/api/sync/push", { records: [real] })).body).toEqual({ accepted: 1 });
         expect((await h.counts()).Task).toBe(before.Task! + 1);
-        expectError(await nothingWritten(() => post("/api/sync/push", { records: [{ ...task, name: 5 }], verify: false })), 400, "invalid", "records[0].name");
       });
 
       it("pulls every record once, in pages, resumably", async () => {
