@@ -5,11 +5,24 @@
 import { Bloom } from "./bloom.ts";
 import { ALL_STORES, type Db, type StoreName, type Tx } from "./schema.ts";
 
+const MAX_REMEMBERED = 500_000;
+
 export class Context {
   private bloom: Bloom | null = null;
   /** Write sequence the cached filter is valid for; -1: reload before use. */
   private bloomSeq = -1;
   private lock: Promise<unknown> = Promise.resolve();
+  /**
+   * Immutable ids this connection saw committed. They are never removed, so
+   * a later write skips the look-up (a value written as one job's argument
+   * and again as another's result).
+   */
+  readonly stored = new Set<string>();
+  /**
+   * Segment this connection last put each mutable bulk record in: a hint,
+   * checked against the segment read that moving the record needs anyway.
+   */
+  readonly placedAt = new Map<string, number>();
 
   constructor(
     readonly db: Promise<Db>,
@@ -47,8 +60,13 @@ export class Context {
   }
 
   /** A write committed at `seq`: the (already updated) cached filter is current. */
-  committed(seq: number): void {
+  committed(seq: number, stored: readonly string[], placed: readonly [string, number][]): void {
     this.bloomSeq = seq;
+    // Bounded memory: forgetting only costs look-ups.
+    if (this.stored.size + stored.length > MAX_REMEMBERED) this.stored.clear();
+    if (this.placedAt.size + placed.length > MAX_REMEMBERED) this.placedAt.clear();
+    for (const id of stored) this.stored.add(id);
+    for (const [id, seq] of placed) this.placedAt.set(id, seq);
   }
 
   /** A write failed: the cached filter may hold bits of nothing; re-read it next time. */

@@ -59,6 +59,7 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
   });
   opened.catch(() => undefined);
   const ctx = new Context(opened, options.durability ?? "relaxed");
+  const gets = new GetBatcher(ctx);
 
   /** Wrap backend failures (never our typed errors) as RepositoryError. */
   async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -76,22 +77,8 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
     write: (records) => writeBatch(ctx, records),
 
     get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
-      return guard("get", async () => {
-        if (ids.length === 0) return [];
-        const tx = (await ctx.read()) as unknown as Tx;
-        let list = [...new Set(ids)];
-        if (list.length >= FILTERED_GET) {
-          const { bloom } = await ctx.state(tx);
-          list = list.filter((id) => bloom.has(id));
-        }
-        if (type === "Execution" || type === "Tag") {
-          const store = tx.objectStore(type === "Execution" ? "exec" : "tag");
-          const rows = await Promise.all(list.map((id) => store.get(id)));
-          return rows.flatMap((row) => (row ? [row.rec as RecordOf<T>] : []));
-        }
-        const found = await findBulk(tx, list);
-        return [...found.values()].flatMap(({ rec }) => (rec.type === type ? [rec as RecordOf<T>] : []));
-      });
+      if (ids.length === 0) return Promise.resolve([]);
+      return guard("get", () => gets.get(type, ids) as Promise<RecordOf<T>[]>);
     },
 
     findByPrefix(prefix, limit) {
@@ -168,6 +155,69 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
     },
   };
   return repository;
+}
+
+interface PendingGet {
+  type: RecordType;
+  ids: readonly string[];
+  resolve(records: AnyRecord[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * `get` calls made in one tick share one read transaction and one round of
+ * requests: the scheduler reads a cached result per job, thousands at once,
+ * and a transaction each would cost more than the reads.
+ */
+class GetBatcher {
+  private pending: PendingGet[] = [];
+
+  constructor(private readonly ctx: Context) {}
+
+  get(type: RecordType, ids: readonly string[]): Promise<AnyRecord[]> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ type, ids, resolve, reject }) === 1) queueMicrotask(() => void this.run());
+    });
+  }
+
+  private async run(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const tx = (await this.ctx.read()) as unknown as Tx;
+      const wanted = { exec: new Set<string>(), tag: new Set<string>(), bulk: new Set<string>() };
+      for (const g of batch) {
+        const set = g.type === "Execution" ? wanted.exec : g.type === "Tag" ? wanted.tag : wanted.bulk;
+        for (const id of g.ids) set.add(id);
+      }
+      // Many ids: drop those the filter knows were never written.
+      if (wanted.exec.size + wanted.tag.size + wanted.bulk.size >= FILTERED_GET) {
+        const { bloom } = await this.ctx.state(tx);
+        for (const set of Object.values(wanted)) for (const id of set) if (!bloom.has(id)) set.delete(id);
+      }
+      const [execRows, tagRows, bulk] = await Promise.all([
+        Promise.all([...wanted.exec].map((id) => tx.objectStore("exec").get(id))),
+        Promise.all([...wanted.tag].map((id) => tx.objectStore("tag").get(id))),
+        findBulk(tx, [...wanted.bulk]),
+      ]);
+      const found = new Map<string, AnyRecord[]>();
+      const add = (rec: AnyRecord) => {
+        const list = found.get(rec.id);
+        if (list) list.push(rec);
+        else found.set(rec.id, [rec]);
+      };
+      for (const row of execRows) if (row) add(row.rec);
+      for (const row of tagRows) if (row) add(row.rec);
+      for (const { rec } of bulk.values()) add(rec);
+      for (const g of batch) {
+        const out: AnyRecord[] = [];
+        for (const id of new Set(g.ids)) for (const rec of found.get(id) ?? []) if (rec.type === g.type) out.push(rec);
+        g.resolve(out);
+      }
+    } catch (error) {
+      for (const g of batch) g.reject(error);
+    }
+  }
 }
 
 /**

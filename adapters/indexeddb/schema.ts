@@ -60,7 +60,7 @@ export interface SegRow {
   recs: BulkRecord[];
   /** Ids of `recs` (multi-entry). */
   ids: string[];
-  /** [type, -time, inv(id)] of each record (multi-entry). */
+  /** [type, -time, inv(id)] of each record but Evaluations, which are never listed (multi-entry). */
   ord: [string, number, string][];
   /** Execution ids of the jobs in it. */
   jx: string[];
@@ -192,7 +192,8 @@ export function segRow(seq: number, recs: BulkRecord[]): SegRow {
     seq,
     recs,
     ids: recs.map((r) => r.id),
-    ord: recs.map((r) => [r.type, -r.time, inv(r.id)]),
+    // Evaluations are cache slots, never listed: no sort key.
+    ord: recs.flatMap((r): [string, number, string][] => (r.type === "Evaluation" ? [] : [[r.type, -r.time, inv(r.id)]])),
     jx: [...jx],
     th: [...th],
     tn: [...tn],

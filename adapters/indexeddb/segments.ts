@@ -3,7 +3,7 @@
  * `seg`, then read out of its segment. Requests are issued together, so a
  * batch of look-ups costs about one round trip, not one per id.
  */
-import type { BulkRecord, SegRow, Tx } from "./schema.ts";
+import { inv, type BulkRecord, type SegRow, type Tx } from "./schema.ts";
 
 export interface Located {
   rec: BulkRecord;
@@ -62,10 +62,10 @@ export async function ordRange(
   const segs = await readSegs(tx, seqs);
   const hits: { key: [string, number, string]; rec: BulkRecord }[] = [];
   for (const seg of segs.values()) {
-    seg.recs.forEach((rec, i) => {
-      const key = seg.ord[i]!;
+    for (const rec of seg.recs) {
+      const key: [string, number, string] = [rec.type, -rec.time, inv(rec.id)];
       if (rec.type === type && range.includes(key)) hits.push({ key, rec });
-    });
+    }
   }
   hits.sort((a, b) => compareOrd(a.key, b.key));
   return { recs: hits.slice(0, count).map((h) => h.rec), exhausted: seqs.length < count };

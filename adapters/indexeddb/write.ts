@@ -44,6 +44,14 @@ export const PARENT_MARK = "\u0001p:";
 export const PENDING_MARK = "\u0001e:";
 
 const same = (a: AnyRecord, b: AnyRecord) => canonicalJson(a) === canonicalJson(b);
+const isMutable = (r: BulkRecord) => r.type === "Job" || r.type === "Evaluation";
+
+/** What a committed write tells the connection's memory (see Context.stored / placedAt). */
+interface Planned {
+  seq: number;
+  stored: string[];
+  placed: [string, number][];
+}
 
 /** Fold a batch by record: later versions of a mutable record merge by shouldReplace; the first copy of an immutable one wins. */
 function fold(records: readonly AnyRecord[]): AnyRecord[] {
@@ -90,9 +98,9 @@ export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Pro
     const db = await ctx.db;
     const tx = db.transaction(ALL_STORES, "readwrite", { durability: ctx.durability }) as Tx<"readwrite">;
     try {
-      const seq = await plan(ctx, tx as unknown as Tx, batch);
+      const planned = await plan(ctx, tx as unknown as Tx, batch);
       await tx.done;
-      ctx.committed(seq);
+      ctx.committed(planned.seq, planned.stored, planned.placed);
     } catch (cause) {
       ctx.invalidate();
       try {
@@ -106,8 +114,8 @@ export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Pro
   });
 }
 
-/** Plan and issue the batch's requests; returns the write sequence after it. */
-async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
+/** Plan and issue the batch's requests. */
+async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> {
   const { seq: startSeq, bloom } = await ctx.state(tx);
   const execStore = tx.objectStore("exec");
   const tagStore = tx.objectStore("tag");
@@ -121,24 +129,42 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
     else bulk.push(r);
   }
 
-  // 1. Stored versions of the ids the filter cannot rule out.
+  // 1. Stored versions of the ids the filter cannot rule out. Immutable ids
+  // this connection saw committed need no look-up; mutable ones it placed
+  // are looked for first in the segment it put them in.
   const maybeExec = execs.filter((r) => bloom.has(r.id)).map((r) => r.id);
   const maybeTag = tags.filter((r) => bloom.has(r.id)).map((r) => r.id);
-  const maybeBulk = bulk.filter((r) => bloom.has(r.id)).map((r) => r.id);
+  const knownStored = new Set<string>();
+  const hinted: BulkRecord[] = [];
+  const unhinted: string[] = [];
+  for (const r of bulk) {
+    if (!bloom.has(r.id)) continue;
+    if (!isMutable(r)) {
+      if (ctx.stored.has(r.id)) knownStored.add(r.id);
+      else unhinted.push(r.id);
+    } else if (ctx.placedAt.has(r.id)) hinted.push(r);
+    else unhinted.push(r.id);
+  }
+  const segs = new Map<number, SegRow>();
   const [execFound, tagFound, bulkWhere] = await Promise.all([
     Promise.all(maybeExec.map((id) => execStore.get(id))),
     Promise.all(maybeTag.map((id) => tagStore.get(id))),
-    locate(tx, maybeBulk),
+    locate(tx, unhinted),
+    readSegs(tx, hinted.map((r) => ctx.placedAt.get(r.id)!), segs),
   ]);
+  const misplaced: string[] = [];
+  for (const r of hinted) {
+    const seq = ctx.placedAt.get(r.id)!;
+    if (segs.get(seq)?.recs.some((x) => x.id === r.id && x.type === r.type)) bulkWhere.set(r.id, seq);
+    else misplaced.push(r.id);
+  }
+  if (misplaced.length) for (const [id, seq] of await locate(tx, misplaced)) bulkWhere.set(id, seq);
   const oldExec = new Map<string, ExecRow>();
   for (const row of execFound) if (row) oldExec.set(row.id, row);
   const oldTag = new Map<string, TagRow>();
   for (const row of tagFound) if (row) oldTag.set(row.id, row);
   // Segments of stored mutable records (to compare, and to move the record out on change).
-  const segs = await readSegs(
-    tx,
-    bulk.filter((r) => r.type === "Job" || r.type === "Evaluation").flatMap((r) => bulkWhere.get(r.id) ?? []),
-  );
+  await readSegs(tx, bulk.filter(isMutable).flatMap((r) => bulkWhere.get(r.id) ?? []), segs);
 
   /** Entity id -> its time once this batch is written (for tags' sort keys). */
   const entityTime = new Map<string, number>();
@@ -169,6 +195,7 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
   /** Stored immutable records of this batch: their time is read only if a new tag needs it. */
   const storedElsewhere = new Map<string, number>();
   for (const r of bulk) {
+    if (knownStored.has(r.id)) continue;
     const seq = bulkWhere.get(r.id);
     const seg = seq === undefined ? undefined : segs.get(seq);
     const old = seg?.recs.find((x) => x.id === r.id && x.type === r.type);
@@ -265,8 +292,24 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
     if (!list) byType.set(r.type, (list = []));
     list.push(r);
   }
+  const stored: string[] = [];
+  const placedAt: [string, number][] = [];
   for (const list of byType.values()) {
-    for (let i = 0; i < list.length; i += SEGMENT_SIZE) segRaw.put(segRow(++seq, list.slice(i, i + SEGMENT_SIZE)));
+    for (let i = 0; i < list.length; i += SEGMENT_SIZE) {
+      const recs = list.slice(i, i + SEGMENT_SIZE);
+      segRaw.put(segRow(++seq, recs));
+      for (const r of recs) {
+        if (isMutable(r)) placedAt.push([r.id, seq]);
+        else stored.push(r.id);
+      }
+    }
+  }
+  // Records found stored by a look-up are remembered too.
+  stored.push(...storedElsewhere.keys());
+  const moved = new Set(placedAt.map(([id]) => id));
+  for (const r of bulk) {
+    const at = bulkWhere.get(r.id);
+    if (isMutable(r) && at !== undefined && !moved.has(r.id)) placedAt.push([r.id, at]);
   }
   for (const s of dirtySegs) {
     const seg = segs.get(s)!;
@@ -286,7 +329,7 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<number> {
   if (seq !== startSeq) (unwrap(tx.objectStore("meta")) as IDBObjectStore).put({ key: "state", seq });
   const bloomRaw = raw("bloom" as "seg");
   for (const shard of bloom.takeDirty()) bloomRaw.put(shard);
-  return seq;
+  return { seq, stored, placed: placedAt };
 }
 
 function addToFilter(bloom: Bloom, inserted: string[], newTags: TagRecord[]): void {
