@@ -167,65 +167,65 @@ const byJson = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b
 const TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
 
 export function runDifferential(name: string, factory?: IDBFactory, seeds = [1, 2, 3, 4, 5, 6]): void {
-describe(`${name} = memory reference on random histories`, () => {
-  for (const seed of seeds) {
-    it(`seed ${seed}`, async () => {
-      const r = rng(seed);
-      const h = history(r);
-      const memory = createMemoryRepository();
-      const dbName = `diff-${seed}-${Math.random()}`;
-      // Two connections to one database, as two tabs: writes alternate between them.
-      const idb = createIndexedDbRepository({ name: dbName, ...(factory ? { indexedDB: factory } : {}) });
-      const other = createIndexedDbRepository({ name: dbName, ...(factory ? { indexedDB: factory } : {}) });
-      try {
-        for (const [i, batch] of h.batches.entries()) {
-          await memory.write(batch);
-          await (i % 3 === 2 ? other : idb).write(batch);
-        }
-        // Writing everything again changes nothing.
-        for (const batch of h.batches.slice(0, 5)) await idb.write(batch);
-
-        for (const type of TYPES) {
-          const ids = [...memory.raw.get(type)!.keys()];
-          const got = await idb.get(type, [...ids, "f".repeat(40)]);
-          expect(got.sort(byJson), type).toEqual((await memory.get(type, ids)).sort(byJson));
-        }
-        const taskNames = ["add", "math.add", "sum", "mul", "math.sum", "nope"];
-        for (let i = 0; i < 150; i++) {
-          const query = randomQuery(r, h, taskNames);
-          expect(await allPages(idb, query), JSON.stringify(query)).toEqual(await allPages(memory, query));
-        }
-        for (const prefix of ["", "a", "0", "4", "ab", hex(r, 2), hex(r, 3)]) {
-          expect(await idb.findByPrefix(prefix, 17), prefix).toEqual(await memory.findByPrefix(prefix, 17));
-        }
-        const entityIds = h.entities.map((e) => e.id);
-        expect((await idb.currentTags(entityIds)).sort(byJson)).toEqual((await memory.currentTags(entityIds)).sort(byJson));
-        expect((await idb.tagChildren(h.tagIds)).sort(byJson)).toEqual((await memory.tagChildren(h.tagIds)).sort(byJson));
-        for (const values of [false, true]) {
-          for (const keys of [undefined, ["user"], ["flag", "cost"]]) {
-            const q = { values, ...(keys ? { keys } : {}) };
-            expect((await idb.countTags(q)).sort(byJson), JSON.stringify(q)).toEqual((await memory.countTags(q)).sort(byJson));
+  describe(`${name} = memory reference on random histories`, () => {
+    for (const seed of seeds) {
+      it(`seed ${seed}`, async () => {
+        const r = rng(seed);
+        const h = history(r);
+        const memory = createMemoryRepository();
+        const dbName = `diff-${seed}-${Math.random()}`;
+        // Two connections to one database, as two tabs: writes alternate between them.
+        const idb = createIndexedDbRepository({ name: dbName, ...(factory ? { indexedDB: factory } : {}) });
+        const other = createIndexedDbRepository({ name: dbName, ...(factory ? { indexedDB: factory } : {}) });
+        try {
+          for (const [i, batch] of h.batches.entries()) {
+            await memory.write(batch);
+            await (i % 3 === 2 ? other : idb).write(batch);
           }
-        }
-        for (const id of h.execIds) expect(await idb.jobsOfExecution(id)).toEqual(await memory.jobsOfExecution(id));
+          // Writing everything again changes nothing.
+          for (const batch of h.batches.slice(0, 5)) await idb.write(batch);
 
-        // Export in small pages gives every stored record once, in its latest version.
-        const exported: AnyRecord[] = [];
-        let cursor: string | null = null;
-        for (let guard = 0; guard < 10_000; guard++) {
-          const page = await idb.exportSince(cursor, 1 + r.int(9));
-          exported.push(...page.records);
-          cursor = page.cursor;
-          if (page.done) break;
+          for (const type of TYPES) {
+            const ids = [...memory.raw.get(type)!.keys()];
+            const got = await idb.get(type, [...ids, "f".repeat(40)]);
+            expect(got.sort(byJson), type).toEqual((await memory.get(type, ids)).sort(byJson));
+          }
+          const taskNames = ["add", "math.add", "sum", "mul", "math.sum", "nope"];
+          for (let i = 0; i < 150; i++) {
+            const query = randomQuery(r, h, taskNames);
+            expect(await allPages(idb, query), JSON.stringify(query)).toEqual(await allPages(memory, query));
+          }
+          for (const prefix of ["", "a", "0", "4", "ab", hex(r, 2), hex(r, 3)]) {
+            expect(await idb.findByPrefix(prefix, 17), prefix).toEqual(await memory.findByPrefix(prefix, 17));
+          }
+          const entityIds = h.entities.map((e) => e.id);
+          expect((await idb.currentTags(entityIds)).sort(byJson)).toEqual((await memory.currentTags(entityIds)).sort(byJson));
+          expect((await idb.tagChildren(h.tagIds)).sort(byJson)).toEqual((await memory.tagChildren(h.tagIds)).sort(byJson));
+          for (const values of [false, true]) {
+            for (const keys of [undefined, ["user"], ["flag", "cost"]]) {
+              const q = { values, ...(keys ? { keys } : {}) };
+              expect((await idb.countTags(q)).sort(byJson), JSON.stringify(q)).toEqual((await memory.countTags(q)).sort(byJson));
+            }
+          }
+          for (const id of h.execIds) expect(await idb.jobsOfExecution(id)).toEqual(await memory.jobsOfExecution(id));
+
+          // Export in small pages gives every stored record once, in its latest version.
+          const exported: AnyRecord[] = [];
+          let cursor: string | null = null;
+          for (let guard = 0; guard < 10_000; guard++) {
+            const page = await idb.exportSince(cursor, 1 + r.int(9));
+            exported.push(...page.records);
+            cursor = page.cursor;
+            if (page.done) break;
+          }
+          const stored = TYPES.flatMap((t) => [...memory.raw.get(t)!.values()]);
+          expect(exported.sort(byJson)).toEqual(stored.sort(byJson));
+          expect((await idb.exportSince(cursor, 5)).records).toEqual([]);
+        } finally {
+          await idb.close();
+          await other.close();
         }
-        const stored = TYPES.flatMap((t) => [...memory.raw.get(t)!.values()]);
-        expect(exported.sort(byJson)).toEqual(stored.sort(byJson));
-        expect((await idb.exportSince(cursor, 5)).records).toEqual([]);
-      } finally {
-        await idb.close();
-        await other.close();
-      }
-    });
-  }
-});
+      });
+    }
+  });
 }

@@ -1,0 +1,3 @@
+import { runAdapterCases } from "./adapter-cases.ts";
+
+runAdapterCases("indexeddb (Chromium)");
