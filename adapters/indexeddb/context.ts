@@ -60,8 +60,9 @@ export class Context {
   }
 
   /** A write committed at `seq`: the (already updated) cached filter is current. */
-  committed(seq: number, stored: readonly string[], placed: readonly [string, number][]): void {
-    this.bloomSeq = seq;
+  committed(seq: number, bloom: Bloom, stored: readonly string[], placed: readonly [string, number][]): void {
+    // The filter this write added to must still be the cached one; else re-read it.
+    this.bloomSeq = this.bloom === bloom ? seq : -1;
     // Bounded memory: forgetting only costs look-ups.
     if (this.stored.size + stored.length > MAX_REMEMBERED) this.stored.clear();
     if (this.placedAt.size + placed.length > MAX_REMEMBERED) this.placedAt.clear();

@@ -49,6 +49,7 @@ const isMutable = (r: BulkRecord) => r.type === "Job" || r.type === "Evaluation"
 /** What a committed write tells the connection's memory (see Context.stored / placedAt). */
 interface Planned {
   seq: number;
+  bloom: Bloom;
   stored: string[];
   placed: [string, number][];
 }
@@ -100,7 +101,7 @@ export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Pro
     try {
       const planned = await plan(ctx, tx as unknown as Tx, batch);
       await tx.done;
-      ctx.committed(planned.seq, planned.stored, planned.placed);
+      ctx.committed(planned.seq, planned.bloom, planned.stored, planned.placed);
     } catch (cause) {
       ctx.invalidate();
       try {
@@ -329,7 +330,7 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   if (seq !== startSeq) (unwrap(tx.objectStore("meta")) as IDBObjectStore).put({ key: "state", seq });
   const bloomRaw = raw("bloom" as "seg");
   for (const shard of bloom.takeDirty()) bloomRaw.put(shard);
-  return { seq, stored, placed: placedAt };
+  return { seq, bloom, stored, placed: placedAt };
 }
 
 function addToFilter(bloom: Bloom, inserted: string[], newTags: TagRecord[]): void {
