@@ -22,8 +22,6 @@ function fail(error: unknown): never {
 }
 
 if (!storeDir || !bundlePath || !bundleKey) fail(new Error("usage: local-server STORE_DIR BUNDLE_PATH BUNDLE_KEY"));
-// Stdout is a pipe to the starting command, which goes away; never let a write to it kill us.
-process.stdout.on("error", () => {});
 
 const secret = randomBytes(24).toString("hex");
 let worker: Awaited<ReturnType<typeof startWorker>>;
@@ -34,9 +32,8 @@ try {
 }
 const info: ServerInfo = { pid: process.pid, url: worker.url, secret, bundleKey: bundleKey!, startedAt: Date.now() };
 writeAtomic(serverInfoPath(storeDir!), JSON.stringify(info), 0o600);
+// The starting command waits for server.json to name this process.
 process.stderr.write(`${new Date().toISOString()} redun-edge local server ${process.pid} listening on ${worker.url}\n`);
-process.stdout.write("ready\n");
-process.stdout.end();
 
 let stopping = false;
 async function stop(why: string): Promise<void> {

@@ -209,6 +209,8 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
     logRequests: false,
     telemetry: { enabled: false },
     log: new Log(LogLevel.ERROR),
+    // The Worker's console output goes to stderr (the background server's log), never into a command's stdout.
+    handleStructuredLogs: ({ level, message }) => void process.stderr.write(`worker ${level}: ${message}\n`),
   });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, "");
@@ -343,40 +345,48 @@ function serverScript(): string {
   return [join(here, "local-server.js"), join(here, "local-server.ts")].find((f) => existsSync(f))!;
 }
 
-/** Spawn cli/local-server.ts detached; resolves once it has written server.json. */
+/**
+ * Spawn cli/local-server.ts detached, its output going to `.redun/server.log`
+ * (never to a pipe that goes away with this command); resolves once it has
+ * written server.json naming itself.
+ */
 async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<ServerInfo> {
   const { spawn } = await import("node:child_process");
-  const log = openSync(join(storeDir, "server.log"), "a");
+  const logPath = join(storeDir, "server.log");
+  const log = openSync(logPath, "a");
   const child = spawn(process.execPath, [serverScript(), storeDir, bundle.path, bundle.key], {
     detached: true,
-    stdio: ["ignore", "pipe", log],
-    env: { ...process.env },
+    stdio: ["ignore", log, log],
   });
   closeSync(log);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const ready = new Promise<string>((resolveLine) => {
-    let text = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
-      text += chunk;
-      if (text.includes("\n")) resolveLine(text.split("\n")[0]!);
-    });
-    child.stdout!.once("end", () => resolveLine(text));
-  });
-  const outcome = await Promise.race([ready, exited.then((code) => ({ code })), sleep(60_000).then(() => ({ timeout: true }))]);
-  child.stdout!.destroy();
-  child.unref();
-  if (typeof outcome === "string" && outcome.startsWith("ready")) {
-    const info = readServerInfo(storeDir);
-    if (info) return info;
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  child.once("error", () => (exited = true));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!exited && Date.now() < deadline) {
+      const info = readServerInfo(storeDir);
+      if (info && info.pid === child.pid) return info;
+      await sleep(25);
+    }
+  } finally {
+    child.unref();
+  }
+  if (!exited) {
+    try {
+      child.kill();
+    } catch {
+      // Gone meanwhile.
+    }
   }
   let reason = "";
   try {
-    reason = readFileSync(join(storeDir, "server.log"), "utf8").trim().split("\n").filter((l) => l.startsWith("redun-edge")).pop() ?? "";
+    reason = readFileSync(logPath, "utf8").trim().split("\n").filter((l) => l.startsWith("redun-edge")).pop() ?? "";
   } catch {
     // No log.
   }
-  throw new CliError(`the local store did not start${reason ? `: ${reason.replace(/^redun-edge[^:]*:\s*/, "")}` : ""} (see ${join(storeDir, "server.log")})`);
+  const why = exited ? (reason ? `: ${reason.replace(/^redun-edge[^:]*:\s*(error:\s*)?/, "")}` : "") : " within 60 s";
+  throw new CliError(`the local store did not start${why} (see ${logPath})`);
 }
 
 /**
