@@ -57,6 +57,10 @@ export function describeError(error: unknown): { message: string; exitCode: numb
       // Core's message lists the candidates (type and full id) on the one line.
       return { message, exitCode: 1 };
     default: {
+      if (e.status === 401) {
+        // A rejected or missing token: say how to give one on the command line.
+        return { message: `${message.replace(/; give the server's token$/, "")}; give its token with --token or $REDUN_EDGE_TOKEN`, exitCode: 1 };
+      }
       const reason = networkReason(error);
       return { message: reason && !message.includes(reason) ? `${message} (${reason})` : message, exitCode: 1 };
     }
