@@ -10,7 +10,9 @@ export default defineProject({
   test: {
     name: "browser",
     include: ["test/**/*.browser.test.ts"],
-    testTimeout: 120_000,
+    testTimeout: 300_000,
+    // REDUN_BENCH=1 runs the Chromium measurements (test/indexeddb/bench.browser.test.ts).
+    env: { REDUN_BENCH: process.env.REDUN_BENCH ?? "" },
     browser: {
       enabled: true,
       headless: true,

@@ -2,6 +2,8 @@
  * Measurements in Chromium (printed, with loose floors so a regression of an
  * order of magnitude fails): recording a 10,000-job workflow, and a one-tag
  * query for the newest 100 over 100,000 executions, selective and broad.
+ * About 80 s, so only on request:
+ *   REDUN_BENCH=1 npx vitest run --project browser test/indexeddb/bench
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -50,7 +52,9 @@ async function timeQuery(repository: Repository, query: Query, runs = 25): Promi
   return { ms: Number(median(times).toFixed(2)), rows };
 }
 
-describe("IndexedDB in Chromium: measurements", () => {
+const enabled = Boolean((import.meta as unknown as { env: Record<string, string | undefined> }).env.REDUN_BENCH);
+
+describe.skipIf(!enabled)("IndexedDB in Chromium: measurements", () => {
   it("records a 10,000-job workflow", async () => {
     const memory = await recordWorkflow(createMemoryRepository(), 10_000);
     const repo = fresh();
