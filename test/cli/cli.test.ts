@@ -7,7 +7,7 @@
  * two local stores.
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -34,7 +34,12 @@ function cli(cwd: string, args: string[], env: Record<string, string> = {}): Pro
     execFile(
       NODE,
       [MAIN, ...args],
-      { cwd, env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", ...env }, timeout: 60_000 },
+      {
+        cwd,
+        // REDUN_EDGE_STORE pins each folder's own store, whatever a parent folder of the temporary one holds.
+        env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...env },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         done({ code, stdout, stderr });
@@ -155,6 +160,12 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(out).toMatch(/\| hello\.greet +\| +3 \| +3 \|/);
     expect(out).toMatch(/\nJob [0-9a-f]{8} \[ DONE \] .*hello\.main\(name='World'\)/);
     expect(out).toMatch(/\n {2}Job [0-9a-f]{8} \[ DONE \] .*hello\.greet\('World'\)/);
+    // Without REDUN_EDGE_STORE the store is looked up from the working folder upwards.
+    const deeper = join(A, "sub", "deeper");
+    mkdirSync(deeper, { recursive: true });
+    const found = await cli(deeper, ["log", "--tag", "user=alice"], { REDUN_EDGE_STORE: "" });
+    expect(found.stdout).toContain(execAlice.slice(0, 8));
+    expect(existsSync(join(deeper, ".redun"))).toBe(false);
     const bob = await ok(A, ["log", execBob.slice(0, 10)]);
     expect(bob).toContain("Jobs: 1 (DONE: 0, CACHED: 1, FAILED: 0)");
   });
