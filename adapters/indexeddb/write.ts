@@ -31,7 +31,9 @@ import {
   type BulkRecord,
   type BulkType,
   type ExecRow,
+  type MetaRow,
   type SegRow,
+  type StoreName,
   type TagRow,
   type Tx,
 } from "./schema.ts";
@@ -282,7 +284,8 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
 
   // 3. Requests: entities first, then tags, so an export page never has a tag before its entity's first version.
   let seq = startSeq;
-  const raw = (name: "exec" | "tag" | "seg") => unwrap(tx.objectStore(name)) as IDBObjectStore;
+  // Puts go straight to the raw stores: no promise per request (a failed one aborts the transaction, reported by `done`).
+  const raw = (name: StoreName) => unwrap(tx.objectStore(name)) as IDBObjectStore;
   const execRaw = raw("exec");
   const tagRaw = raw("tag");
   const segRaw = raw("seg");
@@ -327,8 +330,8 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   for (const row of changedTags.values()) tagRaw.put(row);
 
   addToFilter(bloom, inserted, newTags);
-  if (seq !== startSeq) (unwrap(tx.objectStore("meta")) as IDBObjectStore).put({ key: "state", seq });
-  const bloomRaw = raw("bloom" as "seg");
+  if (seq !== startSeq) raw("meta").put({ key: "state", seq } satisfies MetaRow);
+  const bloomRaw = raw("bloom");
   for (const shard of bloom.takeDirty()) bloomRaw.put(shard);
   return { seq, bloom, stored, placed: placedAt };
 }
