@@ -25,6 +25,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const REMOTE_TIMEOUT_MS = 120_000;
+
 export type StoreSpec = { kind: "url"; url: string } | { kind: "local"; root: string };
 
 /** Read a `--remote` value: an http(s) URL, a `file:` URL or a folder path. */
@@ -87,7 +89,11 @@ export function inProcess(p: Parsed): boolean {
 /** Open a store: connect to a URL, or start (or reach) a local store's Worker. */
 export async function openStore(spec: StoreSpec, options: { token?: string | undefined; inProcess?: boolean }): Promise<Store> {
   let connection: StoreConnection;
-  if (spec.kind === "url") connection = { url: spec.url, close: async () => {} };
+  if (spec.kind === "url") {
+    // No request may hang a command forever; a page of a sync is well within this.
+    const timed: NonNullable<StoreConnection["fetch"]> = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(REMOTE_TIMEOUT_MS) });
+    connection = { url: spec.url, fetch: timed, close: async () => {} };
+  }
   else connection = await openLocalStore(spec.root, { inProcess: options.inProcess ?? false });
   const http = {
     url: connection.url,
