@@ -70,7 +70,7 @@ Options:
 
 ${STORE}`,
 
-  tag: `Usage: redun-edge tag list [--values] [KEY[=VALUE]]...
+  tag: `Usage: redun-edge tag list [--values] [--limit N] [KEY[=VALUE]]...
        redun-edge tag add    ID_PREFIX... KEY=VALUE...
        redun-edge tag update ID_PREFIX... KEY=VALUE...
        redun-edge tag rm     ID_PREFIX... KEY=VALUE|KEY...
@@ -93,19 +93,23 @@ Each change prints as: OP tag TYPE:ID KEY=VALUE.
 
 ${STORE}`,
 
-  push: `Usage: redun-edge push --remote STORE
+  push: `Usage: redun-edge push --remote STORE [--from-start]
 
 Copy the local store's records written since the last push to STORE (an
 http(s) URL, or another folder's local store). Idempotent and resumable:
 the position reached is kept per remote in .redun/sync.json.
 
+  --from-start      ignore the saved position and copy every record again
+
 ${STORE}`,
 
-  pull: `Usage: redun-edge pull --remote STORE
+  pull: `Usage: redun-edge pull --remote STORE [--from-start]
 
 Copy STORE's records written since the last pull into the local store.
 Idempotent and resumable: the position reached is kept per remote in
 .redun/sync.json.
+
+  --from-start      ignore the saved position and copy every record again
 
 ${STORE}`,
 

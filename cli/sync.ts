@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyRecords } from "../core/index.ts";
-import { parseArgs, str } from "./args.ts";
+import { flag, parseArgs, str } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { ensureStoreDir, writeAtomic } from "./local-store.ts";
 import { inProcess, localStoreRoot, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
@@ -48,7 +48,7 @@ function progress(verb: string): { update(records: number): void; done(): void }
 }
 
 export async function syncCommand(direction: "push" | "pull", argv: readonly string[]): Promise<number> {
-  const p = parseArgs(direction, argv, {});
+  const p = parseArgs(direction, argv, { "from-start": { type: "boolean" } });
   if (p.positionals.length) throw new UsageError(`${direction} takes no arguments (the other store is given by --remote)`, direction);
   const remoteText = str(p, "remote") ?? (process.env.REDUN_EDGE_URL || undefined);
   if (!remoteText) throw new UsageError(`${direction} needs --remote URL (or $REDUN_EDGE_URL)`, direction);
@@ -70,7 +70,8 @@ export async function syncCommand(direction: "push" | "pull", argv: readonly str
       { exportSince: (cursor, limit) => source.client.pull(cursor, limit) },
       { importRecords: (records) => target.client.push(records) },
       {
-        cursor: entry[direction] ?? null,
+        // --from-start: copy everything again (a wiped or replaced remote); harmless, as copies are idempotent.
+        cursor: flag(p, "from-start") ? null : (entry[direction] ?? null),
         pageSize: 1000,
         onProgress: ({ records, cursor }) => {
           // Saved after every page: an interrupted copy resumes from here.
