@@ -3,9 +3,10 @@
  * recorded call graph. No AsyncLocalStorage: `applyTags` returns a marker the
  * scheduler unwraps, so this runs the same in a browser, workerd and Node.
  *
- * Speed: records are buffered (a Job that starts and ends between flushes is
- * written once) and written in large batches; cache look-ups of concurrent
- * jobs are coalesced into one `get` per tick.
+ * Speed: finished records are buffered and written in large batches; a
+ * running Job is held back and written only if it is still running at the
+ * next timed flush, so in a fan-out each job is written once, finished. Cache
+ * look-ups of concurrent jobs are coalesced into one `get` per type per tick.
  */
 import { TaskError } from "./errors.ts";
 import { argsHash, callNodeHash, canonicalJson, evaluationHash, taskHash, valueHash, valueTypeOf } from "./hash.ts";
@@ -18,6 +19,7 @@ import {
   type ExecutionRecord,
   type JobRecord,
   type JsonValue,
+  type RecordOf,
   type TaskRecord,
   type ValueRecord,
 } from "./records.ts";
@@ -178,8 +180,13 @@ export interface SchedulerOptions {
   defaultTags?: TagInput | (() => TagInput | Promise<TagInput>);
   /** Turn caching off for every task (default on). */
   cache?: boolean;
-  /** Buffered records that trigger a write (default 10,000). */
+  /** Buffered finished records that trigger a write (default 10,000). */
   flushSize?: number;
+  /**
+   * How often (ms) everything buffered, running jobs included, is written so a
+   * long run shows its progress (default 1,000; 0 turns the timer off).
+   */
+  flushIntervalMs?: number;
 }
 
 export interface RunOptions {
@@ -248,10 +255,15 @@ export class Scheduler {
   private readonly defaultTags: SchedulerOptions["defaultTags"];
   private readonly cacheEnabled: boolean;
   private readonly flushSize: number;
+  private readonly flushIntervalMs: number;
   private pending = new Map<string, AnyRecord>();
+  /** Jobs started and not finished, not yet written. */
+  private running = new Map<string, JobRecord>();
+  private activeRuns = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private flushError: unknown = null;
-  private lookups = new Map<string, ((r: EvaluationRecord | undefined) => void)[]>();
+  private lookups = new Map<LookupType, Map<string, ((r: AnyRecord | undefined) => void)[]>>();
   private lookupScheduled = false;
   private writtenTasks = new Set<string>();
 
@@ -262,6 +274,7 @@ export class Scheduler {
     this.defaultTags = options.defaultTags;
     this.cacheEnabled = options.cache ?? true;
     this.flushSize = options.flushSize ?? 10_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
   }
 
   /** Evaluate an expression, record it as an Execution, and return its result. */
@@ -289,6 +302,7 @@ export class Scheduler {
     this.buffer(execution);
     for (const t of plainTags(execution, tags, start)) this.buffer(t);
     const ctx: ExecutionContext = { execution, extraTags: [], taggedValues: new Map() };
+    this.startTimer();
     try {
       const result = (await this.evalTask(expr, null, ctx, rootJobId)) as R;
       this.finishExecution(ctx, "DONE");
@@ -298,6 +312,26 @@ export class Scheduler {
       this.finishExecution(ctx, "FAILED");
       await this.flush();
       throw error;
+    } finally {
+      this.stopTimer();
+    }
+  }
+
+  private startTimer(): void {
+    this.activeRuns += 1;
+    if (this.timer || this.flushIntervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      for (const job of this.running.values()) this.pending.set(job.id, job);
+      this.running.clear();
+      void this.startFlush();
+    }, this.flushIntervalMs);
+  }
+
+  private stopTimer(): void {
+    this.activeRuns -= 1;
+    if (this.activeRuns === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
     }
   }
 
@@ -337,14 +371,17 @@ export class Scheduler {
     }
   }
 
-  /** Coalesce concurrent cache look-ups into one repository read per tick. */
-  private lookupEvaluation(id: string): Promise<EvaluationRecord | undefined> {
+  /** Coalesce concurrent cache look-ups into one repository read per type per tick. */
+  private lookup<T extends LookupType>(type: T, id: string): Promise<RecordOf<T> | undefined> {
     const buffered = this.pending.get(id);
-    if (buffered?.type === "Evaluation") return Promise.resolve(buffered);
+    if (buffered?.type === type) return Promise.resolve(buffered as RecordOf<T>);
     return new Promise((resolve) => {
-      const waiting = this.lookups.get(id);
-      if (waiting) waiting.push(resolve);
-      else this.lookups.set(id, [resolve]);
+      let byId = this.lookups.get(type);
+      if (!byId) this.lookups.set(type, (byId = new Map()));
+      const waiting = byId.get(id);
+      const settle = resolve as (r: AnyRecord | undefined) => void;
+      if (waiting) waiting.push(settle);
+      else byId.set(id, [settle]);
       if (!this.lookupScheduled) {
         this.lookupScheduled = true;
         queueMicrotask(() => void this.runLookups());
@@ -354,21 +391,23 @@ export class Scheduler {
 
   private async runLookups(): Promise<void> {
     this.lookupScheduled = false;
-    const batch = this.lookups;
+    const batches = this.lookups;
     this.lookups = new Map();
-    let found = new Map<string, EvaluationRecord>();
-    try {
-      found = new Map((await this.repository.get("Evaluation", [...batch.keys()])).map((r) => [r.id, r]));
-    } catch {
-      // A failed cache read is a cache miss: the job runs.
-    }
-    for (const [id, resolvers] of batch) for (const resolve of resolvers) resolve(found.get(id));
+    await Promise.all(
+      [...batches].map(async ([type, byId]) => {
+        let found = new Map<string, AnyRecord>();
+        try {
+          found = new Map((await this.repository.get(type, [...byId.keys()])).map((r) => [r.id, r]));
+        } catch {
+          // A failed cache read is a cache miss: the job runs.
+        }
+        for (const [id, resolvers] of byId) for (const resolve of resolvers) resolve(found.get(id));
+      }),
+    );
   }
 
   private async cachedResult(evaluation: EvaluationRecord): Promise<{ value: unknown } | null> {
-    const buffered = this.pending.get(evaluation.valueHash);
-    const record =
-      buffered?.type === "Value" ? buffered : (await this.repository.get("Value", [evaluation.valueHash]))[0];
+    const record = await this.lookup("Value", evaluation.valueHash);
     if (!record || record.preview) return null;
     return { value: decodeValue(record) };
   }
@@ -431,7 +470,7 @@ export class Scheduler {
       children: [],
       tags: [...definition.tags, ...toTagPairs(expr.callOptions.tags)],
     };
-    this.buffer(job);
+    this.running.set(job.id, job);
 
     const callArgs: CallArgument[] = [];
     for (let i = 0; i < args.length; i++) {
@@ -444,7 +483,7 @@ export class Scheduler {
 
     const useCache = this.cacheEnabled && definition.cache && expr.callOptions.cache !== false;
     if (useCache) {
-      const evaluation = await this.lookupEvaluation(evalId);
+      const evaluation = await this.lookup("Evaluation", evalId);
       const cached = evaluation ? await this.cachedResult(evaluation) : null;
       if (evaluation && cached) {
         jobCtx.tags.push(...evaluation.jobTags);
@@ -509,10 +548,13 @@ export class Scheduler {
   private finishJob(jobCtx: JobContext, status: JobRecord["status"], callHash: string | null, error: string | null): void {
     const end = this.now();
     const job: JobRecord = { ...jobCtx.job, status, callHash, endTime: end, error };
+    this.running.delete(job.id);
     this.buffer(job);
     for (const t of plainTags(job, jobCtx.tags, end)) this.buffer(t);
   }
 }
+
+type LookupType = "Evaluation" | "Value";
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -142,4 +142,36 @@ describe("Scheduler", () => {
       expect([...a.repository.raw.get(type)!.keys()].sort()).toEqual([...b.repository.raw.get(type)!.keys()].sort());
     }
   });
+
+  it("writes each job of a fan-out once, finished; a long-running job shows as RUNNING on the timer", async () => {
+    const repository = createMemoryRepository();
+    const writes = new Map<string, number>();
+    const counting = {
+      ...repository,
+      write: async (records: Parameters<typeof repository.write>[0]) => {
+        for (const r of records) if (r.type === "Job") writes.set(r.id, (writes.get(r.id) ?? 0) + 1);
+        return repository.write(records);
+      },
+    };
+    const leaf = task("leaf", (i: number) => i * 2);
+    const fan = task("fan", (n: number) => Array.from({ length: n }, (_, i) => leaf(i)));
+    await new Scheduler({ repository: counting, flushSize: 100 }).run(fan(1000));
+    expect(writes.size).toBe(1001);
+    expect([...writes.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1); // only the root may be written twice
+
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = task("slow", async () => {
+      await gate;
+      return "done";
+    });
+    const scheduler = new Scheduler({ repository, flushIntervalMs: 10 });
+    const running = scheduler.run(slow());
+    await new Promise((r) => setTimeout(r, 50));
+    const seen = all<JobRecord>(repository, "Job").filter((j) => j.status === "RUNNING");
+    expect(seen).toHaveLength(1);
+    release();
+    await running;
+    expect(all<JobRecord>(repository, "Job").find((j) => j.id === seen[0]!.id)!.status).toBe("DONE");
+  });
 });
