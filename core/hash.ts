@@ -61,9 +61,13 @@ export function valueTypeOf(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * A task's hash. Source text is hashed with its white space runs folded, so a
+ * `.ts` workflow whose types Node strips to blanks hashes as its `.js` twin.
+ */
 export function taskHash(namespace: string, name: string, version: string | null, source: string): string {
   const fullName = namespace ? `${namespace}.${name}` : name;
-  return hashParts(["Task", fullName, version ?? source]);
+  return hashParts(["Task", fullName, version ?? source.replace(/\s+/g, " ").trim()]);
 }
 
 export function valueHash(valueType: string, encoded: string): string {

@@ -175,3 +175,14 @@ describe("Scheduler", () => {
     expect(all<JobRecord>(repository, "Job").find((j) => j.id === seen[0]!.id)!.status).toBe("DONE");
   });
 });
+
+describe("task hashes", () => {
+  it("fold white space, so type-stripped TypeScript hashes as the same JavaScript", () => {
+    const js = task("main", ({ name = "World" } = {}) => name, { source: '({ name = "World" } = {}) => name' });
+    const stripped = task("main", ({ name = "World" } = {}) => name, { source: '({ name = "World" }                    = {}) => name' });
+    const changed = task("main", () => "x", { source: '({ name = "Earth" } = {}) => name' });
+    expect(stripped.hash).toBe(js.hash);
+    expect(changed.hash).not.toBe(js.hash);
+    expect(task("main", () => 1, { version: "2" }).hash).not.toBe(task("main", () => 1, { version: "3" }).hash);
+  });
+});
