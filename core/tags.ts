@@ -89,27 +89,59 @@ async function explicitTag(
   }
 }
 
+/** Collects an edit's new tag records and the changes they make. */
+class PlanBuilder {
+  readonly records: TagRecord[] = [];
+  readonly changes: TagChange[] = [];
+  /** New tags by id, so an edit never plans one tag twice. */
+  readonly planned = new Map<string, TagRecord>();
+
+  record(tag: TagRecord): void {
+    this.planned.set(tag.id, tag);
+    this.records.push(tag);
+  }
+
+  change(op: TagEditOp, entity: EntityRef, key: string, value: JsonValue): void {
+    this.changes.push({ op, entityType: entity.type, entityId: entity.id, key, value });
+  }
+
+  /** A new tag on `entity` that is itself the change. */
+  add(op: TagEditOp, entity: EntityRef, tag: TagRecord): void {
+    this.record(tag);
+    this.change(op, entity, tag.key, tag.value);
+  }
+
+  get plan(): TagPlan {
+    return { records: this.records, changes: this.changes };
+  }
+}
+
+/** The current tags of several entities in one read, grouped by entity. */
+async function currentByEntity(repo: Repository, entities: readonly EntityRef[]): Promise<(e: EntityRef) => TagRecord[]> {
+  const byEntity = new Map<string, TagRecord[]>();
+  for (const tag of await repo.currentTags(entities.map((e) => e.id))) {
+    const list = byEntity.get(tag.entityId!) ?? [];
+    list.push(tag);
+    byEntity.set(tag.entityId!, list);
+  }
+  return (e) => byEntity.get(e.id) ?? [];
+}
+
 export async function planAdd(
   repo: Repository,
   entities: readonly EntityRef[],
   pairs: readonly TagPair[],
   time: number,
 ): Promise<TagPlan> {
-  const plan: TagPlan = { records: [], changes: [] };
-  const unique = dedupePairs(pairs);
-  const currentAll = await repo.currentTags(entities.map((e) => e.id));
-  const planned = new Map<string, TagRecord>();
+  const out = new PlanBuilder();
+  const currentOf = await currentByEntity(repo, entities);
   for (const entity of entities) {
-    const current = currentAll.filter((t) => t.entityId === entity.id);
-    for (const [key, value] of unique) {
-      const tag = await explicitTag(repo, entity, key, value, current, planned, time);
-      if (!tag) continue;
-      planned.set(tag.id, tag);
-      plan.records.push(tag);
-      plan.changes.push({ op: "add", entityType: entity.type, entityId: entity.id, key, value });
+    for (const [key, value] of dedupePairs(pairs)) {
+      const tag = await explicitTag(repo, entity, key, value, currentOf(entity), out.planned, time);
+      if (tag) out.add("add", entity, tag);
     }
   }
-  return plan;
+  return out.plan;
 }
 
 /** update k=v: afterwards each given key has exactly the given value(s). */
@@ -119,31 +151,26 @@ export async function planUpdate(
   pairs: readonly TagPair[],
   time: number,
 ): Promise<TagPlan> {
-  const plan: TagPlan = { records: [], changes: [] };
+  const out = new PlanBuilder();
   const byKey = new Map<string, JsonValue[]>();
   for (const [k, v] of dedupePairs(pairs)) byKey.set(k, [...(byKey.get(k) ?? []), v]);
-  const currentAll = await repo.currentTags(entities.map((e) => e.id));
-  const planned = new Map<string, TagRecord>();
+  const currentOf = await currentByEntity(repo, entities);
   for (const entity of entities) {
-    const current = currentAll.filter((t) => t.entityId === entity.id);
+    const current = currentOf(entity);
     for (const [key, values] of byKey) {
       const old = current.filter((t) => t.key === key);
       const oldJson = new Set(old.map((t) => canonicalJson(t.value)));
-      const unchanged = old.length === values.length && values.every((v) => oldJson.has(canonicalJson(v)));
-      if (unchanged) continue;
+      if (old.length === values.length && values.every((v) => oldJson.has(canonicalJson(v)))) continue;
       for (const value of values) {
         const tag =
           old.length === 0
-            ? await explicitTag(repo, entity, key, value, current, planned, time)
+            ? await explicitTag(repo, entity, key, value, current, out.planned, time)
             : makeTag(entity.type, entity.id, key, value, old.map((t) => t.id), time);
-        if (!tag) continue;
-        planned.set(tag.id, tag);
-        plan.records.push(tag);
-        plan.changes.push({ op: "update", entityType: entity.type, entityId: entity.id, key, value });
+        if (tag) out.add("update", entity, tag);
       }
     }
   }
-  return plan;
+  return out.plan;
 }
 
 /**
@@ -156,21 +183,17 @@ export async function planRemove(
   filters: readonly (readonly [string, JsonValue | AnyValue])[],
   time: number,
 ): Promise<TagPlan> {
-  const plan: TagPlan = { records: [], changes: [] };
-  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  const out = new PlanBuilder();
+  const currentOf = await currentByEntity(repo, entities);
   for (const entity of entities) {
-    const matched = currentAll.filter(
-      (t) =>
-        t.entityId === entity.id &&
-        filters.some(([k, v]) => t.key === k && (v === ANY_VALUE || canonicalJson(t.value) === canonicalJson(v))),
+    const matched = currentOf(entity).filter((t) =>
+      filters.some(([k, v]) => t.key === k && (v === ANY_VALUE || canonicalJson(t.value) === canonicalJson(v))),
     );
     if (matched.length === 0) continue;
-    plan.records.push(makeTag(null, null, "", null, matched.map((t) => t.id), time));
-    for (const t of matched) {
-      plan.changes.push({ op: "rm", entityType: entity.type, entityId: entity.id, key: t.key, value: t.value });
-    }
+    out.record(makeTag(null, null, "", null, matched.map((t) => t.id), time));
+    for (const t of matched) out.change("rm", entity, t.key, t.value);
   }
-  return plan;
+  return out.plan;
 }
 
 /** rename a key: each current value of `from` moves to `to`, replacing the old tag. */
@@ -181,13 +204,12 @@ export async function planRename(
   to: string,
   time: number,
 ): Promise<TagPlan> {
-  const plan: TagPlan = { records: [], changes: [] };
-  const currentAll = await repo.currentTags(entities.map((e) => e.id));
+  const out = new PlanBuilder();
+  const currentOf = await currentByEntity(repo, entities);
   for (const entity of entities) {
-    for (const old of currentAll.filter((t) => t.entityId === entity.id && t.key === from)) {
-      plan.records.push(makeTag(entity.type, entity.id, to, old.value, [old.id], time));
-      plan.changes.push({ op: "rename", entityType: entity.type, entityId: entity.id, key: to, value: old.value });
+    for (const old of currentOf(entity).filter((t) => t.key === from)) {
+      out.add("rename", entity, makeTag(entity.type, entity.id, to, old.value, [old.id], time));
     }
   }
-  return plan;
+  return out.plan;
 }

@@ -2,7 +2,7 @@
  * Shape checks for records arriving from outside (sync push, adapters' write
  * batches), so a bad record is refused before anything is written.
  */
-import { ValidationError } from "./errors.ts";
+import { RepositoryError, ValidationError } from "./errors.ts";
 import { verifyRecordId } from "./hash.ts";
 import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, RECORD_TYPES, type AnyRecord } from "./records.ts";
 
@@ -78,6 +78,21 @@ export function assertImportable(records: readonly unknown[]): asserts records i
     assertRecordShape(record, `records[${i}]`);
     if (!verifyRecordId(record)) {
       throw new ValidationError(`records[${i}].id`, `records[${i}]: id ${record.id} does not match the ${record.type}'s content`);
+    }
+  });
+}
+
+/**
+ * What every adapter's `write` checks first, so a bad record refuses the whole
+ * batch before anything is stored: each record's shape (ids are not verified;
+ * that is `assertImportable`'s job for records from other stores).
+ */
+export function assertWritable(records: readonly unknown[]): asserts records is AnyRecord[] {
+  records.forEach((r, i) => {
+    try {
+      assertRecordShape(r, `records[${i}]`);
+    } catch (cause) {
+      throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
     }
   });
 }

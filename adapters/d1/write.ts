@@ -19,7 +19,7 @@
  *   malformed record fails before anything is written) and every statement is
  *   idempotent, so a write cut short can simply be retried.
  */
-import { RepositoryError, assertRecordShape, canonicalJson, type AnyRecord, type RecordType } from "../../core/index.ts";
+import { RepositoryError, assertWritable, canonicalJson, type AnyRecord, type RecordType } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
 import { specOf, type TableSpec } from "./tables.ts";
 
@@ -105,12 +105,13 @@ function chunkStatements(db: D1Like, spec: TableSpec, json: string): D1Statement
 
 /** Check every record before anything is written; a bad one fails the whole write. */
 export function validateRecords(records: readonly AnyRecord[]): void {
+  assertWritable(records);
   records.forEach((r, i) => {
     try {
-      assertRecordShape(r, `records[${i}]`);
+      // Tag values and job tags must be encodable: D1 stores their canonical JSON.
       if (r.type === "Tag" || r.type === "Evaluation") canonicalJson(r);
     } catch (cause) {
-      throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
+      throw new RepositoryError(`write refused: records[${i}]: ${(cause as Error).message}`, { cause });
     }
   });
 }

@@ -11,7 +11,7 @@ import {
   RepositoryError,
   UnknownIdError,
   ValidationError,
-  assertRecordShape,
+  assertWritable,
   encodeCursor,
   formatTagValue,
   type Candidate,
@@ -226,13 +226,7 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
     capabilities,
 
     async write(records) {
-      records.forEach((r, i) => {
-        try {
-          assertRecordShape(r, `records[${i}]`);
-        } catch (cause) {
-          throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
-        }
-      });
+      assertWritable(records);
       if (records.length) await pushChunked(call, records, chunkBytes);
     },
 

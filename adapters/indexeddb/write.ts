@@ -11,7 +11,7 @@
  */
 import {
   RepositoryError,
-  assertRecordShape,
+  assertWritable,
   canonicalJson,
   shouldReplace,
   type AnyRecord,
@@ -88,13 +88,7 @@ function clearCurrent(row: TagRow): void {
 
 export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Promise<void> {
   // Validate the whole batch first: a bad record leaves nothing written.
-  input.forEach((r, i) => {
-    try {
-      assertRecordShape(r, `records[${i}]`);
-    } catch (cause) {
-      throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
-    }
-  });
+  assertWritable(input);
   const batch = fold(input);
   if (batch.length === 0) return;
   await ctx.exclusive(async () => {

@@ -6,7 +6,7 @@
  */
 import {
   RepositoryError,
-  assertRecordShape,
+  assertWritable,
   canonicalJson,
   compareNewestFirst,
   encodeCursor,
@@ -290,13 +290,7 @@ export function createMemoryRepository(): MemoryRepository {
 
     async write(records) {
       // Validate the whole batch first: a bad record leaves nothing written.
-      records.forEach((r, i) => {
-        try {
-          assertRecordShape(r, `records[${i}]`);
-        } catch (cause) {
-          throw new RepositoryError(`write refused: ${(cause as Error).message}`, { cause });
-        }
-      });
+      assertWritable(records);
       for (const r of records) apply(r);
     },
 
