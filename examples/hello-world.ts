@@ -1,6 +1,7 @@
 /**
- * The example workflow: greet a few names in parallel, tag the run, then list
- * executions by tag. Run with `npm start`.
+ * The example workflow: greet a few names in parallel and tag the result and
+ * the jobs. `npm start` runs it through the CLI; `redun-edge run
+ * examples/hello-world.ts main --name World` does the same by hand.
  */
 import { applyTags, task } from "redun-edge";
 
@@ -24,25 +25,3 @@ export const main = task(
   { namespace: "hello" },
 );
 
-/** `npm start`: run the workflow twice with tags on the memory repository, then `log --tag`. */
-async function demo(): Promise<void> {
-  const { CallGraph, Scheduler, formatRecordLine } = await import("redun-edge");
-  const { createMemoryRepository } = await import("redun-edge/memory");
-  const repository = createMemoryRepository();
-  const scheduler = new Scheduler({ repository, defaultTags: { project: "hello" } });
-  const result = await scheduler.run(main({ name: "World" }), {
-    tags: [["user", "alice"], ["flags", ["a", "b"]]],
-    argv: ["run", "examples/hello-world.ts", "main", "--name", "World"],
-  });
-  console.log(result);
-  await scheduler.run(main({ name: "World" }), { tags: { user: "bob" }, argv: ["run", "examples/hello-world.ts", "main"] });
-  const graph = new CallGraph(repository);
-  console.log("\n$ log --tag user=alice\nRecent executions:\n");
-  for (const r of (await graph.log({ tags: [["user", "alice"]] })).records) console.log(formatRecordLine(r));
-  console.log("\n$ log --exec-tag user=bob --job\n");
-  for (const r of (await graph.log({ types: ["Job"], execTags: [["user", "bob"]] })).records) console.log(formatRecordLine(r));
-}
-
-if (typeof process !== "undefined" && process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  await demo();
-}
