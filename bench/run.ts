@@ -3,12 +3,16 @@
  * them to BENCHMARKS.md. A suite can be picked by name: `npm run bench -- memory`.
  */
 import { benchCli } from "./cli.ts";
+import { benchD1 } from "./d1.ts";
+import { benchIndexedDb } from "./indexeddb.ts";
 import { benchMemory } from "./memory.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
 const suites: Record<string, () => Promise<BenchSection>> = {
   memory: benchMemory,
   cli: benchCli,
+  d1: benchD1,
+  indexeddb: benchIndexedDb,
 };
 
 const picked = process.argv.slice(2);

@@ -8,6 +8,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { timing } from "hono/timing";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { validator } from "hono/validator";
 import {
@@ -58,6 +59,8 @@ export interface AppOptions {
   maxBodyBytes?: number | undefined;
   /** Clock for tag edits (tests). */
   now?: (() => number) | undefined;
+  /** Add a `Server-Timing: total;dur=<ms>` header to every response (benchmarks; off by default). */
+  serverTiming?: boolean | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -122,6 +125,7 @@ export function createApp(options: AppOptions) {
 
   const app = new Hono();
   app.onError(onError);
+  if (options.serverTiming) app.use("*", timing());
   app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   if (options.cors) app.use("*", cors(corsOptions(options.cors)));
   app.use(

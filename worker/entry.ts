@@ -4,7 +4,8 @@
  * - API_TOKEN (a secret: `wrangler secret put API_TOKEN`): writes need it;
  * - CORS_ORIGINS: `*` or a comma-separated list of origins allowed to call
  *   the API from a browser (unset: no CORS headers);
- * - MAX_BODY_BYTES: request body limit (default 10 MB).
+ * - MAX_BODY_BYTES: request body limit (default 10 MB);
+ * - SERVER_TIMING: `1` adds a Server-Timing header (time spent in the Worker) to every response.
  */
 import type { ExecutionContext } from "hono";
 import { createD1Repository, type D1Like } from "../adapters/d1/index.ts";
@@ -15,6 +16,7 @@ export interface Env {
   API_TOKEN?: string;
   CORS_ORIGINS?: string;
   MAX_BODY_BYTES?: string;
+  SERVER_TIMING?: string;
 }
 
 type App = ReturnType<typeof createApp>;
@@ -29,11 +31,12 @@ export function appOptions(env: Env): Omit<AppOptions, "repository"> {
     token: env.API_TOKEN || undefined,
     cors: origins.length === 0 ? undefined : origins.includes("*") ? true : origins,
     maxBodyBytes: Number.isInteger(maxBody) && maxBody > 0 ? maxBody : undefined,
+    ...(env.SERVER_TIMING === "1" ? { serverTiming: true } : {}),
   };
 }
 
 function appFor(env: Env): App {
-  const key = JSON.stringify([env.API_TOKEN ?? "", env.CORS_ORIGINS ?? "", env.MAX_BODY_BYTES ?? ""]);
+  const key = JSON.stringify([env.API_TOKEN ?? "", env.CORS_ORIGINS ?? "", env.MAX_BODY_BYTES ?? "", env.SERVER_TIMING ?? ""]);
   const hit = apps.get(env.DB);
   if (hit && hit.key === key) return hit.app;
   const app = createApp({ repository: createD1Repository(env.DB), ...appOptions(env) });
