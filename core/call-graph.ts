@@ -251,28 +251,38 @@ export class CallGraph {
     return new Map((unique.length ? await this.repository.get("Value", unique) : []).map((v) => [v.id, v]));
   }
 
-  /** Load records and their tags for refs, in the refs' order, with the few lookups batched by type. */
+  /**
+   * Load records and their tags for refs, in the refs' order. Reads are batched
+   * by type and issued in three rounds of parallel calls (records and tags;
+   * root jobs and call nodes; tasks and argument values): on a remote or D1
+   * store each round costs one latency, not one per read.
+   */
   async views(refs: readonly RecordRef[]): Promise<RecordView[]> {
     const byType = new Map<EntityType, string[]>();
     for (const r of refs) byType.set(r.type as EntityType, [...(byType.get(r.type as EntityType) ?? []), r.id]);
     const loaded = new Map<string, RecordView>();
-    const tags = await this.tagsById(refs.map((r) => r.id));
-    const records = await Promise.all([...byType].map(([type, ids]) => this.repository.get(type, ids)));
+    const [tags, ...records] = await Promise.all([
+      this.tagsById(refs.map((r) => r.id)),
+      ...[...byType].map(([type, ids]) => this.repository.get(type, ids)),
+    ]);
     const flat = records.flat();
-    const rootJobs = new Map(
-      (await this.repository.get("Job", flat.flatMap((r) => (r.type === "Execution" ? [r.rootJobId] : []))))
-        .map((j) => [j.id, j]),
-    );
+    const rootJobIds = flat.flatMap((r) => (r.type === "Execution" ? [r.rootJobId] : []));
+    const callIds = flat.flatMap((r) => (r.type === "Job" && r.callHash ? [r.callHash] : []));
+    const [rootJobList, callList] = await Promise.all([
+      rootJobIds.length ? this.repository.get("Job", rootJobIds) : [],
+      callIds.length ? this.repository.get("CallNode", callIds) : [],
+    ]);
+    const rootJobs = new Map(rootJobList.map((j) => [j.id, j]));
+    const calls = new Map(callList.map((c) => [c.id, c]));
     const taskHashes = flat.flatMap((r) =>
       r.type === "Job" || r.type === "CallNode" ? [r.taskHash]
       : r.type === "Execution" && rootJobs.get(r.rootJobId) ? [rootJobs.get(r.rootJobId)!.taskHash]
       : [],
     );
-    const tasks = await this.tasksById(taskHashes);
-    const calls = new Map(
-      (await this.repository.get("CallNode", flat.flatMap((r) => (r.type === "Job" && r.callHash ? [r.callHash] : [])))).map((c) => [c.id, c]),
-    );
-    const argValues = await this.valuesById([...calls.values()].flatMap((c) => c.args.map((a) => a.valueHash)));
+    const [tasks, argValues] = await Promise.all([
+      this.tasksById(taskHashes),
+      this.valuesById([...calls.values()].flatMap((c) => c.args.map((a) => a.valueHash))),
+    ]);
     const nameOf = (hash: string | undefined) => {
       const task = hash ? tasks.get(hash) : undefined;
       return task ? fullName(task) : null;
