@@ -22,10 +22,17 @@ export function formatTime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** ` (a=1, b=x)`: current tags formatted, sorted as strings; empty when none. */
+/**
+ * ` (a=1, b=x)`: current tags formatted, sorted as strings; empty when none. A
+ * full git commit hash is cut to 7 characters, as redun's log lines show it.
+ */
 export function formatTagList(tags: readonly TagPair[], maxLength = 50): string {
   if (tags.length === 0) return "";
-  return ` (${tags.map(([k, v]) => formatTagKeyValue(k, v, maxLength)).sort().join(", ")})`;
+  const one = ([k, v]: TagPair) =>
+    k === "git_commit" && typeof v === "string" && /^[0-9a-f]{40}$/.test(v)
+      ? `${k}=${v.slice(0, 7)}\u2026`
+      : formatTagKeyValue(k, v, maxLength);
+  return ` (${tags.map(one).sort().join(", ")})`;
 }
 
 /** A value as Python's repr prints it, so job lines read like redun's. */
