@@ -70,4 +70,12 @@ describe("createApp", () => {
     const edit = await client.api.records[":prefix"].tags.$post({ param: { prefix: "ffff" }, json: { op: "add", tags: ["k=v"] } });
     expect(edit.status).toBe(404);
   });
+
+  it("reports its own time in Server-Timing only when asked (for benchmarks)", async () => {
+    const repository = createMemoryRepository();
+    const plain = await createApp({ repository }).request("/api/health");
+    expect(plain.headers.get("server-timing")).toBeNull();
+    const timed = await createApp({ repository, serverTiming: true }).request("/api/health");
+    expect(timed.headers.get("server-timing")).toMatch(/total;dur=[\d.]+/);
+  });
 });
