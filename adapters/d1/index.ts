@@ -91,6 +91,22 @@ function selectColumns(spec: TableSpec, alias = ""): string {
 
 const TAG = TABLES.Tag;
 
+/** Current tags of some entities, row by row, in (entity_id, time, id) order. */
+const CURRENT_TAG_ROWS_SQL =
+  `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 ORDER BY entity_id, time, id`;
+
+/**
+ * Current tags of some entities, one row per entity in entity_id order: its
+ * tags as a JSON array of [id, time, entity_type, key, value_json, parents]
+ * in (time, id) order. An aggregate is one string, which D1 refuses past
+ * 2 MB: then the read falls back to CURRENT_TAG_ROWS_SQL.
+ */
+const CURRENT_TAGS_SQL =
+  "SELECT entity_id, json_group_array(json_array(id, time, entity_type, key, value_json, parents) ORDER BY time, id) AS tags " +
+  "FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 GROUP BY entity_id ORDER BY entity_id";
+
+type AggregatedTag = [string, number, TagRecord["entityType"], string, string, string];
+
 /** An export page stops early once its Values hold this many characters (values are up to 1 MB each). */
 export const EXPORT_PAGE_BYTES = 8_000_000;
 
@@ -142,8 +158,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
 
     async write(records: readonly AnyRecord[]) {
       if (records.length === 0) return;
-      validateRecords(records);
-      for (const statements of planWrite(db, records, options.maxBatchStatements)) await batch("write", statements);
+      const tagValues = validateRecords(records);
+      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues)) await batch("write", statements);
     },
 
     async get(type, ids) {
@@ -205,11 +221,24 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
 
     async currentTags(entityIds: readonly string[]): Promise<TagRecord[]> {
       if (entityIds.length === 0) return [];
-      return tagsWhere(
-        "currentTags",
-        `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 ORDER BY entity_id, time, id`,
-        entityIds,
-      );
+      // One row per entity, its tags aggregated into one JSON string: a row
+      // crossing from D1 costs far more than parsing its share of a string.
+      const chunks = jsonChunks([...new Set(entityIds)]);
+      let groups: { entity_id: string; tags: string }[];
+      try {
+        groups = (await db.batch<{ entity_id: string; tags: string }>(chunks.map((chunk) => db.prepare(CURRENT_TAGS_SQL).bind(chunk))))
+          .flatMap((r) => r.results ?? []);
+      } catch {
+        // An entity whose tags exceed D1's 2 MB per string: read row by row (which reports any other failure).
+        return tagsWhere("currentTags", CURRENT_TAG_ROWS_SQL, entityIds);
+      }
+      const out: TagRecord[] = [];
+      for (const g of groups) {
+        for (const [id, time, entityType, key, valueJson, parents] of JSON.parse(g.tags) as AggregatedTag[]) {
+          out.push({ type: "Tag", id, time, entityType, entityId: g.entity_id, key, value: JSON.parse(valueJson), parents: JSON.parse(parents) });
+        }
+      }
+      return out;
     },
 
     async tagChildren(tagIds: readonly string[]): Promise<TagRecord[]> {

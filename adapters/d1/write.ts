@@ -19,7 +19,7 @@
  *   malformed record fails before anything is written) and every statement is
  *   idempotent, so a write cut short can simply be retried.
  */
-import { RepositoryError, assertWritable, canonicalJson, type AnyRecord, type RecordType } from "../../core/index.ts";
+import { RepositoryError, assertWritable, canonicalJson, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
 import { specOf, type TableSpec } from "./tables.ts";
 
@@ -34,7 +34,10 @@ const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
 /** Order in which types are written; any order is correct (tags handle both orders). */
 const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Tag", "Job", "Execution"];
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function utf8Length(text: string): number {
+  if (ASCII.test(text)) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -96,31 +99,60 @@ const VALUE_ALONE_SQL =
 
 const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
 
-function chunkStatements(db: D1Like, spec: TableSpec, json: string): D1Statement[] {
-  if (spec.type === "Tag") {
+/** A tag's column values (TABLES.Tag.values) with its value's canonical JSON already computed. */
+function tagRow(r: TagRecord, valueJson: string): unknown[] {
+  return [r.id, r.time, r.entityType, r.entityId, r.key, valueJson, r.parents];
+}
+
+const hasParents = (r: AnyRecord): boolean => r.type === "Tag" && r.parents.length > 0;
+
+/** `withParents`: whether some tag of the chunk has parents (else it has no edges to record and no tag to replace). */
+function chunkStatements(db: D1Like, spec: TableSpec, json: string, withParents: boolean): D1Statement[] {
+  if (spec.type === "Tag" && withParents) {
     return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(insertSql(spec)).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json)];
   }
   return [db.prepare(insertSql(spec)).bind(json)];
 }
 
-/** Check every record before anything is written; a bad one fails the whole write. */
-export function validateRecords(records: readonly AnyRecord[]): void {
+/** A tag's own fields; one with no others is checked by its value and parents alone. */
+const TAG_FIELDS = 8;
+
+/**
+ * Check every record before anything is written; a bad one fails the whole
+ * write. Returns the canonical JSON of each tag's value (by index), which the
+ * write stores, so it is computed once.
+ */
+export function validateRecords(records: readonly AnyRecord[]): Map<number, string> {
   assertWritable(records);
+  const tagValues = new Map<number, string>();
   records.forEach((r, i) => {
     try {
       // Tag values and job tags must be encodable: D1 stores their canonical JSON.
-      if (r.type === "Tag" || r.type === "Evaluation") canonicalJson(r);
+      if (r.type === "Tag") {
+        // The shape check leaves only value and parents able to fail encoding (the rest are strings,
+        // finite numbers or null), unless the record carries fields of its own: then encode it whole.
+        // (Parents first: the whole record's encoding, keys sorted, meets them before the value.)
+        if (Object.keys(r).length === TAG_FIELDS) canonicalJson(r.parents);
+        else canonicalJson(r);
+        tagValues.set(i, canonicalJson(r.value));
+      } else if (r.type === "Evaluation") canonicalJson(r);
     } catch (cause) {
       throw new RepositoryError(`write refused: records[${i}]: ${(cause as Error).message}`, { cause });
     }
   });
+  return tagValues;
 }
 
 /**
  * The D1 batches of one write: per type, rows chunked into JSON arrays; each
  * batch ends by advancing the write sequence past every offset it used.
  */
-export function planWrite(db: D1Like, records: readonly AnyRecord[], maxStatements = MAX_BATCH_STATEMENTS): D1Statement[][] {
+export function planWrite(
+  db: D1Like,
+  records: readonly AnyRecord[],
+  maxStatements = MAX_BATCH_STATEMENTS,
+  tagValues: ReadonlyMap<number, string> = new Map(),
+): D1Statement[][] {
   const byType = new Map<RecordType, { offset: number; record: AnyRecord }[]>();
   records.forEach((record, i) => {
     let list = byType.get(record.type);
@@ -128,7 +160,7 @@ export function planWrite(db: D1Like, records: readonly AnyRecord[], maxStatemen
     list.push({ offset: i + 1, record });
   });
 
-  // Groups of statements that belong together (a tag chunk's three); batches split between groups.
+  // Groups of statements that belong together (a tag chunk's edges, insert and replacements); batches split between groups.
   const groups: D1Statement[][] = [];
   for (const type of WRITE_ORDER) {
     const list = byType.get(type);
@@ -136,24 +168,28 @@ export function planWrite(db: D1Like, records: readonly AnyRecord[], maxStatemen
     const spec = specOf(type) as TableSpec;
     let parts: string[] = [];
     let bytes = 2;
+    let withParents = false;
     const flush = () => {
       if (parts.length === 0) return;
-      groups.push(chunkStatements(db, spec, `[${parts.join(",")}]`));
+      groups.push(chunkStatements(db, spec, `[${parts.join(",")}]`, withParents));
       parts = [];
       bytes = 2;
+      withParents = false;
     };
     for (const { offset, record } of list) {
-      const values = spec.values(record as never);
+      const canonical = record.type === "Tag" ? tagValues.get(offset - 1) : undefined;
+      const values = canonical === undefined ? spec.values(record as never) : tagRow(record as TagRecord, canonical);
       const row = JSON.stringify([offset, ...values]);
       const size = utf8Length(row) + 1;
       if (size > CHUNK_BYTES) {
         flush();
         if (record.type === "Value") groups.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
-        else groups.push(chunkStatements(db, spec, `[${row}]`));
+        else groups.push(chunkStatements(db, spec, `[${row}]`, hasParents(record)));
         continue;
       }
       if (bytes + size > CHUNK_BYTES) flush();
       parts.push(row);
+      if (hasParents(record)) withParents = true;
       bytes += size;
     }
     flush();

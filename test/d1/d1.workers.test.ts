@@ -216,6 +216,35 @@ describe("tag currency", () => {
   });
 });
 
+describe("current tags", () => {
+  it("come back whole and in (entity, time, id) order, also when an entity's tags pass D1's per-string limit", async () => {
+    // Read as one JSON aggregate per entity; past the local D1's string limit (5 to 20 MB, production: 2 MB)
+    // the aggregate fails and the read falls back to rows.
+    const a = execution("00000000-0000-4000-a000-00000000000a", T0);
+    const b = execution("00000000-0000-4000-a000-00000000000b", T0);
+    const small = [makeTag("Execution", b.id, "k", { n: 1.5, s: "\u00e9\"\n" }, [], T0 + 2), makeTag("Execution", b.id, "j", [null, true], [], T0 + 1)];
+    const replaced = makeTag("Execution", b.id, "old", 1, [], T0);
+    // Each value is 1.8 MB of JSON, 3.6 MB once quoted in the aggregate: 14.4 MB for the entity.
+    const big = Array.from({ length: 4 }, (_, i) => makeTag("Execution", a.id, `big-${i}`, "\"".repeat(900_000), [], T0 + 3 - i));
+    await repo.write([a, b, ...small, replaced, makeTag("Execution", b.id, "old", 2, [replaced.id], T0 + 3)]);
+    for (const tag of big) await repo.write([tag]);
+    const onlyB = await repo.currentTags([b.id]);
+    expect(onlyB.map((t) => [t.key, t.value, t.time])).toEqual([["j", [null, true], T0 + 1], ["k", { n: 1.5, s: "\u00e9\"\n" }, T0 + 2], ["old", 2, T0 + 3]]);
+    expect(onlyB[2]!.parents).toEqual([replaced.id]);
+    expect(onlyB[0]).toEqual(small[1]);
+    // The aggregate of a's tags fails (the fallback's path); count the failures on the way.
+    let refused = 0;
+    const counting = createD1Repository({
+      prepare: (sql) => db.prepare(sql),
+      batch: (statements) => db.batch(statements as never).catch((err: unknown) => { refused += 1; throw err; }),
+    } as typeof db);
+    const both = await counting.currentTags([b.id, a.id, b.id]);
+    expect(refused).toBe(1);
+    expect(both.map((t) => t.id)).toEqual([...[...big].sort((x, y) => x.time - y.time).map((t) => t.id), ...onlyB.map((t) => t.id)]);
+    expect(both[0]).toEqual(big[3]);
+  }, 60_000);
+});
+
 describe("writes", () => {
   it("are atomic when D1 refuses a statement: nothing of the batch stays", async () => {
     const e = execution("00000000-0000-4000-a000-000000000003", T0);
