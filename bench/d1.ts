@@ -26,6 +26,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
+import { WORKER_BUILD_OPTIONS } from "../cli/local-store.ts";
 import { splitSql } from "../cli/sql-split.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
 
@@ -44,17 +45,7 @@ type MiniflareT = import("miniflare").Miniflare;
 
 export async function bundleWorker(entry = join(REPO, "worker", "entry.ts")): Promise<string> {
   const esbuild = await import("esbuild");
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
+  const result = await esbuild.build({ ...WORKER_BUILD_OPTIONS, entryPoints: [entry] });
   return result.outputFiles[0]!.text;
 }
 

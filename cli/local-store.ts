@@ -82,6 +82,27 @@ function wranglerSettings(root: string): WranglerSettings {
   };
 }
 
+/** esbuild options for one ES module that runs in workerd (the local store and bench/d1.ts). */
+export const WORKER_BUILD_OPTIONS: {
+  bundle: true;
+  format: "esm";
+  platform: "neutral";
+  conditions: string[];
+  mainFields: string[];
+  target: string;
+  write: false;
+  logLevel: "silent";
+} = {
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["browser", "module", "main"],
+  target: "es2022",
+  write: false,
+  logLevel: "silent",
+};
+
 // ---- the Worker bundle ------------------------------------------------------
 
 export interface WorkerBundle {
@@ -147,16 +168,9 @@ export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
   }
   const list = migrations.map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
   const result = await esbuild.build({
+    ...WORKER_BUILD_OPTIONS,
     entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    target: "es2022",
-    write: false,
     metafile: true,
-    logLevel: "silent",
     define: { __REDUN_EDGE_MIGRATIONS__: JSON.stringify(list) },
   });
   const code = result.outputFiles[0]!.contents;
