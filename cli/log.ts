@@ -4,10 +4,10 @@
  * store does the querying.
  */
 import {
-  ANY_VALUE,
   EXECUTION_STATUSES,
   JOB_STATUSES,
   formatRecordLine,
+  toTagFilter,
   type EntityType,
   type Query,
   type RecordView,
@@ -28,10 +28,7 @@ const TYPE_FLAGS: [flag: string, type: EntityType, title: string][] = [
 
 /** `k=v` or `k` (any value) as a query filter; malformed text is a usage error. */
 export function tagFilters(texts: readonly string[], command = "log"): TagFilter[] {
-  return texts.map((text) => {
-    const [key, value] = readTag(text, command, { valueRequired: false });
-    return value === ANY_VALUE ? [key] : [key, value];
-  });
+  return texts.map((text) => toTagFilter(readTag(text, command, { valueRequired: false })));
 }
 
 function statuses<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T[] {

@@ -5,10 +5,10 @@
  * malformed tag writes nothing.
  */
 import {
-  ANY_VALUE,
   ENTITY_TYPES,
   formatRecordLine,
   formatTagKeyValue,
+  toTagFilter,
   type JsonValue,
   type TagChange,
 } from "../core/index.ts";
@@ -38,8 +38,7 @@ export function splitEditArgs(op: string, words: readonly string[], afterDashDas
   const out: EditArgs = { prefixes: [], tags: [] };
   let inTags = false;
   const takeTag = (word: string) => {
-    const parsed = readTag(word, "tag", { valueRequired: op !== "rm" });
-    out.tags.push(parsed[1] === ANY_VALUE ? [parsed[0]] : [parsed[0], parsed[1] as JsonValue]);
+    out.tags.push(toTagFilter(readTag(word, "tag", { valueRequired: op !== "rm" })));
   };
   for (const word of words) {
     if (!inTags && !word.includes("=")) {

@@ -51,15 +51,6 @@ export class AmbiguousIdError extends RedunEdgeError {
   }
 }
 
-/** A record whose id does not match its content (rejected on import). */
-export class IntegrityError extends RedunEdgeError {
-  readonly id: string;
-  constructor(id: string, message: string) {
-    super("integrity", message);
-    this.id = id;
-  }
-}
-
 /** A storage failure; `cause` holds the backend's error. */
 export class RepositoryError extends RedunEdgeError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,8 +1,8 @@
 /**
  * Canonical encoding and content hashing. Every pre-image is a JSON array
  * starting with its record type, encoded canonically (object keys sorted, no
- * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex.
- * @noble/hashes is synchronous and runs unchanged in browsers and workerd.
+ * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex,
+ * synchronously (sha1.ts), so hashing runs unchanged in browsers, workerd and Node.
  */
 import { sha1Hex } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";

@@ -146,9 +146,6 @@ export interface RecordOfType {
 
 export type RecordOf<T extends RecordType> = RecordOfType[T];
 
-/** Records whose id is a uuid and whose content changes over time. */
-export const MUTABLE_TYPES: readonly RecordType[] = ["Execution", "Job", "Evaluation"];
-
 /**
  * Values whose canonical encoding takes more UTF-8 bytes than this are stored
  * as a preview. Bytes, not characters: D1 limits a string or row to 2 MB.

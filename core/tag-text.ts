@@ -3,6 +3,7 @@
  * agree with redun so people's habits carry over.
  */
 import { TagParseError } from "./errors.ts";
+import type { TagFilter } from "./query.ts";
 import type { JsonValue } from "./records.ts";
 
 /** Marks "any value" for a key given without `=` where a value is not required. */
@@ -46,6 +47,11 @@ export function parseTagKeyValue(
   const key = text.slice(0, at);
   if (key === "") throw new TagParseError(text, "empty key");
   return [key, parseTagValue(text.slice(at + 1))];
+}
+
+/** A parsed `k=v` / bare `k` as a query or rm filter: `[key, value]`, or `[key]` for any value. */
+export function toTagFilter([key, value]: readonly [string, JsonValue | AnyValue]): TagFilter {
+  return value === ANY_VALUE ? [key] : [key, value];
 }
 
 /** JSON as Python's json.dumps(sort_keys=True) prints it: `["a", "b"]`, `{"k": [1, 2]}`. */

@@ -7,7 +7,6 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AmbiguousIdError,
-  IntegrityError,
   RedunEdgeError,
   UnknownIdError,
   ValidationError,
@@ -23,7 +22,6 @@ export type ApiErrorCode =
   | "too_large"
   | "unsupported_media_type"
   | "route_not_found"
-  | "integrity"
   | "repository"
   | "internal"
   | (string & {});
@@ -78,9 +76,6 @@ export function errorBody(err: unknown): [ContentfulStatusCode, ApiErrorBody] {
   }
   if (err instanceof AmbiguousIdError) {
     return [409, { error: { code: "ambiguous", message: err.message, prefix: err.prefix, candidates: err.candidates } }];
-  }
-  if (err instanceof IntegrityError) {
-    return [400, { error: { code: "integrity", message: err.message, field: "id" } }];
   }
   if (err instanceof RedunEdgeError) {
     return [500, { error: { code: err.code, message: err.message } }];

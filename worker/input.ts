@@ -14,6 +14,7 @@ import {
   ValidationError,
   normalizeQuery,
   parseTagKeyValue,
+  toTagFilter,
   type EntityType,
   type ExecutionStatus,
   type JobStatus,
@@ -91,8 +92,7 @@ export function recordsParams(params: Params): RecordsParams {
 /** `k=v` / `k` as a query filter; a bare key matches any value. */
 export function tagFilter(param: string, text: string): TagFilter {
   try {
-    const [key, value] = parseTagKeyValue(text, { valueRequired: false });
-    return value === ANY_VALUE ? [key] : [key, value];
+    return toTagFilter(parseTagKeyValue(text, { valueRequired: false }));
   } catch (e) {
     if (e instanceof TagParseError) throw new ValidationError(param, `${param}: ${e.message}`, { cause: e });
     throw e;

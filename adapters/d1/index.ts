@@ -13,6 +13,7 @@ import {
   RepositoryError,
   compareNewestFirst,
   encodeCursor,
+  utf8Length,
   type AnyRecord,
   type ExportPage,
   type JobRecord,
@@ -29,7 +30,7 @@ import {
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
-import { CHUNK_BYTES, planWrite, utf8Length, validateRecords } from "./write.ts";
+import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
 export { CHUNK_BYTES, MAX_BATCH_STATEMENTS } from "./write.ts";

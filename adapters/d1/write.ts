@@ -19,7 +19,7 @@
  *   malformed record fails before anything is written) and every statement is
  *   idempotent, so a write cut short can simply be retried.
  */
-import { RepositoryError, assertWritable, canonicalJson, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
+import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
 import { specOf, type TableSpec } from "./tables.ts";
 
@@ -33,23 +33,6 @@ const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
 
 /** Order in which types are written; any order is correct (tags handle both orders). */
 const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Tag", "Job", "Execution"];
-
-const ASCII = /^[\x00-\x7f]*$/;
-
-export function utf8Length(text: string): number {
-  if (ASCII.test(text)) return text.length;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 const sqlCache = new Map<string, string>();
 function cached(key: string, build: () => string): string {

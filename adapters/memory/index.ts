@@ -316,7 +316,7 @@ export function createMemoryRepository(): MemoryRepository {
     },
 
     async currentTags(entityIds) {
-      return entityIds.flatMap((id) => currentTagsOf(id)).map((t) => t);
+      return entityIds.flatMap((id) => currentTagsOf(id));
     },
 
     async tagChildren(tagIds) {
@@ -344,8 +344,7 @@ export function createMemoryRepository(): MemoryRepository {
 
     async jobsOfExecution(executionId) {
       return [...(jobsByExecution.get(executionId)?.values() ?? [])]
-        .sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : 1))
-        .map((j) => j);
+        .sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : 1));
     },
 
     async exportSince(cursor, limit) {
