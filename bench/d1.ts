@@ -29,6 +29,7 @@ import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type Jso
 import { WORKER_BUILD_OPTIONS } from "../cli/local-store.ts";
 import { splitSql } from "../cli/sql-split.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
+import { median } from "./timing.ts";
 
 const REPO = resolve(import.meta.dirname, "..");
 const EXECUTIONS = Number(process.env.REDUN_BENCH_D1_EXECUTIONS ?? 50_000);
@@ -108,7 +109,6 @@ function serverMs(res: Response): number {
   return Number(m[1]);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Timed {
   server: number;

@@ -5,7 +5,7 @@
  */
 import { CallGraph, Scheduler, makeTag, task, type AnyRecord, type ExecutionRecord } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
-import { medianMs, type BenchSection } from "./report.ts";
+import { median, medianMs, type BenchSection } from "./report.ts";
 
 const leaf = task("leaf", (i: number) => i + 1, { namespace: "bench" });
 /** The fan-out root is not cached, so a second run re-enters it and every child hits the cache. */
@@ -25,7 +25,6 @@ async function fanOut(n: number): Promise<{ first: number; cached: number }> {
     await scheduler.run(fan(n));
     cacheds.push((performance.now() - start) / (n + 1));
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { first: median(firsts), cached: median(cacheds) };
 }
 

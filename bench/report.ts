@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the benchmarks: timing, a row format, and the writer of
+ * Shared pieces of the benchmarks: a row format, and the writer of
  * BENCHMARKS.md (one section per suite, stamped with the date and machine).
  */
 import { cpus, totalmem } from "node:os";
@@ -20,18 +20,7 @@ export interface BenchSection {
   rows: BenchRow[];
 }
 
-/** Median wall time in ms of `fn` over `runs` runs after `warmup` runs. */
-export async function medianMs(fn: () => unknown, runs = 21, warmup = 3): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+export { median, medianMs } from "./timing.ts";
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? "unknown CPU";

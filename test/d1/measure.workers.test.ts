@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeQuery, type Query } from "redun-edge";
 import { createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
+import { median, medianMs } from "../../bench/timing.ts";
 import { buildDataset } from "./fixtures.ts";
 import { db, emptyDatabase } from "./harness.ts";
 
@@ -34,21 +35,11 @@ async function sqlTime(fn: () => Promise<unknown>, runs = 7): Promise<number> {
     await fn();
     times.push(meter.sql);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 /** Median of `runs` timings (ms) of `fn`; the clock only moves across I/O in workerd, which D1 calls are. */
-async function time(fn: () => Promise<unknown>, runs = 7): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const time = (fn: () => Promise<unknown>, runs = 7): Promise<number> => medianMs(fn, runs, 0);
 
 describe.runIf(enabled)("D1 measurements", () => {
   let repo: D1Repository;

@@ -22,6 +22,7 @@ import {
 } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createIndexedDbRepository } from "redun-edge/indexeddb";
+import { median } from "../../bench/timing.ts";
 
 const inc = task("inc", (x: number) => x + 1, { namespace: "bench" });
 const total = task("total", (xs: number[]) => xs.reduce((a, b) => a + b, 0), { namespace: "bench" });
@@ -36,11 +37,6 @@ async function recordWorkflow(repository: Repository, jobs: number): Promise<{ m
   const ms = performance.now() - t0;
   expect(result).toBe(((jobs - 2) * (jobs - 1)) / 2);
   return { ms: Math.round(ms), jobsPerSecond: Math.round((jobs / ms) * 1000) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function timeQuery(repository: Repository, query: Query, runs = 25): Promise<{ ms: number; rows: number }> {
