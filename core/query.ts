@@ -77,7 +77,8 @@ export interface NormalizedQuery {
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-const QUERY_FIELDS = new Set([
+/** The fields a Query may have; any other is refused, naming it. */
+export const QUERY_FIELDS: ReadonlySet<string> = new Set([
   "types", "tags", "execTags", "execStatus", "jobStatus", "taskNames", "execIds", "idPrefix", "limit", "cursor",
 ]);
 

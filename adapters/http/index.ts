@@ -10,6 +10,7 @@ import {
   AmbiguousIdError,
   RepositoryError,
   UnknownIdError,
+  QUERY_FIELDS,
   ValidationError,
   assertWritable,
   encodeCursor,
@@ -320,9 +321,7 @@ function recordsParams(query: Query): URLSearchParams {
   if (query.idPrefix) p.set("id_prefix", query.idPrefix);
   if (query.limit !== undefined) p.set("limit", String(query.limit));
   if (query.cursor) p.set("cursor", query.cursor);
-  const unknown = Object.keys(query).filter(
-    (k) => !["tags", "execTags", "types", "execStatus", "jobStatus", "taskNames", "execIds", "idPrefix", "limit", "cursor"].includes(k),
-  );
+  const unknown = Object.keys(query).filter((k) => !QUERY_FIELDS.has(k));
   if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${JSON.stringify(unknown[0])}`);
   return p;
 }
