@@ -7,6 +7,10 @@ import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
+  type AnyRecord,
+  type RecordOf,
+  type RecordType,
+  type TagRecord,
   type CallNodeRecord,
   type EntityType,
   type ExecutionRecord,
@@ -16,7 +20,7 @@ import {
   type TaskRecord,
   type ValueRecord,
 } from "./records.ts";
-import type { RecordRef, Repository, TagCount } from "./repository.ts";
+import type { RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { decodeValue } from "./scheduler.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import {
@@ -139,15 +143,16 @@ export class CallGraph {
     return refs.filter((r) => !seen.has(r.id) && seen.add(r.id)) as EntityRef[];
   }
 
-  /** One record by id prefix, with its tags and details. */
+  /** One record by id prefix, with its tags and details (reads in three rounds at most). */
   async show(prefix: string): Promise<RecordDetail> {
     const ref = await this.resolve(prefix);
-    const [record] = await this.views([ref]);
+    const [[record], jobs] = await Promise.all([
+      this.views([ref]),
+      ref.type === "Execution" ? this.repository.jobsOfExecution(ref.id) : Promise.resolve([]),
+    ]);
     const detail: RecordDetail = { record: record! };
     if (record!.type === "Execution") {
-      const jobs = await this.repository.jobsOfExecution(record!.id);
-      const tasks = await this.tasksById(jobs.map((j) => j.taskHash));
-      const tags = await this.tagsById(jobs.map((j) => j.id));
+      const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
       const nodes = new Map<string, JobTreeNode>();
       const byStatus: Partial<Record<JobStatus, number>> = {};
       const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};
@@ -168,7 +173,11 @@ export class CallGraph {
     }
     if (record!.type === "Job" || record!.type === "CallNode") {
       const callHash = record!.type === "Job" ? record!.callHash : record!.id;
-      const [call] = callHash ? await this.repository.get("CallNode", [callHash]) : [];
+      const taskHash = record!.type === "Job" ? record!.taskHash : (record as CallNodeRecord).taskHash;
+      const [[call], [task]] = await Promise.all([
+        callHash ? this.repository.get("CallNode", [callHash]) : Promise.resolve([]),
+        this.repository.get("Task", [taskHash]),
+      ]);
       if (call) {
         const values = await this.valuesById([...call.args.map((a) => a.valueHash), call.resultHash]);
         detail.call = {
@@ -177,8 +186,7 @@ export class CallGraph {
           children: call.children,
         };
       } else detail.call = null;
-      const taskHash = record!.type === "Job" ? record!.taskHash : (record as CallNodeRecord).taskHash;
-      detail.task = (await this.repository.get("Task", [taskHash]))[0] ?? null;
+      detail.task = task ?? null;
     }
     return detail;
   }
@@ -229,16 +237,7 @@ export class CallGraph {
   }
 
   private async tagsById(ids: readonly string[]): Promise<Map<string, TagPair[]>> {
-    const out = new Map<string, TagPair[]>();
-    if (ids.length === 0) return out;
-    const tags = await this.repository.currentTags(ids);
-    tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
-    for (const t of tags) {
-      const list = out.get(t.entityId!) ?? [];
-      list.push([t.key, t.value]);
-      out.set(t.entityId!, list);
-    }
-    return out;
+    return ids.length === 0 ? new Map() : groupTags(await this.repository.currentTags(ids));
   }
 
   private async tasksById(ids: readonly string[]): Promise<Map<string, TaskRecord>> {
@@ -252,64 +251,90 @@ export class CallGraph {
   }
 
   /**
-   * Load records and their tags for refs, in the refs' order. Reads are batched
-   * by type and issued in three rounds of parallel calls (records and tags;
-   * root jobs and call nodes; tasks and argument values): on a remote or D1
-   * store each round costs one latency, not one per read.
+   * Records and their current tags for refs, in the refs' order, with what
+   * each shows (task names, a job's arguments). Read as one RecordContext:
+   * one round trip where the store offers `recordContext`, else three rounds
+   * of primitives (`readRecordContext`).
    */
   async views(refs: readonly RecordRef[]): Promise<RecordView[]> {
-    const byType = new Map<EntityType, string[]>();
-    for (const r of refs) byType.set(r.type as EntityType, [...(byType.get(r.type as EntityType) ?? []), r.id]);
-    const loaded = new Map<string, RecordView>();
-    const [tags, ...records] = await Promise.all([
-      this.tagsById(refs.map((r) => r.id)),
-      ...[...byType].map(([type, ids]) => this.repository.get(type, ids)),
-    ]);
-    const flat = records.flat();
-    const rootJobIds = flat.flatMap((r) => (r.type === "Execution" ? [r.rootJobId] : []));
-    const callIds = flat.flatMap((r) => (r.type === "Job" && r.callHash ? [r.callHash] : []));
-    const [rootJobList, callList] = await Promise.all([
-      rootJobIds.length ? this.repository.get("Job", rootJobIds) : [],
-      callIds.length ? this.repository.get("CallNode", callIds) : [],
-    ]);
-    const rootJobs = new Map(rootJobList.map((j) => [j.id, j]));
-    const calls = new Map(callList.map((c) => [c.id, c]));
-    const taskHashes = flat.flatMap((r) =>
-      r.type === "Job" || r.type === "CallNode" ? [r.taskHash]
-      : r.type === "Execution" && rootJobs.get(r.rootJobId) ? [rootJobs.get(r.rootJobId)!.taskHash]
-      : [],
-    );
-    const [tasks, argValues] = await Promise.all([
-      this.tasksById(taskHashes),
-      this.valuesById([...calls.values()].flatMap((c) => c.args.map((a) => a.valueHash))),
-    ]);
+    if (refs.length === 0) return [];
+    const context = this.repository.recordContext
+      ? await this.repository.recordContext(refs)
+      : await readRecordContext(this.repository, refs);
+    const byKey = new Map<string, AnyRecord>();
+    for (const r of context.records) byKey.set(`${r.type}:${r.id}`, r);
+    const find = <T extends RecordType>(type: T, id: string | null | undefined) =>
+      (id ? byKey.get(`${type}:${id}`) : undefined) as RecordOf<T> | undefined;
+    const tags = groupTags(context.tags);
     const nameOf = (hash: string | undefined) => {
-      const task = hash ? tasks.get(hash) : undefined;
+      const task = find("Task", hash);
       return task ? fullName(task) : null;
     };
-    for (const r of flat) {
-      const t = tags.get(r.id) ?? [];
-      switch (r.type) {
+    const views: RecordView[] = [];
+    for (const ref of refs) {
+      const r = byKey.get(`${ref.type}:${ref.id}`);
+      const t = tags.get(ref.id) ?? [];
+      switch (r?.type) {
         case "Execution":
-          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(rootJobs.get(r.rootJobId)?.taskHash) });
+          views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash) });
           break;
         case "Job": {
-          const call = r.callHash ? calls.get(r.callHash) : undefined;
-          const args = call ? call.args.map((a) => ({ key: a.key, value: valueView(argValues.get(a.valueHash)) })) : null;
-          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(r.taskHash), args });
+          const call = find("CallNode", r.callHash);
+          const args = call ? call.args.map((a) => ({ key: a.key, value: valueView(find("Value", a.valueHash)) })) : null;
+          views.push({ ...r, tags: t, taskName: nameOf(r.taskHash), args });
           break;
         }
         case "CallNode":
-          loaded.set(r.id, { ...r, tags: t, taskName: nameOf(r.taskHash) });
+          views.push({ ...r, tags: t, taskName: nameOf(r.taskHash) });
           break;
         case "Task":
-          loaded.set(r.id, { ...r, tags: t, fullName: fullName(r) });
+          views.push({ ...r, tags: t, fullName: fullName(r) });
           break;
         case "Value":
-          loaded.set(r.id, { ...r, tags: t, value: valueView(r)!.value });
+          views.push({ ...r, tags: t, value: valueView(r)!.value });
           break;
       }
     }
-    return refs.flatMap((r) => (loaded.has(r.id) ? [loaded.get(r.id)!] : []));
+    return views;
   }
+}
+
+/** Tags as [key, value] pairs per entity, by key then time. */
+function groupTags(tags: readonly TagRecord[]): Map<string, TagPair[]> {
+  const sorted = [...tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
+  const out = new Map<string, TagPair[]>();
+  for (const t of sorted) {
+    const list = out.get(t.entityId!);
+    if (list) list.push([t.key, t.value]);
+    else out.set(t.entityId!, [[t.key, t.value]]);
+  }
+  return out;
+}
+
+const unique = (ids: readonly string[]) => [...new Set(ids)];
+
+/**
+ * A RecordContext read through the primitives, in three rounds of parallel
+ * calls (records and tags; root jobs and call nodes; tasks and argument
+ * values): the reference meaning of `Repository.recordContext`.
+ */
+export async function readRecordContext(repository: Repository, refs: readonly RecordRef[]): Promise<RecordContext> {
+  const byType = new Map<RecordType, string[]>();
+  for (const r of refs) byType.set(r.type, [...(byType.get(r.type) ?? []), r.id]);
+  const get = <T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> =>
+    ids.length ? repository.get(type, unique(ids)) : Promise.resolve([]);
+  const [tags, ...lists] = await Promise.all([
+    refs.length ? repository.currentTags(unique(refs.map((r) => r.id))) : [],
+    ...[...byType].map(([type, ids]) => get(type, ids)),
+  ]);
+  const own = lists.flat();
+  const [rootJobs, calls] = await Promise.all([
+    get("Job", own.flatMap((r) => (r.type === "Execution" ? [r.rootJobId] : []))),
+    get("CallNode", own.flatMap((r) => (r.type === "Job" && r.callHash ? [r.callHash] : []))),
+  ]);
+  const [tasks, values] = await Promise.all([
+    get("Task", [...own, ...rootJobs].flatMap((r) => (r.type === "Job" || r.type === "CallNode" ? [r.taskHash] : []))),
+    get("Value", calls.flatMap((c) => c.args.map((a) => a.valueHash))),
+  ]);
+  return { records: [...own, ...rootJobs, ...calls, ...tasks, ...values], tags };
 }

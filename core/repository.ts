@@ -42,6 +42,23 @@ export interface ExportPage {
   done: boolean;
 }
 
+/**
+ * What CallGraph needs to show a page of records (`CallGraph.views`). A store
+ * that can read it in one round trip implements `Repository.recordContext`;
+ * otherwise CallGraph reads it through the primitives (`readRecordContext`).
+ */
+export interface RecordContext {
+  /**
+   * The refs' own records and the ones they name: each Execution's root Job,
+   * each Job's CallNode, the Task of every Job, CallNode and root Job, and the
+   * argument Values of those CallNodes. Missing ones are left out; order is
+   * not specified.
+   */
+  records: AnyRecord[];
+  /** Current tags of the refs (as `currentTags`). */
+  tags: TagRecord[];
+}
+
 export interface RepositoryCapabilities {
   /** A short adapter name: "memory", "d1", "indexeddb", "http". */
   name: string;
@@ -74,6 +91,13 @@ export interface Repository {
 
   /** Current tags (not named as a parent by any tag) of these entities. */
   currentTags(entityIds: readonly string[]): Promise<TagRecord[]>;
+
+  /**
+   * Optional: the RecordContext of some refs in one round trip (a D1 batch).
+   * Must return what `readRecordContext` reads through the primitives; the
+   * conformance suite checks that it does.
+   */
+  recordContext?(refs: readonly RecordRef[]): Promise<RecordContext>;
 
   /** Tags that name any of these tags as a parent. */
   tagChildren(tagIds: readonly string[]): Promise<TagRecord[]>;

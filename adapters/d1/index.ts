@@ -9,6 +9,7 @@
  * caller's to keep small; `exportSince` bounds its pages (EXPORT_PAGE_BYTES).
  */
 import {
+  ENTITY_TYPES,
   RedunEdgeError,
   RepositoryError,
   compareNewestFirst,
@@ -19,6 +20,8 @@ import {
   type JobRecord,
   type NormalizedQuery,
   type QueryPage,
+  type EntityType,
+  type RecordContext,
   type RecordOf,
   type RecordRef,
   type RecordType,
@@ -107,6 +110,56 @@ const CURRENT_TAGS_SQL =
   "FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 GROUP BY entity_id ORDER BY entity_id";
 
 type AggregatedTag = [string, number, TagRecord["entityType"], string, string, string];
+
+interface TagGroup {
+  entity_id: string;
+  tags: string;
+}
+
+/** Tag records of CURRENT_TAGS_SQL's rows. */
+function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
+  const out: TagRecord[] = [];
+  for (const g of groups) {
+    for (const [id, time, entityType, key, valueJson, parents] of JSON.parse(g.tags) as AggregatedTag[]) {
+      out.push({ type: "Tag", id, time, entityType, entityId: g.entity_id, key, value: JSON.parse(valueJson), parents: JSON.parse(parents) });
+    }
+  }
+  return out;
+}
+
+const IDS = "(SELECT value FROM json_each(?1))";
+const selectFrom = (type: RecordType, where: string) => {
+  const spec = specOf(type) as TableSpec;
+  return `SELECT ${selectColumns(spec)} FROM ${spec.table} WHERE id IN (${where})`;
+};
+
+/**
+ * RecordContext statements, each binding one JSON array of ids (?1): what a
+ * page of refs of a type names, read by joins inside SQLite rather than by
+ * ids coming back to the Worker (see `recordContext`).
+ */
+const CONTEXT_SQL: { readonly [T in EntityType]: readonly { type: RecordType; sql: string }[] } = {
+  Execution: [
+    { type: "Execution", sql: selectFrom("Execution", `SELECT value FROM json_each(?1)`) },
+    { type: "Job", sql: selectFrom("Job", `SELECT e.root_job_id FROM executions AS e WHERE e.id IN ${IDS}`) },
+    { type: "Task", sql: selectFrom("Task", `SELECT j.task_hash FROM executions AS e JOIN jobs AS j ON j.id = e.root_job_id WHERE e.id IN ${IDS}`) },
+  ],
+  Job: [
+    { type: "Job", sql: selectFrom("Job", `SELECT value FROM json_each(?1)`) },
+    { type: "CallNode", sql: selectFrom("CallNode", `SELECT j.call_hash FROM jobs AS j WHERE j.id IN ${IDS}`) },
+    { type: "Task", sql: selectFrom("Task", `SELECT j.task_hash FROM jobs AS j WHERE j.id IN ${IDS}`) },
+    {
+      type: "Value",
+      sql: selectFrom("Value", `SELECT a.value ->> '$.valueHash' FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash, json_each(c.args) AS a WHERE j.id IN ${IDS}`),
+    },
+  ],
+  CallNode: [
+    { type: "CallNode", sql: selectFrom("CallNode", `SELECT value FROM json_each(?1)`) },
+    { type: "Task", sql: selectFrom("Task", `SELECT c.task_hash FROM call_nodes AS c WHERE c.id IN ${IDS}`) },
+  ],
+  Task: [{ type: "Task", sql: selectFrom("Task", `SELECT value FROM json_each(?1)`) }],
+  Value: [{ type: "Value", sql: selectFrom("Value", `SELECT value FROM json_each(?1)`) }],
+};
 
 /** An export page stops early once its Values hold this many characters (values are up to 1 MB each). */
 export const EXPORT_PAGE_BYTES = 8_000_000;
@@ -225,21 +278,53 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       // One row per entity, its tags aggregated into one JSON string: a row
       // crossing from D1 costs far more than parsing its share of a string.
       const chunks = jsonChunks([...new Set(entityIds)]);
-      let groups: { entity_id: string; tags: string }[];
+      let groups: TagGroup[];
       try {
-        groups = (await db.batch<{ entity_id: string; tags: string }>(chunks.map((chunk) => db.prepare(CURRENT_TAGS_SQL).bind(chunk))))
-          .flatMap((r) => r.results ?? []);
+        groups = (await db.batch<TagGroup>(chunks.map((chunk) => db.prepare(CURRENT_TAGS_SQL).bind(chunk)))).flatMap((r) => r.results ?? []);
       } catch {
         // An entity whose tags exceed D1's 2 MB per string: read row by row (which reports any other failure).
         return tagsWhere("currentTags", CURRENT_TAG_ROWS_SQL, entityIds);
       }
-      const out: TagRecord[] = [];
-      for (const g of groups) {
-        for (const [id, time, entityType, key, valueJson, parents] of JSON.parse(g.tags) as AggregatedTag[]) {
-          out.push({ type: "Tag", id, time, entityType, entityId: g.entity_id, key, value: JSON.parse(valueJson), parents: JSON.parse(parents) });
+      return unpackTags(groups);
+    },
+
+    async recordContext(refs: readonly RecordRef[]): Promise<RecordContext> {
+      // One batch: per type of ref, its records and the ones they name (joined in SQLite), and the refs' current tags.
+      const statements: { type: RecordType | "tags"; statement: D1Statement }[] = [];
+      for (const type of ENTITY_TYPES) {
+        const ids = refs.filter((r) => r.type === type).map((r) => r.id);
+        if (ids.length === 0) continue;
+        for (const chunk of jsonChunks([...new Set(ids)])) {
+          for (const { type: read, sql } of CONTEXT_SQL[type]) statements.push({ type: read, statement: db.prepare(sql).bind(chunk) });
         }
       }
-      return out;
+      if (statements.length === 0) return { records: [], tags: [] };
+      const tagChunks = jsonChunks([...new Set(refs.map((r) => r.id))]);
+      const run = (tagSql: string) =>
+        batch("recordContext", [...statements.map((s) => s.statement), ...tagChunks.map((chunk) => db.prepare(tagSql).bind(chunk))]);
+      let results: Row[][];
+      let packed = true;
+      try {
+        results = await run(CURRENT_TAGS_SQL);
+      } catch {
+        // An entity whose tags exceed D1's 2 MB per string: tags row by row (which reports any other failure).
+        results = await run(CURRENT_TAG_ROWS_SQL);
+        packed = false;
+      }
+      const seen = new Set<string>();
+      const records: AnyRecord[] = [];
+      statements.forEach(({ type }, i) => {
+        for (const row of results[i]!) {
+          const record = specOf(type as RecordType).fromRow(row) as AnyRecord;
+          const key = `${type}:${record.id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          records.push(record);
+        }
+      });
+      const tagRows = results.slice(statements.length).flat();
+      const tags = packed ? unpackTags(tagRows as unknown as TagGroup[]) : tagRows.map((row) => TAG.fromRow(row));
+      return { records, tags };
     },
 
     async tagChildren(tagIds: readonly string[]): Promise<TagRecord[]> {

@@ -18,6 +18,7 @@ import {
   makeTag,
   makeValueRecord,
   normalizeQuery,
+  readRecordContext,
   task,
   taskHash,
   type AnyRecord,
@@ -322,6 +323,30 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
       });
 
       const ids = async (q: Query) => (await graph.log(q)).records.map((r) => r.id);
+
+      it("reads a page's record context as the primitives do (recordContext, when offered)", async () => {
+        const byId = (list: readonly { type: string; id: string }[]) => [...new Set(list.map((r) => `${r.type}:${r.id}`))].sort();
+        const sorted = (list: readonly AnyRecord[]) =>
+          [...new Map(list.map((r) => [`${r.type}:${r.id}`, r])).entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+        // Pages of one type each (so the records they name are not on the page themselves), and of every type.
+        const pages: RecordType[][] = [["Execution"], ["Job"], ["CallNode"], ["Task"], ["Value"], ["Execution", "Job", "CallNode", "Task", "Value"]];
+        for (const types of pages) {
+          const refs = (await repo.query(normalizeQuery({ types: types as Query["types"], limit: 1000 }))).refs;
+          expect(refs.length).toBeGreaterThan(0);
+          const expected = await readRecordContext(repo, refs);
+          if (types.length === 1 && types[0] !== "Task" && types[0] !== "Value") {
+            // Root jobs, call nodes, tasks and argument values are read besides the page itself.
+            expect(byId(expected.records).length).toBeGreaterThan(refs.length);
+          }
+          if (!repo.recordContext) continue;
+          const got = await repo.recordContext(refs);
+          expect(byId(got.records), types.join()).toEqual(byId(expected.records));
+          expect(sorted(got.records)).toEqual(sorted(expected.records));
+          expect(byId(got.tags)).toEqual(byId(expected.tags));
+        }
+        if (!repo.recordContext) return;
+        expect(await repo.recordContext([])).toEqual({ records: [], tags: [] });
+      });
 
       it("lists executions newest first by default", async () => {
         expect(await ids({})).toEqual([failed, bob, alice]);
