@@ -3,6 +3,7 @@
  * a notebook): query records with their current tags, show one by id prefix,
  * edit tags with the core's semantics, count tags.
  */
+import { canonicalJson } from "./hash.ts";
 import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
@@ -20,7 +21,7 @@ import {
   type TaskRecord,
   type ValueRecord,
 } from "./records.ts";
-import type { RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
+import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { decodeValue } from "./scheduler.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import {
@@ -118,7 +119,12 @@ export class CallGraph {
 
   /** Records matching a query, newest first, each with its current tags. */
   async log(query: Query = {}): Promise<LogResult> {
-    const page = await this.repository.query(normalizeQuery(query));
+    const normalized = normalizeQuery(query);
+    if (this.repository.queryContext) {
+      const { refs, cursor, context } = await this.repository.queryContext(normalized);
+      return { records: viewsOf(refs, context), cursor };
+    }
+    const page = await this.repository.query(normalized);
     return { records: await this.views(page.refs), cursor: page.cursor };
   }
 
@@ -261,47 +267,61 @@ export class CallGraph {
     const context = this.repository.recordContext
       ? await this.repository.recordContext(refs)
       : await readRecordContext(this.repository, refs);
-    const byKey = new Map<string, AnyRecord>();
-    for (const r of context.records) byKey.set(`${r.type}:${r.id}`, r);
-    const find = <T extends RecordType>(type: T, id: string | null | undefined) =>
-      (id ? byKey.get(`${type}:${id}`) : undefined) as RecordOf<T> | undefined;
-    const tags = groupTags(context.tags);
-    const nameOf = (hash: string | undefined) => {
-      const task = find("Task", hash);
-      return task ? fullName(task) : null;
-    };
-    const views: RecordView[] = [];
-    for (const ref of refs) {
-      const r = byKey.get(`${ref.type}:${ref.id}`);
-      const t = tags.get(ref.id) ?? [];
-      switch (r?.type) {
-        case "Execution":
-          views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash) });
-          break;
-        case "Job": {
-          const call = find("CallNode", r.callHash);
-          const args = call ? call.args.map((a) => ({ key: a.key, value: valueView(find("Value", a.valueHash)) })) : null;
-          views.push({ ...r, tags: t, taskName: nameOf(r.taskHash), args });
-          break;
-        }
-        case "CallNode":
-          views.push({ ...r, tags: t, taskName: nameOf(r.taskHash) });
-          break;
-        case "Task":
-          views.push({ ...r, tags: t, fullName: fullName(r) });
-          break;
-        case "Value":
-          views.push({ ...r, tags: t, value: valueView(r)!.value });
-          break;
-      }
-    }
-    return views;
+    return viewsOf(refs, context);
   }
 }
 
-/** Tags as [key, value] pairs per entity, by key then time. */
-function groupTags(tags: readonly TagRecord[]): Map<string, TagPair[]> {
-  const sorted = [...tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
+/** The views of refs, in their order, from their RecordContext. */
+function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView[] {
+  const byKey = new Map<string, AnyRecord>();
+  for (const r of context.records) byKey.set(`${r.type}:${r.id}`, r);
+  const find = <T extends RecordType>(type: T, id: string | null | undefined) =>
+    (id ? byKey.get(`${type}:${id}`) : undefined) as RecordOf<T> | undefined;
+  const tags = groupTags(context.tags);
+  const nameOf = (hash: string | undefined) => {
+    const task = find("Task", hash);
+    return task ? fullName(task) : null;
+  };
+  const views: RecordView[] = [];
+  for (const ref of refs) {
+    const r = byKey.get(`${ref.type}:${ref.id}`);
+    const t = tags.get(ref.id) ?? [];
+    switch (r?.type) {
+      case "Execution":
+        views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash) });
+        break;
+      case "Job": {
+        const call = find("CallNode", r.callHash);
+        const args = call ? call.args.map((a) => ({ key: a.key, value: valueView(find("Value", a.valueHash)) })) : null;
+        views.push({ ...r, tags: t, taskName: nameOf(r.taskHash), args });
+        break;
+      }
+      case "CallNode":
+        views.push({ ...r, tags: t, taskName: nameOf(r.taskHash) });
+        break;
+      case "Task":
+        views.push({ ...r, tags: t, fullName: fullName(r) });
+        break;
+      case "Value":
+        views.push({ ...r, tags: t, value: valueView(r)!.value });
+        break;
+    }
+  }
+  return views;
+}
+
+/**
+ * Tags as [key, value] pairs per entity, by key then value (canonical JSON):
+ * an order every store can give from its tag index alone, without reading
+ * when each tag was written.
+ */
+function groupTags(tags: readonly ContextTag[]): Map<string, TagPair[]> {
+  const byValue = (a: ContextTag, b: ContextTag) => {
+    const x = canonicalJson(a.value);
+    const y = canonicalJson(b.value);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const sorted = [...tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : byValue(a, b)));
   const out = new Map<string, TagPair[]>();
   for (const t of sorted) {
     const list = out.get(t.entityId!);

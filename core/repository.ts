@@ -55,8 +55,16 @@ export interface RecordContext {
    * not specified.
    */
   records: AnyRecord[];
-  /** Current tags of the refs (as `currentTags`). */
-  tags: TagRecord[];
+  /** Current tags of the refs (as `currentTags`, of which only these fields are needed). */
+  tags: ContextTag[];
+}
+
+/** A current tag as a view shows it. */
+export type ContextTag = Pick<TagRecord, "entityId" | "key" | "value">;
+
+/** A query's page with its RecordContext (`Repository.queryContext`). */
+export interface QueryContextPage extends QueryPage {
+  context: RecordContext;
 }
 
 export interface RepositoryCapabilities {
@@ -98,6 +106,13 @@ export interface Repository {
    * conformance suite checks that it does.
    */
   recordContext?(refs: readonly RecordRef[]): Promise<RecordContext>;
+
+  /**
+   * Optional: `query` and the `recordContext` of its page in one round trip;
+   * `CallGraph.log` uses it when offered. The conformance suite checks it
+   * against `query` and `readRecordContext`.
+   */
+  queryContext?(query: NormalizedQuery): Promise<QueryContextPage>;
 
   /** Tags that name any of these tags as a parent. */
   tagChildren(tagIds: readonly string[]): Promise<TagRecord[]>;

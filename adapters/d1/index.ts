@@ -11,6 +11,7 @@
 import {
   ENTITY_TYPES,
   RedunEdgeError,
+  readRecordContext,
   RepositoryError,
   compareNewestFirst,
   encodeCursor,
@@ -21,6 +22,8 @@ import {
   type NormalizedQuery,
   type QueryPage,
   type EntityType,
+  type JsonValue,
+  type QueryContextPage,
   type RecordContext,
   type RecordOf,
   type RecordRef,
@@ -31,6 +34,7 @@ import {
   type TagRecord,
 } from "../../core/index.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
+import { REFS_CONTEXT_SQL, queryContextSql } from "./context-sql.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
@@ -57,6 +61,8 @@ export interface D1Repository extends Repository {
   readonly db: D1Like;
   /** For each type, which plan `query(q)` picks and SQLite's `EXPLAIN QUERY PLAN` of it, as indented lines. */
   explain(q: NormalizedQuery): Promise<string[]>;
+  /** SQLite's `EXPLAIN QUERY PLAN` of `queryContext(q)`'s one statement, as indented lines. */
+  explainQueryContext(q: NormalizedQuery): Promise<string[]>;
 }
 
 async function attempt<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -127,39 +133,23 @@ function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
   return out;
 }
 
-const IDS = "(SELECT value FROM json_each(?1))";
-const selectFrom = (type: RecordType, where: string) => {
-  const spec = specOf(type) as TableSpec;
-  return `SELECT ${selectColumns(spec)} FROM ${spec.table} WHERE id IN (${where})`;
+type ContextJson = { [T in EntityType]: unknown[][] } & {
+  page?: [EntityType, string, number][];
+  tags: [string, string, JsonValue][];
 };
 
-/**
- * RecordContext statements, each binding one JSON array of ids (?1): what a
- * page of refs of a type names, read by joins inside SQLite rather than by
- * ids coming back to the Worker (see `recordContext`).
- */
-const CONTEXT_SQL: { readonly [T in EntityType]: readonly { type: RecordType; sql: string }[] } = {
-  Execution: [
-    { type: "Execution", sql: selectFrom("Execution", `SELECT value FROM json_each(?1)`) },
-    { type: "Job", sql: selectFrom("Job", `SELECT e.root_job_id FROM executions AS e WHERE e.id IN ${IDS}`) },
-    { type: "Task", sql: selectFrom("Task", `SELECT j.task_hash FROM executions AS e JOIN jobs AS j ON j.id = e.root_job_id WHERE e.id IN ${IDS}`) },
-  ],
-  Job: [
-    { type: "Job", sql: selectFrom("Job", `SELECT value FROM json_each(?1)`) },
-    { type: "CallNode", sql: selectFrom("CallNode", `SELECT j.call_hash FROM jobs AS j WHERE j.id IN ${IDS}`) },
-    { type: "Task", sql: selectFrom("Task", `SELECT j.task_hash FROM jobs AS j WHERE j.id IN ${IDS}`) },
-    {
-      type: "Value",
-      sql: selectFrom("Value", `SELECT a.value ->> '$.valueHash' FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash, json_each(c.args) AS a WHERE j.id IN ${IDS}`),
-    },
-  ],
-  CallNode: [
-    { type: "CallNode", sql: selectFrom("CallNode", `SELECT value FROM json_each(?1)`) },
-    { type: "Task", sql: selectFrom("Task", `SELECT c.task_hash FROM call_nodes AS c WHERE c.id IN ${IDS}`) },
-  ],
-  Task: [{ type: "Task", sql: selectFrom("Task", `SELECT value FROM json_each(?1)`) }],
-  Value: [{ type: "Value", sql: selectFrom("Value", `SELECT value FROM json_each(?1)`) }],
-};
+/** Records and tags of a context statement's answer (context-sql.ts). */
+function decodeContext(json: ContextJson): RecordContext {
+  const records: AnyRecord[] = [];
+  for (const type of ENTITY_TYPES) {
+    const spec = specOf(type) as TableSpec;
+    for (const row of json[type]) records.push(spec.fromRow(Object.fromEntries(spec.columns.map((c, i) => [c, row[i]]))) as AnyRecord);
+  }
+  return { records, tags: json.tags.map(([entityId, key, value]) => ({ entityId, key, value })) };
+}
+
+/** D1's refusal of a string or row past its size limit (2 MB in production). */
+const isTooBig = (error: unknown) => /too big|TOOBIG/i.test(error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error));
 
 /** An export page stops early once its Values hold this many characters (values are up to 1 MB each). */
 export const EXPORT_PAGE_BYTES = 8_000_000;
@@ -193,6 +183,17 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     const result = await attempt(what, () => db.prepare(sql).bind(...params).all<T>());
     return result.results ?? [];
   };
+
+  /** `EXPLAIN QUERY PLAN` of a statement as lines indented by depth. */
+  async function queryPlan(statement: { sql: string; params: unknown[] }): Promise<string[]> {
+    const rows = await all<{ id: number; parent: number; detail: string }>("explain", `EXPLAIN QUERY PLAN ${statement.sql}`, statement.params);
+    const depth = new Map<number, number>([[0, 0]]);
+    return rows.map((row) => {
+      const d = (depth.get(row.parent) ?? 0) + 1;
+      depth.set(row.id, d);
+      return `${"  ".repeat(d)}${row.detail}`;
+    });
+  }
 
   async function getRecords<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
     const spec = specOf(type);
@@ -261,16 +262,13 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
         const choiceSql = planChoiceSql(q, type, planner);
         const choice = choiceSql ? (await all<{ choice: number }>("explain", choiceSql.sql, choiceSql.params))[0]?.choice ?? null : null;
         const arm = arms.find((a) => a.type === type && a.choice === choice)!;
-        const rows = await all<{ id: number; parent: number; detail: string }>("explain", `EXPLAIN QUERY PLAN ${arm.sql}`, arm.params);
-        const depth = new Map<number, number>([[0, 0]]);
-        lines.push(`${type}: ${q.idPrefix !== null ? "driven by id prefix" : describeDriver(arm.driver)}`);
-        for (const row of rows) {
-          const d = (depth.get(row.parent) ?? 0) + 1;
-          depth.set(row.id, d);
-          lines.push(`${"  ".repeat(d)}${row.detail}`);
-        }
+        lines.push(`${type}: ${q.idPrefix !== null ? "driven by id prefix" : describeDriver(arm.driver)}`, ...(await queryPlan(arm)));
       }
       return lines;
+    },
+
+    async explainQueryContext(q: NormalizedQuery): Promise<string[]> {
+      return queryPlan(queryContextSql(q, planner));
     },
 
     async currentTags(entityIds: readonly string[]): Promise<TagRecord[]> {
@@ -289,42 +287,37 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     },
 
     async recordContext(refs: readonly RecordRef[]): Promise<RecordContext> {
-      // One batch: per type of ref, its records and the ones they name (joined in SQLite), and the refs' current tags.
-      const statements: { type: RecordType | "tags"; statement: D1Statement }[] = [];
-      for (const type of ENTITY_TYPES) {
-        const ids = refs.filter((r) => r.type === type).map((r) => r.id);
-        if (ids.length === 0) continue;
-        for (const chunk of jsonChunks([...new Set(ids)])) {
-          for (const { type: read, sql } of CONTEXT_SQL[type]) statements.push({ type: read, statement: db.prepare(sql).bind(chunk) });
-        }
-      }
-      if (statements.length === 0) return { records: [], tags: [] };
-      const tagChunks = jsonChunks([...new Set(refs.map((r) => r.id))]);
-      const run = (tagSql: string) =>
-        batch("recordContext", [...statements.map((s) => s.statement), ...tagChunks.map((chunk) => db.prepare(tagSql).bind(chunk))]);
-      let results: Row[][];
-      let packed = true;
+      if (refs.length === 0) return { records: [], tags: [] };
       try {
-        results = await run(CURRENT_TAGS_SQL);
-      } catch {
-        // An entity whose tags exceed D1's 2 MB per string: tags row by row (which reports any other failure).
-        results = await run(CURRENT_TAG_ROWS_SQL);
-        packed = false;
+        // One statement, one string (context-sql.ts); refs bound as a JSON array, which D1 takes up to 2 MB.
+        const json = JSON.stringify(refs.map((r) => [r.type, r.id]));
+        const rows = await all<{ context: string }>("recordContext", REFS_CONTEXT_SQL, [json]);
+        return decodeContext(JSON.parse(rows[0]!.context) as ContextJson);
+      } catch (error) {
+        // A context past D1's string limit (large Values): read it in parts.
+        if (!isTooBig(error)) throw error;
+        return readRecordContext(repository, refs);
       }
-      const seen = new Set<string>();
-      const records: AnyRecord[] = [];
-      statements.forEach(({ type }, i) => {
-        for (const row of results[i]!) {
-          const record = specOf(type as RecordType).fromRow(row) as AnyRecord;
-          const key = `${type}:${record.id}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          records.push(record);
-        }
-      });
-      const tagRows = results.slice(statements.length).flat();
-      const tags = packed ? unpackTags(tagRows as unknown as TagGroup[]) : tagRows.map((row) => TAG.fromRow(row));
-      return { records, tags };
+    },
+
+    async queryContext(q: NormalizedQuery): Promise<QueryContextPage> {
+      let json: ContextJson;
+      try {
+        const { sql, params } = queryContextSql(q, planner);
+        json = JSON.parse((await all<{ context: string }>("query", sql, params))[0]!.context) as ContextJson;
+      } catch (error) {
+        if (!isTooBig(error)) throw error;
+        const page = await repository.query(q);
+        return { ...page, context: await readRecordContext(repository, page.refs) };
+      }
+      const hits = json.page ?? [];
+      const page = hits.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        refs: page.map(([type, id]) => ({ type, id })),
+        cursor: hits.length > q.limit && last ? encodeCursor({ time: last[2], id: last[1] }) : null,
+        context: decodeContext(json),
+      };
     },
 
     async tagChildren(tagIds: readonly string[]): Promise<TagRecord[]> {

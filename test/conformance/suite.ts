@@ -25,6 +25,7 @@ import {
   type ExecutionRecord,
   type JobRecord,
   type Query,
+  type RecordContext,
   type RecordType,
   type Repository,
   type TagPair,
@@ -324,28 +325,47 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
 
       const ids = async (q: Query) => (await graph.log(q)).records.map((r) => r.id);
 
-      it("reads a page's record context as the primitives do (recordContext, when offered)", async () => {
+      it("reads a page's record context as the primitives do (recordContext and queryContext, when offered)", async () => {
         const byId = (list: readonly { type: string; id: string }[]) => [...new Set(list.map((r) => `${r.type}:${r.id}`))].sort();
         const sorted = (list: readonly AnyRecord[]) =>
           [...new Map(list.map((r) => [`${r.type}:${r.id}`, r])).entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
-        // Pages of one type each (so the records they name are not on the page themselves), and of every type.
-        const pages: RecordType[][] = [["Execution"], ["Job"], ["CallNode"], ["Task"], ["Value"], ["Execution", "Job", "CallNode", "Task", "Value"]];
-        for (const types of pages) {
-          const refs = (await repo.query(normalizeQuery({ types: types as Query["types"], limit: 1000 }))).refs;
-          expect(refs.length).toBeGreaterThan(0);
-          const expected = await readRecordContext(repo, refs);
-          if (types.length === 1 && types[0] !== "Task" && types[0] !== "Value") {
+        const tagRows = (list: RecordContext["tags"]) => list.map((t) => JSON.stringify([t.entityId, t.key, t.value])).sort();
+        const same = (got: RecordContext, expected: RecordContext, what: string) => {
+          expect(byId(got.records), what).toEqual(byId(expected.records));
+          expect(sorted(got.records), what).toEqual(sorted(expected.records));
+          expect(tagRows(got.tags), what).toEqual(tagRows(expected.tags));
+        };
+        // Pages of one type each (so the records they name are not on the page themselves), of every type,
+        // by tag, and a second page through the cursor.
+        const all: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value"];
+        const queries: Query[] = [
+          ...all.map((type) => ({ types: [type] as Query["types"], limit: 1000 })),
+          { types: all as Query["types"], limit: 1000 },
+          { types: ["Job"], tags: [["kind", "labeler"]], limit: 2 },
+          { types: ["Execution"], tags: [["user"]], limit: 1 },
+          { types: ["Job"], execTags: [["user", "alice"]], limit: 100 },
+        ];
+        for (const query of queries) {
+          const what = JSON.stringify(query);
+          const page = await repo.query(normalizeQuery(query));
+          expect(page.refs.length, what).toBeGreaterThan(0);
+          const expected = await readRecordContext(repo, page.refs);
+          if (query.types?.length === 1 && query.types[0] !== "Task" && query.types[0] !== "Value") {
             // Root jobs, call nodes, tasks and argument values are read besides the page itself.
-            expect(byId(expected.records).length).toBeGreaterThan(refs.length);
+            expect(byId(expected.records).length, what).toBeGreaterThan(page.refs.length);
           }
-          if (!repo.recordContext) continue;
-          const got = await repo.recordContext(refs);
-          expect(byId(got.records), types.join()).toEqual(byId(expected.records));
-          expect(sorted(got.records)).toEqual(sorted(expected.records));
-          expect(byId(got.tags)).toEqual(byId(expected.tags));
+          if (repo.recordContext) same(await repo.recordContext(page.refs), expected, what);
+          if (repo.queryContext) {
+            const got = await repo.queryContext(normalizeQuery(query));
+            expect({ refs: got.refs, cursor: got.cursor }, what).toEqual(page);
+            same({ records: got.context.records.filter((r) => expected.records.some((e) => e.type === r.type && e.id === r.id)), tags: got.context.tags.filter((t) => page.refs.some((r) => r.id === t.entityId)) }, expected, what);
+            if (page.cursor) {
+              const next = normalizeQuery({ ...query, cursor: page.cursor });
+              expect((await repo.queryContext(next)).refs, what).toEqual((await repo.query(next)).refs);
+            }
+          }
         }
-        if (!repo.recordContext) return;
-        expect(await repo.recordContext([])).toEqual({ records: [], tags: [] });
+        if (repo.recordContext) expect(await repo.recordContext([])).toEqual({ records: [], tags: [] });
       });
 
       it("lists executions newest first by default", async () => {

@@ -331,6 +331,14 @@ describe("query plans", () => {
       const lines = await repo.explain(normalizeQuery(raw));
       expect(lines[0], JSON.stringify(raw)).toMatch(shape);
       expect(forbiddenScans(lines), `${JSON.stringify(raw)}\n${lines.join("\n")}`).toEqual([]);
+      // The same query with its page's context, as the one statement CallGraph.log runs: the page, the CTEs
+      // over it and the JSON arrays of its arms and rows may be scanned, never a table.
+      const context = await repo.explainQueryContext(normalizeQuery(raw));
+      // (Tags, and the tables the context joins, are only ever searched: a scan of them, even of an index, is a fault.)
+      const tableScans = context.filter(
+        (l) => (/^\s*SCAN /.test(l) && !/SCAN (page|p|pj|rj|pjc|pc|x|out|h|a|r)\b|CONSTANT ROW|\(subquery|VIRTUAL TABLE/.test(l)) || /AUTOMATIC/.test(l) || /^\s*SCAN r\b(?! USING (COVERING )?INDEX \w+_time)/.test(l),
+      );
+      expect(tableScans, `${JSON.stringify(raw)}\n${context.join("\n")}`).toEqual([]);
     }
     const prefixPlan = await repo.explain(normalizeQuery({ idPrefix: "ab" }));
     expect(prefixPlan.join("\n")).toMatch(/SEARCH r USING INDEX sqlite_autoindex_executions_1 \(id>\? AND id<\?\)/);

@@ -1,0 +1,86 @@
+/**
+ * A page and its RecordContext (see core/repository.ts) as ONE statement
+ * answering ONE JSON string. In D1 a statement costs about a millisecond or
+ * two before it reads anything, and each row returned costs more than its
+ * share of one string; reading a page of 100 executions with their tags took
+ * ~12 ms as eight statements and ~4 ms as one (measured in workerd, see
+ * BENCHMARKS.md). So the query's arms (query-sql.ts) become scalar subqueries
+ * merged into a `page` CTE, and every record the page names is selected by a
+ * join from `page`, inside SQLite.
+ *
+ * The answer is one string, which D1 refuses past 2 MB (a page of large
+ * Values): the caller then falls back to several reads.
+ */
+import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
+import { Params, buildQueryArms, type Planner, type Statement } from "./query-sql.ts";
+import { specOf, type TableSpec } from "./tables.ts";
+
+/** Columns of a type's table, prefixed. */
+const columns = (type: EntityType, alias: string) => ((specOf(type) as TableSpec).columns.map((c) => `${alias}.${c}`).join(", "));
+
+/** Rows of a CTE holding a table's columns, as a JSON array of positional arrays. */
+const rowsOf = (type: EntityType, from: string) => `json((SELECT json_group_array(json_array(${columns(type, "out")})) FROM ${from} AS out))`;
+
+/**
+ * CTEs over `page`, each materialized once and joined from the page (joins
+ * measured faster than `IN` lists here): the jobs on the page (pj), the root
+ * jobs of its executions (rj), the call nodes of its jobs (pjc) and every
+ * call node to return (pc).
+ */
+const CONTEXT_CTES = [
+  `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON r.id = p.id WHERE p.type = 'Job')`,
+  `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON e.id = p.id JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
+  `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
+  `pc AS MATERIALIZED (SELECT * FROM pjc UNION SELECT ${columns("CallNode", "r")} FROM page AS p JOIN call_nodes AS r ON r.id = p.id WHERE p.type = 'CallNode')`,
+];
+
+/** What each type of record on the page names (CTEs above; at most 5 terms per compound SELECT in D1). */
+const PARTS: { readonly [T in EntityType]: string } = {
+  Execution: rowsOf("Execution", "(SELECT r.* FROM page AS p JOIN executions AS r ON r.id = p.id WHERE p.type = 'Execution')"),
+  Job: rowsOf("Job", "(SELECT * FROM pj UNION SELECT * FROM rj)"),
+  CallNode: rowsOf("CallNode", "pc"),
+  Task: rowsOf(
+    "Task",
+    "(SELECT * FROM tasks WHERE id IN (SELECT task_hash FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pc " +
+      "UNION ALL SELECT id FROM page WHERE type = 'Task'))",
+  ),
+  Value: rowsOf(
+    "Value",
+    "(SELECT * FROM value_records WHERE id IN (SELECT a.value ->> '$.valueHash' FROM pjc, json_each(pjc.args) AS a " +
+      "UNION ALL SELECT id FROM page WHERE type = 'Value'))",
+  ),
+};
+
+/**
+ * `, pj AS ..., ... SELECT { page?, Execution, Job, CallNode, Task, Value, tags }`
+ * after the `page` CTE: records as positional rows, tags as [entity_id, key, value].
+ */
+function contextSelect(withPage: boolean): string {
+  const parts = ENTITY_TYPES.map((type) => `'${type}', ${PARTS[type]}`);
+  const tags =
+    // Read from the (entity_id, key, value_json) index alone: no tag row is visited.
+    "json((SELECT json_group_array(json_array(t.entity_id, t.key, json(t.value_json))) " +
+    "FROM page AS p JOIN tags AS t ON t.entity_id = p.id AND t.current = 1))";
+  const page = withPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
+  return `, ${CONTEXT_CTES.join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}) AS context`;
+}
+
+/** The context of refs given as a JSON array of [type, id], bound as ?1. */
+export const REFS_CONTEXT_SQL =
+  "WITH page(type, id) AS MATERIALIZED (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false);
+
+/**
+ * A query's page (limit + 1 rows, newest first, to tell whether there is a
+ * next page) and its context. Each arm's rows come back as a JSON array from
+ * a scalar subquery; the arms are merged through json_each, not a compound
+ * SELECT (D1 caps those at a few terms).
+ */
+export function queryContextSql(q: NormalizedQuery, planner: Planner): Statement {
+  const p = new Params();
+  const arms = buildQueryArms(q, planner, p);
+  const hits = arms.map((arm) => `json((SELECT json_group_array(json_array('${arm.type}', x.id, x.time)) FROM (${arm.sql}) AS x))`);
+  const page =
+    "page(type, id, time) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time " +
+    `FROM json_each(json_array(${hits.join(", ")})) AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
+  return { sql: `WITH ${page} ${contextSelect(true)}`, params: p.values };
+}
