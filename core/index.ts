@@ -11,4 +11,5 @@ export * from "./scheduler.ts";
 export * from "./call-graph.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
+export { uuidv7 } from "./uuid.ts";
 export { VERSION } from "./version.ts";
