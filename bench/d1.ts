@@ -25,7 +25,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { makeTag, uuidv7, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
+import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
 import { WORKER_BUILD_OPTIONS } from "../cli/local-store.ts";
 import { splitSql } from "../cli/sql-split.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
@@ -67,9 +67,8 @@ export function migrationStatements(): string[] {
  */
 export function executionRecords(i: number): AnyRecord[] {
   const time = T0 + i * 1000;
-  // Ids as the scheduler makes them (uuidv7 at the record's time).
-  const id = uuidv7(time);
-  const rootJobId = uuidv7(time);
+  const id = globalThis.crypto.randomUUID();
+  const rootJobId = globalThis.crypto.randomUUID();
   const exec: ExecutionRecord = { type: "Execution", id, time, rootJobId, argv: ["run", "wf.ts", "main", "--n", String(i)], startTime: time, endTime: time + 500, status: i % 97 === 0 ? "FAILED" : "DONE" };
   const job: JobRecord = {
     type: "Job", id: rootJobId, time, executionId: id, parentId: null, taskHash: TASK_HASH, callHash: null,

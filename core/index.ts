@@ -11,5 +11,4 @@ export * from "./scheduler.ts";
 export * from "./call-graph.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
-export { uuidv7 } from "./uuid.ts";
 export { VERSION } from "./version.ts";

@@ -9,7 +9,6 @@
  * look-ups of concurrent jobs are coalesced into one `get` per type per tick.
  */
 import { TaskError } from "./errors.ts";
-import { uuidv7 } from "./uuid.ts";
 import { argsHash, callNodeHash, canonicalJson, evaluationHash, taskHash, valueHash, valueTypeOf } from "./hash.ts";
 import {
   MAX_VALUE_BYTES,
@@ -175,7 +174,7 @@ export interface SchedulerOptions {
   repository: Repository;
   /** Clock in ms since epoch (default Date.now). */
   now?: () => number;
-  /** New uuid for executions and jobs (default `uuidv7`: time-ordered, see core/uuid.ts). */
+  /** New uuid for executions and jobs (default crypto.randomUUID). */
   newId?: () => string;
   /** Default execution tags (version, user, git commit/origin, project), from the host. */
   defaultTags?: TagInput | (() => TagInput | Promise<TagInput>);
@@ -273,7 +272,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.repository = options.repository;
     this.now = options.now ?? (() => Date.now());
-    this.newId = options.newId ?? (() => uuidv7());
+    this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
     this.defaultTags = options.defaultTags;
     this.cacheEnabled = options.cache ?? true;
     this.flushSize = options.flushSize ?? 10_000;
