@@ -53,21 +53,23 @@ const PARTS: { readonly [T in EntityType]: string } = {
 
 /**
  * `, pj AS ..., ... SELECT { page?, Execution, Job, CallNode, Task, Value, tags }`
- * after the `page` CTE: records as positional rows, tags as [entity_id, key, value].
+ * after the `page` CTE: records as positional rows, tags as [entity_id, key, value, key, value, ...].
  */
 function contextSelect(withPage: boolean): string {
   const parts = ENTITY_TYPES.map((type) => `'${type}', ${PARTS[type]}`);
+  // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_id, key,
+  // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
   const tags =
-    // Read from the (entity_id, key, value_json) index alone: no tag row is visited.
-    "json((SELECT json_group_array(json_array(t.entity_id, t.key, json(t.value_json))) " +
-    "FROM page AS p JOIN tags AS t ON t.entity_id = p.id AND t.current = 1))";
+    "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || ',' || " +
+    "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t WHERE t.entity_id = p.id AND t.current = 1)" +
+    " || ']', ',') || ']' FROM page AS p), '[]'))";
   const page = withPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
   return `, ${CONTEXT_CTES.join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}) AS context`;
 }
 
 /** The context of refs given as a JSON array of [type, id], bound as ?1. */
 export const REFS_CONTEXT_SQL =
-  "WITH page(type, id) AS MATERIALIZED (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false);
+  "WITH page(type, id) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false);
 
 /**
  * A query's page (limit + 1 rows, newest first, to tell whether there is a

@@ -135,7 +135,8 @@ function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
 
 type ContextJson = { [T in EntityType]: unknown[][] } & {
   page?: [EntityType, string, number][];
-  tags: [string, string, JsonValue][];
+  /** Per entity: [entity_id, key, value, key, value, ...]. */
+  tags: (string | JsonValue)[][];
 };
 
 /** Records and tags of a context statement's answer (context-sql.ts). */
@@ -145,7 +146,12 @@ function decodeContext(json: ContextJson): RecordContext {
     const spec = specOf(type) as TableSpec;
     for (const row of json[type]) records.push(spec.fromRow(Object.fromEntries(spec.columns.map((c, i) => [c, row[i]]))) as AnyRecord);
   }
-  return { records, tags: json.tags.map(([entityId, key, value]) => ({ entityId, key, value })) };
+  const tags: RecordContext["tags"] = [];
+  for (const entity of json.tags) {
+    const entityId = entity[0] as string;
+    for (let i = 1; i < entity.length; i += 2) tags.push({ entityId, key: entity[i] as string, value: entity[i + 1] as JsonValue });
+  }
+  return { records, tags };
 }
 
 /** D1's refusal of a string or row past its size limit (2 MB in production). */
