@@ -339,7 +339,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     },
 
     async countTags(query: TagCountQuery): Promise<TagCount[]> {
-      // Read from the counts the tag triggers keep (see the migration).
+      // Read from the tag count tables each write keeps (write.ts, migration 0002).
       const keys = query.keys && query.keys.length > 0 ? query.keys : null;
       const where = `WHERE n > 0${keys ? " AND key IN (SELECT value FROM json_each(?1))" : ""}`;
       const params = keys ? [JSON.stringify(keys)] : [];

@@ -28,7 +28,7 @@
  * once, before anything else, and skips a statement whose LIMIT is 0, so the
  * statements not chosen cost next to nothing. (A guard in the WHERE clause
  * does not work: a term holding a subquery is tested per row, never hoisted.)
- * Candidate sizes come from the tag count tables the triggers keep (exact, a
+ * Candidate sizes come from the tag count tables every write keeps (exact, a
  * primary-key read), from index counts capped at MAX_DRIVEN + 1, and from
  * max(rowid) as table sizes; so a query is always one round trip.
  *
@@ -117,7 +117,7 @@ function tagMatch(p: Params, f: NormalizedTagFilter, t = "t"): string {
   return `${t}.key = ${p.add(f.key)}${f.valueJson === null ? "" : ` AND ${t}.value_json = ${p.add(f.valueJson)}`} AND ${t}.current = 1`;
 }
 
-/** Exact count of current tags of `type` matching `f`, from the trigger-kept count tables. */
+/** Exact count of current tags of `type` matching `f`, from the count tables every write keeps. */
 function tagCount(p: Params, f: NormalizedTagFilter, type: EntityType): string {
   const entityType = p.add(type);
   return f.valueJson === null

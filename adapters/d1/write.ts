@@ -82,6 +82,22 @@ const VALUE_ALONE_SQL =
 
 const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
 
+/**
+ * The batch's new current tags, for the count tables (migration 0002): every
+ * tag row with a seq past the counter was inserted by this batch. INDEXED BY:
+ * SQLite otherwise prefers a current-tag index and reads every tag.
+ */
+const NEW_TAGS =
+  `FROM tags INDEXED BY tags_seq WHERE seq > ${SEQ_BASE} AND current = 1 AND entity_id IS NOT NULL AND entity_type IS NOT NULL`;
+
+/** Count the batch's new current tags by key and value and by key (run before the bump). */
+const COUNT_SQL = [
+  `INSERT INTO tag_value_counts (key, value_json, entity_type, n) SELECT key, value_json, entity_type, count(*) ${NEW_TAGS} ` +
+    "GROUP BY key, value_json, entity_type ON CONFLICT (key, value_json, entity_type) DO UPDATE SET n = n + excluded.n",
+  `INSERT INTO tag_key_counts (key, entity_type, n) SELECT key, entity_type, count(*) ${NEW_TAGS} ` +
+    "GROUP BY key, entity_type ON CONFLICT (key, entity_type) DO UPDATE SET n = n + excluded.n",
+];
+
 /** A tag's column values (TABLES.Tag.values) with its value's canonical JSON already computed. */
 function tagRow(r: TagRecord, valueJson: string): unknown[] {
   return [r.id, r.time, r.entityType, r.entityId, r.key, valueJson, r.parents];
@@ -178,16 +194,18 @@ export function planWrite(
     flush();
   }
 
-  const bump = () => db.prepare(BUMP_SQL).bind(records.length);
+  // Each batch ends by counting the tags it inserted (when it wrote any) and advancing the sequence.
+  const hasTags = byType.has("Tag");
+  const end = () => [...(hasTags ? COUNT_SQL.map((sql) => db.prepare(sql)) : []), db.prepare(BUMP_SQL).bind(records.length)];
   const batches: D1Statement[][] = [];
   let batch: D1Statement[] = [];
   for (const group of groups) {
     if (batch.length > 0 && batch.length + group.length > maxStatements) {
-      batches.push([...batch, bump()]);
+      batches.push([...batch, ...end()]);
       batch = [];
     }
     batch.push(...group);
   }
-  if (batch.length > 0) batches.push([...batch, bump()]);
+  if (batch.length > 0) batches.push([...batch, ...end()]);
   return batches;
 }
