@@ -8,8 +8,10 @@
  * merged into a `page` CTE, and every record the page names is selected by a
  * join from `page`, inside SQLite.
  *
- * The answer is one string, which D1 refuses past 2 MB (a page of large
- * Values): the caller then falls back to several reads.
+ * The answer is one string, which D1 refuses past 2 MB. So long Values and
+ * task sources are left out (their ids come back, for the caller to `get`),
+ * and should the rest still pass the limit (huge tag values), the caller
+ * falls back to several reads.
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
 import { Params, buildQueryArms, type Planner, type Statement } from "./query-sql.ts";
@@ -19,7 +21,25 @@ import { specOf, type TableSpec } from "./tables.ts";
 const columns = (type: EntityType, alias: string) => ((specOf(type) as TableSpec).columns.map((c) => `${alias}.${c}`).join(", "));
 
 /** Rows of a CTE holding a table's columns, as a JSON array of positional arrays. */
-const rowsOf = (type: EntityType, from: string) => `json((SELECT json_group_array(json_array(${columns(type, "out")})) FROM ${from} AS out))`;
+const rowsOf = (type: EntityType, from: string, where = "true") =>
+  `json((SELECT json_group_array(json_array(${columns(type, "out")})) FROM ${from} AS out WHERE ${where}))`;
+
+/**
+ * Values, tag values and task sources longer than these many characters are
+ * not inlined (the answer is one string; production D1 refuses one past 2 MB
+ * and the local D1 runs out of memory building one of tens of MB): the ids of
+ * those records, or of the entities with such tags, come back instead, for
+ * the caller to read separately.
+ */
+export const INLINE_VALUE_CHARS = 4_096;
+export const INLINE_SOURCE_CHARS = 16_384;
+
+const VALUES_NAMED =
+  "(SELECT * FROM value_records WHERE id IN (SELECT a.value ->> '$.valueHash' FROM pjc, json_each(pjc.args) AS a " +
+  "UNION ALL SELECT id FROM page WHERE type = 'Value'))";
+const TASKS_NAMED =
+  "(SELECT * FROM tasks WHERE id IN (SELECT task_hash FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pc " +
+  "UNION ALL SELECT id FROM page WHERE type = 'Task'))";
 
 /**
  * CTEs over `page`, each materialized once and joined from the page (joins
@@ -39,21 +59,15 @@ const PARTS: { readonly [T in EntityType]: string } = {
   Execution: rowsOf("Execution", "(SELECT r.* FROM page AS p JOIN executions AS r ON r.id = p.id WHERE p.type = 'Execution')"),
   Job: rowsOf("Job", "(SELECT * FROM pj UNION SELECT * FROM rj)"),
   CallNode: rowsOf("CallNode", "pc"),
-  Task: rowsOf(
-    "Task",
-    "(SELECT * FROM tasks WHERE id IN (SELECT task_hash FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pc " +
-      "UNION ALL SELECT id FROM page WHERE type = 'Task'))",
-  ),
-  Value: rowsOf(
-    "Value",
-    "(SELECT * FROM value_records WHERE id IN (SELECT a.value ->> '$.valueHash' FROM pjc, json_each(pjc.args) AS a " +
-      "UNION ALL SELECT id FROM page WHERE type = 'Value'))",
-  ),
+  Task: rowsOf("Task", TASKS_NAMED, `length(out.source) <= ${INLINE_SOURCE_CHARS}`),
+  Value: rowsOf("Value", VALUES_NAMED, `length(out.encoded) <= ${INLINE_VALUE_CHARS}`),
 };
 
 /**
  * `, pj AS ..., ... SELECT { page?, Execution, Job, CallNode, Task, Value, tags }`
- * after the `page` CTE: records as positional rows, tags as [entity_id, key, value, key, value, ...].
+ * after the `page` CTE: records as positional rows, tags as [entity_id, key, value, key, value, ...],
+ * and `large`: ids of the Tasks and Values too long to inline, and of the
+ * entities with tag values too long to inline.
  */
 function contextSelect(withPage: boolean): string {
   const parts = ENTITY_TYPES.map((type) => `'${type}', ${PARTS[type]}`);
@@ -61,10 +75,16 @@ function contextSelect(withPage: boolean): string {
   // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
   const tags =
     "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || ',' || " +
-    "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t WHERE t.entity_id = p.id AND t.current = 1)" +
+    "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t " +
+    `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) <= ${INLINE_VALUE_CHARS})` +
     " || ']', ',') || ']' FROM page AS p), '[]'))";
   const page = withPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
-  return `, ${CONTEXT_CTES.join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}) AS context`;
+  const large =
+    `'large', json_object('Task', json((SELECT json_group_array(id) FROM ${TASKS_NAMED} WHERE length(source) > ${INLINE_SOURCE_CHARS})), ` +
+    `'Value', json((SELECT json_group_array(id) FROM ${VALUES_NAMED} WHERE length(encoded) > ${INLINE_VALUE_CHARS})), ` +
+    `'tags', json((SELECT json_group_array(DISTINCT p.id) FROM page AS p JOIN tags AS t ON t.entity_id = p.id AND t.current = 1 ` +
+    `WHERE length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
+  return `, ${CONTEXT_CTES.join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}, ${large}) AS context`;
 }
 
 /** The context of refs given as a JSON array of [type, id], bound as ?1. */

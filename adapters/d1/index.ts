@@ -34,7 +34,7 @@ import {
   type TagRecord,
 } from "../../core/index.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
-import { REFS_CONTEXT_SQL, queryContextSql } from "./context-sql.ts";
+import { INLINE_VALUE_CHARS, REFS_CONTEXT_SQL, queryContextSql } from "./context-sql.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
@@ -61,6 +61,8 @@ export interface D1Repository extends Repository {
   readonly db: D1Like;
   /** For each type, which plan `query(q)` picks and SQLite's `EXPLAIN QUERY PLAN` of it, as indented lines. */
   explain(q: NormalizedQuery): Promise<string[]>;
+  recordContext(refs: readonly RecordRef[]): Promise<RecordContext>;
+  queryContext(q: NormalizedQuery): Promise<QueryContextPage>;
   /** SQLite's `EXPLAIN QUERY PLAN` of `queryContext(q)`'s one statement, as indented lines. */
   explainQueryContext(q: NormalizedQuery): Promise<string[]>;
 }
@@ -106,14 +108,22 @@ const CURRENT_TAG_ROWS_SQL =
   `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 ORDER BY entity_id, time, id`;
 
 /**
- * Current tags of some entities, one row per entity in entity_id order: its
- * tags as a JSON array of [id, time, entity_type, key, value_json, parents]
- * in (time, id) order. An aggregate is one string, which D1 refuses past
- * 2 MB: then the read falls back to CURRENT_TAG_ROWS_SQL.
+ * Current tags of some entities with values of at most INLINE_VALUE_CHARS,
+ * one row per entity: its tags as a JSON array of [id, time, entity_type,
+ * key, value_json, parents]. An aggregate is one string, which D1 refuses past
+ * 2 MB (and the local D1 may run out of memory building, past ~15 MB): longer
+ * values come as rows (LONG_TAG_ROWS_SQL), and should an aggregate still be
+ * refused, the read falls back to CURRENT_TAG_ROWS_SQL.
  */
 const CURRENT_TAGS_SQL =
-  "SELECT entity_id, json_group_array(json_array(id, time, entity_type, key, value_json, parents) ORDER BY time, id) AS tags " +
-  "FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 GROUP BY entity_id ORDER BY entity_id";
+  "SELECT entity_id, json_group_array(json_array(id, time, entity_type, key, value_json, parents)) AS tags " +
+  `FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 AND length(value_json) <= ${INLINE_VALUE_CHARS} GROUP BY entity_id`;
+const LONG_TAG_ROWS_SQL =
+  `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 AND length(value_json) > ${INLINE_VALUE_CHARS}`;
+
+/** Tags in (entity_id, time, id) order. */
+const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
+  a.entityId! < b.entityId! ? -1 : a.entityId! > b.entityId! ? 1 : a.time !== b.time ? a.time - b.time : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 type AggregatedTag = [string, number, TagRecord["entityType"], string, string, string];
 
@@ -137,6 +147,8 @@ type ContextJson = { [T in EntityType]: unknown[][] } & {
   page?: [EntityType, string, number][];
   /** Per entity: [entity_id, key, value, key, value, ...]. */
   tags: (string | JsonValue)[][];
+  /** Ids of records too long to inline, to `get`, and of entities whose tags are to be read apart (context-sql.ts). */
+  large: { Task: string[]; Value: string[]; tags: string[] };
 };
 
 /** Records and tags of a context statement's answer (context-sql.ts). */
@@ -154,8 +166,12 @@ function decodeContext(json: ContextJson): RecordContext {
   return { records, tags };
 }
 
-/** D1's refusal of a string or row past its size limit (2 MB in production). */
-const isTooBig = (error: unknown) => /too big|TOOBIG/i.test(error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error));
+/**
+ * D1's refusal of a string or row past its size limit (2 MB in production),
+ * or the local D1 running out of memory building one.
+ */
+const isTooBig = (error: unknown) =>
+  /too big|TOOBIG|NOMEM/i.test(error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error));
 
 /** An export page stops early once its Values hold this many characters (values are up to 1 MB each). */
 export const EXPORT_PAGE_BYTES = 8_000_000;
@@ -189,6 +205,23 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     const result = await attempt(what, () => db.prepare(sql).bind(...params).all<T>());
     return result.results ?? [];
   };
+
+  /** A context statement's answer, with the records too long to inline read by id. */
+  async function withLarge(json: ContextJson): Promise<RecordContext> {
+    const context = decodeContext(json);
+    const [tasks, values, tags] = await Promise.all([
+      getRecords("Task", json.large.Task),
+      getRecords("Value", json.large.Value),
+      repository.currentTags(json.large.tags),
+    ]);
+    context.records.push(...tasks, ...values);
+    if (tags.length > 0) {
+      // These entities' tags, read whole, replace the short ones inlined.
+      const apart = new Set(json.large.tags);
+      context.tags = [...context.tags.filter((t) => !apart.has(t.entityId!)), ...tags];
+    }
+    return context;
+  }
 
   /** `EXPLAIN QUERY PLAN` of a statement as lines indented by depth. */
   async function queryPlan(statement: { sql: string; params: unknown[] }): Promise<string[]> {
@@ -282,14 +315,16 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       // One row per entity, its tags aggregated into one JSON string: a row
       // crossing from D1 costs far more than parsing its share of a string.
       const chunks = jsonChunks([...new Set(entityIds)]);
-      let groups: TagGroup[];
+      let results: D1Result<Row>[];
       try {
-        groups = (await db.batch<TagGroup>(chunks.map((chunk) => db.prepare(CURRENT_TAGS_SQL).bind(chunk)))).flatMap((r) => r.results ?? []);
+        results = await db.batch<Row>(chunks.flatMap((chunk) => [db.prepare(CURRENT_TAGS_SQL).bind(chunk), db.prepare(LONG_TAG_ROWS_SQL).bind(chunk)]));
       } catch {
-        // An entity whose tags exceed D1's 2 MB per string: read row by row (which reports any other failure).
+        // An entity whose tags still exceed D1's 2 MB per string: read row by row (which reports any other failure).
         return tagsWhere("currentTags", CURRENT_TAG_ROWS_SQL, entityIds);
       }
-      return unpackTags(groups);
+      const packed = results.filter((_, i) => i % 2 === 0).flatMap((r) => (r.results ?? []) as unknown as TagGroup[]);
+      const long = results.filter((_, i) => i % 2 === 1).flatMap((r) => (r.results ?? []).map((row) => TAG.fromRow(row)));
+      return [...unpackTags(packed), ...long].sort(byEntityTimeId);
     },
 
     async recordContext(refs: readonly RecordRef[]): Promise<RecordContext> {
@@ -298,7 +333,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
         // One statement, one string (context-sql.ts); refs bound as a JSON array, which D1 takes up to 2 MB.
         const json = JSON.stringify(refs.map((r) => [r.type, r.id]));
         const rows = await all<{ context: string }>("recordContext", REFS_CONTEXT_SQL, [json]);
-        return decodeContext(JSON.parse(rows[0]!.context) as ContextJson);
+        return await withLarge(JSON.parse(rows[0]!.context) as ContextJson);
       } catch (error) {
         // A context past D1's string limit (large Values): read it in parts.
         if (!isTooBig(error)) throw error;
@@ -322,7 +357,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       return {
         refs: page.map(([type, id]) => ({ type, id })),
         cursor: hits.length > q.limit && last ? encodeCursor({ time: last[2], id: last[1] }) : null,
-        context: decodeContext(json),
+        context: await withLarge(json),
       };
     },
 

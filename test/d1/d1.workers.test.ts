@@ -8,19 +8,24 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   RepositoryError,
+  argsHash,
+  callNodeHash,
   canonicalJson,
   makeTag,
   makeValueRecord,
   normalizeQuery,
   type AnyRecord,
+  type CallNodeRecord,
   type ExecutionRecord,
+  type JobRecord,
   type Query,
+  type RecordContext,
   type RecordType,
   type Repository,
   type TagRecord,
 } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
-import { CHUNK_BYTES, createD1Repository, type D1Repository, type Planner } from "redun-edge/d1";
+import { CHUNK_BYTES, createD1Repository, type D1Like, type D1Repository, type D1Statement, type Planner } from "redun-edge/d1";
 import { buildDataset, rng, uuidFrom } from "./fixtures.ts";
 import { db, emptyDatabase, rawIds } from "./harness.ts";
 
@@ -218,8 +223,9 @@ describe("tag currency", () => {
 
 describe("current tags", () => {
   it("come back whole and in (entity, time, id) order, also when an entity's tags pass D1's per-string limit", async () => {
-    // Read as one JSON aggregate per entity; past the local D1's string limit (5 to 20 MB, production: 2 MB)
-    // the aggregate fails and the read falls back to rows.
+    // Read as one JSON aggregate per entity of its short tags, and its long ones as rows (an aggregate past
+    // 2 MB is refused by D1; past ~15 MB the local D1 runs out of memory); when D1 still refuses an
+    // aggregate, the read falls back to rows.
     const a = execution("00000000-0000-4000-a000-00000000000a", T0);
     const b = execution("00000000-0000-4000-a000-00000000000b", T0);
     const small = [makeTag("Execution", b.id, "k", { n: 1.5, s: "\u00e9\"\n" }, [], T0 + 2), makeTag("Execution", b.id, "j", [null, true], [], T0 + 1)];
@@ -232,17 +238,112 @@ describe("current tags", () => {
     expect(onlyB.map((t) => [t.key, t.value, t.time])).toEqual([["j", [null, true], T0 + 1], ["k", { n: 1.5, s: "\u00e9\"\n" }, T0 + 2], ["old", 2, T0 + 3]]);
     expect(onlyB[2]!.parents).toEqual([replaced.id]);
     expect(onlyB[0]).toEqual(small[1]);
-    // The aggregate of a's tags fails (the fallback's path); count the failures on the way.
-    let refused = 0;
-    const counting = createD1Repository({
-      prepare: (sql) => db.prepare(sql),
-      batch: (statements) => db.batch(statements as never).catch((err: unknown) => { refused += 1; throw err; }),
-    } as typeof db);
-    const both = await counting.currentTags([b.id, a.id, b.id]);
-    expect(refused).toBe(1);
-    expect(both.map((t) => t.id)).toEqual([...[...big].sort((x, y) => x.time - y.time).map((t) => t.id), ...onlyB.map((t) => t.id)]);
-    expect(both[0]).toEqual(big[3]);
+    // a's long tags come as rows: nothing is refused. Then D1 refuses the aggregates, as production D1 does
+    // one past 2 MB: the read falls back to rows.
+    for (const refuse of [false, true]) {
+      let refused = 0;
+      const counting = createD1Repository({
+        prepare: (sql) => db.prepare(sql),
+        batch: (statements) => {
+          if (!refuse || refused > 0) return db.batch(statements as never);
+          refused += 1;
+          return Promise.reject(new Error("D1_ERROR: string or blob too big: SQLITE_TOOBIG"));
+        },
+      } as typeof db);
+      const both = await counting.currentTags([b.id, a.id, b.id]);
+      expect(refused).toBe(refuse ? 1 : 0);
+      expect(both.map((t) => t.id)).toEqual([...[...big].sort((x, y) => x.time - y.time).map((t) => t.id), ...onlyB.map((t) => t.id)]);
+      expect(both[0]).toEqual(big[3]);
+    }
   }, 60_000);
+});
+
+describe("record context", () => {
+  /**
+   * A D1 that records the statements it refuses; with `tooBig`, it refuses a context statement as
+   * production D1 does one whose answer passes 2 MB (the local limit is far higher).
+   */
+  function refusing(tooBig = false): { repo: D1Repository; refused: string[] } {
+    const refused: string[] = [];
+    const wrap = (statement: D1Statement, sql: string): D1Statement & { inner: D1Statement } => ({
+      inner: statement,
+      bind: (...values: unknown[]) => wrap(statement.bind(...values), sql),
+      first: () => statement.first(),
+      run: () => statement.run(),
+      all: () => {
+        const result = tooBig && sql.includes("AS context")
+          ? Promise.reject(new Error("D1_ERROR: string or blob too big: SQLITE_TOOBIG"))
+          : statement.all();
+        return result.catch((error: unknown) => { refused.push(String(error)); throw error; }) as never;
+      },
+    });
+    const repo = createD1Repository({
+      prepare: (sql: string) => wrap(db.prepare(sql) as unknown as D1Statement, sql),
+      batch: (statements: D1Statement[]) => db.batch(statements.map((s) => (s as unknown as { inner: D1Statement }).inner) as never),
+    } as D1Like);
+    return { repo, refused };
+  }
+
+  it("reads long values by id after the one statement, which stays small", async () => {
+    // 24 jobs, each calling with its own 0.95 MB value: inlined, 23 MB in one string would exhaust the local
+    // D1's memory (production refuses strings past 2 MB). They come back as ids and are read by id.
+    const e = execution("00000000-0000-4000-a000-0000000000c0", T0);
+    const task = "1".repeat(40);
+    const records: AnyRecord[] = [e];
+    for (let i = 0; i < 24; i++) {
+      const value = makeValueRecord(`${i}:`.padEnd(950_000, "v"), T0);
+      const args = [{ key: "0", valueHash: value.id }];
+      const call: CallNodeRecord = {
+        type: "CallNode", id: callNodeHash(task, argsHash(args), value.id, []), time: T0, taskHash: task, argsHash: argsHash(args),
+        args, resultHash: value.id, children: [],
+      };
+      const job: JobRecord = {
+        type: "Job", id: uuidFrom(rng(100 + i)), time: T0 + i, executionId: e.id, parentId: null, taskHash: task, callHash: call.id,
+        startTime: T0 + i, endTime: T0 + i, status: "DONE", error: null,
+      };
+      records.push(value, call, job, makeTag("Job", job.id, "i", i, [], T0));
+    }
+    records.push(makeValueRecord("short", T0));
+    for (let i = 0; i < records.length; i += 8) await repo.write(records.slice(i, i + 8));
+    const { repo: counting, refused } = refusing();
+    const q = normalizeQuery({ types: ["Job"], limit: 30 });
+    const page = await counting.queryContext(q);
+    expect(refused).toEqual([]);
+    expect(page.refs).toEqual((await repo.query(q)).refs);
+    expect(page.refs).toHaveLength(24);
+    const values = page.context.records.filter((r) => r.type === "Value");
+    expect(values).toHaveLength(24);
+    expect(values.every((v) => v.type === "Value" && v.encoded.length === 950_002)).toBe(true);
+    expect(page.context.tags.map((t) => t.value).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    const context = await counting.recordContext((await repo.query(normalizeQuery({ types: ["Value"], limit: 100 }))).refs);
+    expect(context.records.filter((r) => r.type === "Value").map((v) => (v.type === "Value" ? v.encoded.length : 0)).sort((a, b) => a - b))
+      .toEqual([7, ...Array.from({ length: 24 }, () => 950_002)]);
+  }, 120_000);
+
+  it("reads long tag values apart, and falls back to several reads when D1 refuses the one statement", async () => {
+    // Twelve 1.8 MB tag values on one execution (21 MB inlined), and a short one.
+    const e = execution("00000000-0000-4000-a000-0000000000c1", T0);
+    const f = execution("00000000-0000-4000-a000-0000000000c2", T0 + 1);
+    await repo.write([e, f, makeTag("Execution", f.id, "small", 2, [], T0)]);
+    for (let i = 0; i < 12; i++) await repo.write([makeTag("Execution", e.id, `big-${i}`, "\"".repeat(900_000), [], T0)]);
+    await repo.write([makeTag("Execution", e.id, "small", 1, [], T0)]);
+    const q = normalizeQuery({ types: ["Execution"] });
+    const tagsOf = (tags: RecordContext["tags"], id: string) => tags.filter((t) => t.entityId === id).map((t) => t.key).sort();
+    const keys = [...Array.from({ length: 12 }, (_, i) => `big-${i}`), "small"].sort();
+    for (const tooBig of [false, true]) {
+      const { repo: counting, refused } = refusing(tooBig);
+      const page = await counting.queryContext(q);
+      expect(refused).toHaveLength(tooBig ? 1 : 0);
+      expect(page.refs).toEqual([{ type: "Execution", id: f.id }, { type: "Execution", id: e.id }]);
+      expect(tagsOf(page.context.tags, e.id)).toEqual(keys);
+      expect(page.context.tags.find((t) => t.entityId === e.id && t.key === "big-3")!.value).toBe("\"".repeat(900_000));
+      expect(page.context.tags.filter((t) => t.entityId === f.id)).toEqual([expect.objectContaining({ key: "small", value: 2 })]);
+      expect(page.context.records).toContainEqual(e);
+      const context = await counting.recordContext(page.refs);
+      expect(refused).toHaveLength(tooBig ? 2 : 0);
+      expect(tagsOf(context.tags, e.id)).toEqual(keys);
+    }
+  }, 120_000);
 });
 
 describe("writes", () => {
