@@ -13,12 +13,9 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { validator } from "hono/validator";
 import {
   CallGraph,
-  RepositoryError,
   VERSION,
-  ValidationError,
   importRecords,
   normalizeQuery,
-  type ExportPage,
   type Repository,
   type TagEditResult,
 } from "../core/index.ts";
@@ -102,18 +99,6 @@ function corsOptions(option: true | string | string[] | CorsOptions): CorsOption
   if (option === true) return { ...base, origin: "*" };
   if (typeof option === "string" || Array.isArray(option)) return { ...base, origin: option };
   return { ...base, ...option };
-}
-
-/** Export cursors are opaque to the app; a store's complaint about one is the caller's input error. */
-async function exportPage(repository: Repository, cursor: string | null, limit: number): Promise<ExportPage> {
-  try {
-    return await repository.exportSince(cursor, limit);
-  } catch (e) {
-    if (cursor !== null && e instanceof RepositoryError && /cursor/i.test(e.message)) {
-      throw new ValidationError("cursor", e.message, { cause: e });
-    }
-    throw e;
-  }
 }
 
 export function createApp(options: AppOptions) {
@@ -205,7 +190,7 @@ export function createApp(options: AppOptions) {
     )
     .get("/api/sync/pull", validator("query", (value) => pullParams(value)), async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const page = await exportPage(repository, cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
+      const page = await repository.exportSince(cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
       return c.json(page);
     })
 
@@ -235,7 +220,7 @@ export function createApp(options: AppOptions) {
     })
     .post("/api/repository/export-since", jsonBody(exportSinceBody), async (c) => {
       const { cursor, limit } = c.req.valid("json");
-      return c.json(await exportPage(repository, cursor, limit));
+      return c.json(await repository.exportSince(cursor, limit));
     });
 }
 

@@ -5,7 +5,9 @@
  */
 import {
   ENTITY_TYPES,
+  RedunEdgeError,
   RepositoryError,
+  ValidationError,
   type AnyRecord,
   type ExportPage,
   type JobRecord,
@@ -66,7 +68,7 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
     try {
       return await fn();
     } catch (cause) {
-      if (cause instanceof RepositoryError) throw cause;
+      if (cause instanceof RedunEdgeError) throw cause;
       throw new RepositoryError(`${what} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     }
   }
@@ -259,7 +261,7 @@ async function exportSince(ctx: Context, cursor: string | null, limit: number): 
   let fromId = "";
   if (cursor !== null) {
     const m = /^(\d+):(.*)$/s.exec(cursor);
-    if (!m) throw new RepositoryError(`malformed export cursor ${JSON.stringify(cursor)}`);
+    if (!m) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
     fromSeq = Number(m[1]);
     fromId = m[2]!;
   }

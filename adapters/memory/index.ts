@@ -6,6 +6,7 @@
  */
 import {
   RepositoryError,
+  ValidationError,
   assertWritable,
   canonicalJson,
   compareNewestFirst,
@@ -349,7 +350,7 @@ export function createMemoryRepository(): MemoryRepository {
 
     async exportSince(cursor, limit) {
       const after = cursor === null ? 0 : Number(cursor);
-      if (!Number.isInteger(after) || after < 0) throw new RepositoryError(`malformed export cursor ${JSON.stringify(cursor)}`);
+      if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
       // Binary search the first log entry after the cursor.
       let lo = 0;
       let hi = log.length;

@@ -506,6 +506,12 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
     });
 
     describe("sync", () => {
+      it("refuses a malformed export cursor as invalid input naming the field", async () => {
+        for (const cursor of ["nope", "-1", "1.5"]) {
+          await expect(repo.exportSince(cursor, 5), cursor).rejects.toMatchObject({ code: "invalid", field: "cursor" });
+        }
+      });
+
       it("exports changes since a cursor, resumably, and imports into another store by union", async () => {
         await run([["user", "alice"]]);
         const first = await repo.exportSince(null, 5);

@@ -137,7 +137,7 @@ export function runAdapterCases(label: string): void {
 
     it("refuses a malformed export cursor", async () => {
       const repo = fresh();
-      await expect(repo.exportSince("nope", 5)).rejects.toBeInstanceOf(RepositoryError);
+      await expect(repo.exportSince("nope", 5)).rejects.toMatchObject({ code: "invalid", field: "cursor" });
       await repo.close();
     });
   });
