@@ -16,11 +16,13 @@
  * 2 on the job); REDUN_BENCH_D1_EXECUTIONS=5000 runs a smaller store (about
  * 1.5 minutes at full size on 2 cores, most of it the load).
  *
- * What the figures mean: `GET /api/records` is the query (one D1 batch) and
- * then CallGraph.log's loading of the records and their current tags, several
- * D1 calls one after another; each D1 call costs ~1.5 ms in Miniflare's
- * local D1 and every row returned a few µs more. So each query is also timed
- * alone (`POST /api/repository/query`).
+ * What the figures mean: `GET /api/records` is CallGraph.log over D1's
+ * queryContext: one statement that runs the query and reads the page's
+ * records, the records they name and their tags (adapters/d1/context-sql.ts).
+ * A D1 call costs ~1.2 ms in Miniflare's local D1 before SQLite reads a page,
+ * and each random page read of this 450 MB store a few µs more; a page of 100
+ * executions reads ~2,000 tag index entries and ~300 rows. Each query is also
+ * timed alone (`POST /api/repository/query`: the query's statements, ids only).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -236,7 +238,7 @@ export async function benchD1(): Promise<BenchSection> {
       const body = JSON.stringify({ query: { ...q.query, limit: 100 } });
       const alone = await timeRequest(mf, "/api/repository/query", { method: "POST", headers: { "content-type": "application/json" }, body });
       rows.push({
-        name: `the same query alone (\`POST /api/repository/query\`: one D1 batch, refs only)`,
+        name: `the same query alone (\`POST /api/repository/query\`: one D1 batch, ids only)`,
         value: alone.server, unit: "ms",
         note: `round trip ${alone.roundTrip.toFixed(1)} ms${q.params === "tag=run=" + one ? "; redun 0.26: 3.5 ms at 2,000 executions (20 ms with tag loading)" : ""}`,
       });
