@@ -45,18 +45,23 @@ const TASKS_NAMED =
  * CTEs over `page`, each materialized once and joined from the page (joins
  * measured faster than `IN` lists here): the jobs on the page (pj), the root
  * jobs of its executions (rj), the call nodes of its jobs (pjc) and every
- * call node to return (pc).
+ * call node to return (pc). A query's page carries each record's rowid, so
+ * its own rows are read straight from their tables, not through the id index.
  */
-const CONTEXT_CTES = [
-  `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON r.id = p.id WHERE p.type = 'Job')`,
-  `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON e.id = p.id JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
-  `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
-  `pc AS MATERIALIZED (SELECT * FROM pjc UNION SELECT ${columns("CallNode", "r")} FROM page AS p JOIN call_nodes AS r ON r.id = p.id WHERE p.type = 'CallNode')`,
-];
+function contextCtes(byRowid: boolean): string[] {
+  const on = (alias: string) => (byRowid ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
+  return [
+    `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON ${on("r")} WHERE p.type = 'Job')`,
+    `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON ${on("e")} JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
+    `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
+    `pc AS MATERIALIZED (SELECT * FROM pjc UNION SELECT ${columns("CallNode", "r")} FROM page AS p JOIN call_nodes AS r ON ${on("r")} WHERE p.type = 'CallNode')`,
+    `pe AS MATERIALIZED (SELECT r.* FROM page AS p JOIN executions AS r ON ${on("r")} WHERE p.type = 'Execution')`,
+  ];
+}
 
 /** What each type of record on the page names (CTEs above; at most 5 terms per compound SELECT in D1). */
 const PARTS: { readonly [T in EntityType]: string } = {
-  Execution: rowsOf("Execution", "(SELECT r.* FROM page AS p JOIN executions AS r ON r.id = p.id WHERE p.type = 'Execution')"),
+  Execution: rowsOf("Execution", "pe"),
   Job: rowsOf("Job", "(SELECT * FROM pj UNION SELECT * FROM rj)"),
   CallNode: rowsOf("CallNode", "pc"),
   Task: rowsOf("Task", TASKS_NAMED, `length(out.source) <= ${INLINE_SOURCE_CHARS}`),
@@ -70,6 +75,7 @@ const PARTS: { readonly [T in EntityType]: string } = {
  * entities with tag values too long to inline.
  */
 function contextSelect(withPage: boolean): string {
+  // A query's page (withPage) has rowids; refs come with ids alone.
   const parts = ENTITY_TYPES.map((type) => `'${type}', ${PARTS[type]}`);
   // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_id, key,
   // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
@@ -84,7 +90,7 @@ function contextSelect(withPage: boolean): string {
     `'Value', json((SELECT json_group_array(id) FROM ${VALUES_NAMED} WHERE length(encoded) > ${INLINE_VALUE_CHARS})), ` +
     `'tags', json((SELECT json_group_array(DISTINCT p.id) FROM page AS p JOIN tags AS t ON t.entity_id = p.id AND t.current = 1 ` +
     `WHERE length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
-  return `, ${CONTEXT_CTES.join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}, ${large}) AS context`;
+  return `, ${contextCtes(withPage).join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}, ${large}) AS context`;
 }
 
 /** The context of refs given as a JSON array of [type, id], bound as ?1. */
@@ -100,9 +106,9 @@ export const REFS_CONTEXT_SQL =
 export function queryContextSql(q: NormalizedQuery, planner: Planner): Statement {
   const p = new Params();
   const arms = buildQueryArms(q, planner, p);
-  const hits = arms.map((arm) => `json((SELECT json_group_array(json_array('${arm.type}', x.id, x.time)) FROM (${arm.sql}) AS x))`);
+  const hits = arms.map((arm) => `json((SELECT json_group_array(json_array('${arm.type}', x.id, x.time, x.rid)) FROM (${arm.sql}) AS x))`);
   const page =
-    "page(type, id, time) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time " +
+    "page(type, id, time, rid) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time, h.value ->> 3 AS rid " +
     `FROM json_each(json_array(${hits.join(", ")})) AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
   return { sql: `WITH ${page} ${contextSelect(true)}`, params: p.values };
 }

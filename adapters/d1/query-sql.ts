@@ -398,7 +398,7 @@ function buildArm(
   const withClause = ctes.length > 0 ? `WITH ${ctes.join(", ")} ` : "";
   const where = conds.length > 0 ? conds.join(" AND ") : "true";
   const sql =
-    `${withClause}SELECT r.id AS id, r.time AS time FROM ${specOf(type).table} AS r ` +
+    `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM ${specOf(type).table} AS r ` +
     `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;
   return { type, choice, driver, sql, params: shared ? [] : p.values };
 }
