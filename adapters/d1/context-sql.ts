@@ -20,10 +20,6 @@ import { specOf, type TableSpec } from "./tables.ts";
 /** Columns of a type's table, prefixed. */
 const columns = (type: EntityType, alias: string) => ((specOf(type) as TableSpec).columns.map((c) => `${alias}.${c}`).join(", "));
 
-/** Rows of a CTE holding a table's columns, as a JSON array of positional arrays. */
-const rowsOf = (type: EntityType, from: string, where = "true") =>
-  `json((SELECT json_group_array(json_array(${columns(type, "out")})) FROM ${from} AS out WHERE ${where}))`;
-
 /**
  * Values, tag values and task sources longer than these many characters are
  * not inlined (the answer is one string; production D1 refuses one past 2 MB
@@ -34,49 +30,58 @@ const rowsOf = (type: EntityType, from: string, where = "true") =>
 export const INLINE_VALUE_CHARS = 4_096;
 export const INLINE_SOURCE_CHARS = 16_384;
 
-const VALUES_NAMED =
-  "(SELECT * FROM value_records WHERE id IN (SELECT a.value ->> '$.valueHash' FROM pjc, json_each(pjc.args) AS a " +
-  "UNION ALL SELECT id FROM page WHERE type = 'Value'))";
-const TASKS_NAMED =
-  "(SELECT * FROM tasks WHERE id IN (SELECT task_hash FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pc " +
-  "UNION ALL SELECT id FROM page WHERE type = 'Task'))";
-
-/**
- * CTEs over `page`, each materialized once and joined from the page (joins
- * measured faster than `IN` lists here): the jobs on the page (pj), the root
- * jobs of its executions (rj), the call nodes of its jobs (pjc) and every
- * call node to return (pc). A query's page carries each record's rowid, so
- * its own rows are read straight from their tables, not through the id index.
- */
-function contextCtes(byRowid: boolean): string[] {
-  const on = (alias: string) => (byRowid ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
-  return [
-    `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON ${on("r")} WHERE p.type = 'Job')`,
-    `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON ${on("e")} JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
-    `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
-    `pc AS MATERIALIZED (SELECT * FROM pjc UNION SELECT ${columns("CallNode", "r")} FROM page AS p JOIN call_nodes AS r ON ${on("r")} WHERE p.type = 'CallNode')`,
-    `pe AS MATERIALIZED (SELECT r.* FROM page AS p JOIN executions AS r ON ${on("r")} WHERE p.type = 'Execution')`,
-  ];
-}
-
-/** What each type of record on the page names (CTEs above; at most 5 terms per compound SELECT in D1). */
-const PARTS: { readonly [T in EntityType]: string } = {
-  Execution: rowsOf("Execution", "pe"),
-  Job: rowsOf("Job", "(SELECT * FROM pj UNION SELECT * FROM rj)"),
-  CallNode: rowsOf("CallNode", "pc"),
-  Task: rowsOf("Task", TASKS_NAMED, `length(out.source) <= ${INLINE_SOURCE_CHARS}`),
-  Value: rowsOf("Value", VALUES_NAMED, `length(out.encoded) <= ${INLINE_VALUE_CHARS}`),
+/** Columns that may be too long to inline, by type. */
+const LONG: Partial<Record<EntityType, { column: string; max: number }>> = {
+  Task: { column: "source", max: INLINE_SOURCE_CHARS },
+  Value: { column: "encoded", max: INLINE_VALUE_CHARS },
 };
 
 /**
- * `, pj AS ..., ... SELECT { page?, Execution, Job, CallNode, Task, Value, tags }`
- * after the `page` CTE: records as positional rows, tags as [entity_id, key, value, key, value, ...],
- * and `large`: ids of the Tasks and Values too long to inline, and of the
- * entities with tag values too long to inline.
+ * Rows of `from` as a JSON array of positional arrays of the type's columns.
+ * A row whose long column is too long comes as [id, null] (read later by id).
  */
-function contextSelect(withPage: boolean): string {
-  // A query's page (withPage) has rowids; refs come with ids alone.
-  const parts = ENTITY_TYPES.map((type) => `'${type}', ${PARTS[type]}`);
+function rowsOf(type: EntityType, from: string): string {
+  const long = LONG[type];
+  const row = long
+    ? `CASE WHEN length(out.${long.column}) <= ${long.max} THEN json_array(${columns(type, "out")}) ELSE json_array(out.id, NULL) END`
+    : `json_array(${columns(type, "out")})`;
+  return `json((SELECT json_group_array(${row}) FROM ${from} AS out))`;
+}
+
+/**
+ * The context over `page`. Every temporary b-tree (a materialized CTE, a
+ * UNION's or DISTINCT's dedupe) cost a few tenths of a ms in workerd even when
+ * empty, so only what several parts read is materialized — the jobs on the
+ * page (pj), the root jobs of its executions (rj) and the call nodes of its
+ * jobs (pjc) — lists are joined with UNION ALL, and duplicates are dropped
+ * when decoding. A query's page carries each record's rowid, so its own rows
+ * are read straight from their tables, not through the id index.
+ */
+function contextSelect(byRowid: boolean): string {
+  const on = (alias: string) => (byRowid ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
+  const onPage = (type: EntityType, table: string) =>
+    `(SELECT ${columns(type, "r")} FROM page AS p JOIN ${table} AS r ON ${on("r")} WHERE p.type = '${type}')`;
+  const ctes = [
+    `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON ${on("r")} WHERE p.type = 'Job')`,
+    `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON ${on("e")} JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
+    `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
+  ];
+  const parts: Record<EntityType, string> = {
+    Execution: rowsOf("Execution", onPage("Execution", "executions")),
+    Job: rowsOf("Job", "(SELECT * FROM pj UNION ALL SELECT * FROM rj)"),
+    CallNode: rowsOf("CallNode", `(SELECT * FROM pjc UNION ALL SELECT * FROM ${onPage("CallNode", "call_nodes")})`),
+    Task: rowsOf(
+      "Task",
+      `(SELECT ${columns("Task", "r")} FROM (SELECT task_hash AS id FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pjc ` +
+        `UNION ALL SELECT c.task_hash FROM page AS p JOIN call_nodes AS c ON ${on("c")} WHERE p.type = 'CallNode') AS n ` +
+        `JOIN tasks AS r ON r.id = n.id UNION ALL SELECT * FROM ${onPage("Task", "tasks")})`,
+    ),
+    Value: rowsOf(
+      "Value",
+      `(SELECT ${columns("Value", "r")} FROM pjc, json_each(pjc.args) AS a JOIN value_records AS r ON r.id = a.value ->> '$.valueHash' ` +
+        `UNION ALL SELECT * FROM ${onPage("Value", "value_records")})`,
+    ),
+  };
   // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_id, key,
   // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
   const tags =
@@ -84,13 +89,14 @@ function contextSelect(withPage: boolean): string {
     "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t " +
     `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) <= ${INLINE_VALUE_CHARS})` +
     " || ']', ',') || ']' FROM page AS p), '[]'))";
-  const page = withPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
-  const large =
-    `'large', json_object('Task', json((SELECT json_group_array(id) FROM ${TASKS_NAMED} WHERE length(source) > ${INLINE_SOURCE_CHARS})), ` +
-    `'Value', json((SELECT json_group_array(id) FROM ${VALUES_NAMED} WHERE length(encoded) > ${INLINE_VALUE_CHARS})), ` +
-    `'tags', json((SELECT json_group_array(DISTINCT p.id) FROM page AS p JOIN tags AS t ON t.entity_id = p.id AND t.current = 1 ` +
-    `WHERE length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
-  return `, ${contextCtes(withPage).join(", ")} SELECT json_object(${page}${parts.join(", ")}, 'tags', ${tags}, ${large}) AS context`;
+  const longTags =
+    "json((SELECT json_group_array(p.id) FROM page AS p WHERE EXISTS (SELECT 1 FROM tags AS t " +
+    `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
+  const page = byRowid ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
+  return (
+    `, ${ctes.join(", ")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
+    `'tags', ${tags}, 'longTags', ${longTags}) AS context`
+  );
 }
 
 /** The context of refs given as a JSON array of [type, id], bound as ?1. */

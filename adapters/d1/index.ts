@@ -148,23 +148,31 @@ type ContextJson = { [T in EntityType]: unknown[][] } & {
   page?: [EntityType, string, number][];
   /** Per entity: [entity_id, key, value, key, value, ...]. */
   tags: (string | JsonValue)[][];
-  /** Ids of records too long to inline, to `get`, and of entities whose tags are to be read apart (context-sql.ts). */
-  large: { Task: string[]; Value: string[]; tags: string[] };
+  /** Entities with tag values too long to inline: their tags are read apart. */
+  longTags: string[];
 };
 
-/** Records and tags of a context statement's answer (context-sql.ts). */
-function decodeContext(json: ContextJson): RecordContext {
+/** A context statement's answer (context-sql.ts), and the ids of the records it left out as too long. */
+function decodeContext(json: ContextJson): { context: RecordContext; long: { Task: string[]; Value: string[] } } {
   const records: AnyRecord[] = [];
+  const long = { Task: [] as string[], Value: [] as string[] };
+  const seen = new Set<string>();
   for (const type of ENTITY_TYPES) {
     const spec = specOf(type) as TableSpec;
-    for (const row of json[type]) records.push(spec.fromRow(Object.fromEntries(spec.columns.map((c, i) => [c, row[i]]))) as AnyRecord);
+    for (const row of json[type]) {
+      const key = `${type}:${row[0] as string}`;
+      if (seen.has(key)) continue; // UNION ALL: a job on the page may be a root job too
+      seen.add(key);
+      if (row.length === 2 && (type === "Task" || type === "Value")) long[type].push(row[0] as string);
+      else records.push(spec.fromRow(Object.fromEntries(spec.columns.map((c, i) => [c, row[i]]))) as AnyRecord);
+    }
   }
   const tags: RecordContext["tags"] = [];
   for (const entity of json.tags) {
     const entityId = entity[0] as string;
     for (let i = 1; i < entity.length; i += 2) tags.push({ entityId, key: entity[i] as string, value: entity[i + 1] as JsonValue });
   }
-  return { records, tags };
+  return { context: { records, tags }, long };
 }
 
 /**
@@ -209,16 +217,16 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
 
   /** A context statement's answer, with the records too long to inline read by id. */
   async function withLarge(json: ContextJson): Promise<RecordContext> {
-    const context = decodeContext(json);
+    const { context, long } = decodeContext(json);
     const [tasks, values, tags] = await Promise.all([
-      getRecords("Task", json.large.Task),
-      getRecords("Value", json.large.Value),
-      repository.currentTags(json.large.tags),
+      getRecords("Task", long.Task),
+      getRecords("Value", long.Value),
+      repository.currentTags(json.longTags),
     ]);
     context.records.push(...tasks, ...values);
     if (tags.length > 0) {
       // These entities' tags, read whole, replace the short ones inlined.
-      const apart = new Set(json.large.tags);
+      const apart = new Set(json.longTags);
       context.tags = [...context.tags.filter((t) => !apart.has(t.entityId!)), ...tags];
     }
     return context;
