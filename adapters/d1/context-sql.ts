@@ -14,7 +14,7 @@
  * falls back to several reads.
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
-import { Params, buildQueryArms, type Planner, type Statement } from "./query-sql.ts";
+import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
 import { specOf, type TableSpec } from "./tables.ts";
 
 /** Columns of a type's table, prefixed. */
@@ -57,30 +57,42 @@ function rowsOf(type: EntityType, from: string): string {
  * when decoding. A query's page carries each record's rowid, so its own rows
  * are read straight from their tables, not through the id index.
  */
-function contextSelect(byRowid: boolean): string {
+function contextSelect(byRowid: boolean, types: ReadonlySet<EntityType>): string {
   const on = (alias: string) => (byRowid ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
   const onPage = (type: EntityType, table: string) =>
-    `(SELECT ${columns(type, "r")} FROM page AS p JOIN ${table} AS r ON ${on("r")} WHERE p.type = '${type}')`;
+    `SELECT ${columns(type, "r")} FROM page AS p JOIN ${table} AS r ON ${on("r")} WHERE p.type = '${type}'`;
+  // Only what the page's types can name: a page of executions reads their root jobs and tasks, no more.
+  const has = (type: EntityType) => types.has(type);
   const ctes = [
-    `pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON ${on("r")} WHERE p.type = 'Job')`,
-    `rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON ${on("e")} JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`,
-    `pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`,
+    ...(has("Job") ? [`pj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN jobs AS r ON ${on("r")} WHERE p.type = 'Job')`] : []),
+    ...(has("Execution")
+      ? [`rj AS MATERIALIZED (SELECT ${columns("Job", "r")} FROM page AS p JOIN executions AS e ON ${on("e")} JOIN jobs AS r ON r.id = e.root_job_id WHERE p.type = 'Execution')`]
+      : []),
+    ...(has("Job") ? [`pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`] : []),
   ];
+  /** Rows of the UNION ALL of some SELECTs, or an empty array when there are none. */
+  const rows = (type: EntityType, selects: (string | false)[]) => {
+    const list = selects.filter((x): x is string => x !== false);
+    return list.length === 0 ? "json('[]')" : rowsOf(type, `(${list.join(" UNION ALL ")})`);
+  };
+  const taskIds = [
+    has("Job") && "SELECT task_hash AS id FROM pj",
+    has("Execution") && "SELECT task_hash AS id FROM rj",
+    has("Job") && "SELECT task_hash AS id FROM pjc",
+    has("CallNode") && `SELECT c.task_hash AS id FROM page AS p JOIN call_nodes AS c ON ${on("c")} WHERE p.type = 'CallNode'`,
+  ].filter((x): x is string => x !== false);
   const parts: Record<EntityType, string> = {
-    Execution: rowsOf("Execution", onPage("Execution", "executions")),
-    Job: rowsOf("Job", "(SELECT * FROM pj UNION ALL SELECT * FROM rj)"),
-    CallNode: rowsOf("CallNode", `(SELECT * FROM pjc UNION ALL SELECT * FROM ${onPage("CallNode", "call_nodes")})`),
-    Task: rowsOf(
-      "Task",
-      `(SELECT ${columns("Task", "r")} FROM (SELECT task_hash AS id FROM pj UNION ALL SELECT task_hash FROM rj UNION ALL SELECT task_hash FROM pjc ` +
-        `UNION ALL SELECT c.task_hash FROM page AS p JOIN call_nodes AS c ON ${on("c")} WHERE p.type = 'CallNode') AS n ` +
-        `JOIN tasks AS r ON r.id = n.id UNION ALL SELECT * FROM ${onPage("Task", "tasks")})`,
-    ),
-    Value: rowsOf(
-      "Value",
-      `(SELECT ${columns("Value", "r")} FROM pjc, json_each(pjc.args) AS a JOIN value_records AS r ON r.id = a.value ->> '$.valueHash' ` +
-        `UNION ALL SELECT * FROM ${onPage("Value", "value_records")})`,
-    ),
+    Execution: rows("Execution", [has("Execution") && onPage("Execution", "executions")]),
+    Job: rows("Job", [has("Job") && "SELECT * FROM pj", has("Execution") && "SELECT * FROM rj"]),
+    CallNode: rows("CallNode", [has("Job") && "SELECT * FROM pjc", has("CallNode") && onPage("CallNode", "call_nodes")]),
+    Task: rows("Task", [
+      taskIds.length > 0 && `SELECT ${columns("Task", "r")} FROM (${taskIds.join(" UNION ALL ")}) AS n JOIN tasks AS r ON r.id = n.id`,
+      has("Task") && onPage("Task", "tasks"),
+    ]),
+    Value: rows("Value", [
+      has("Job") && `SELECT ${columns("Value", "r")} FROM pjc, json_each(pjc.args) AS a JOIN value_records AS r ON r.id = a.value ->> '$.valueHash'`,
+      has("Value") && onPage("Value", "value_records"),
+    ]),
   };
   // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_id, key,
   // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
@@ -94,14 +106,23 @@ function contextSelect(byRowid: boolean): string {
     `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
   const page = byRowid ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
   return (
-    `, ${ctes.join(", ")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
+    `${ctes.map((cte) => `, ${cte}`).join("")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
     `'tags', ${tags}, 'longTags', ${longTags}) AS context`
   );
 }
 
-/** The context of refs given as a JSON array of [type, id], bound as ?1. */
-export const REFS_CONTEXT_SQL =
-  "WITH page(type, id) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false);
+const refsSql = new Map<string, string>();
+
+/** The context of refs of these types, given as a JSON array of [type, id] bound as ?1. */
+export function refsContextSql(types: ReadonlySet<EntityType>): string {
+  const key = ENTITY_TYPES.filter((t) => types.has(t)).join();
+  let sql = refsSql.get(key);
+  if (sql === undefined) {
+    sql = "WITH page(type, id) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false, types);
+    refsSql.set(key, sql);
+  }
+  return sql;
+}
 
 /**
  * A query's page (limit + 1 rows, newest first, to tell whether there is a
@@ -116,5 +137,5 @@ export function queryContextSql(q: NormalizedQuery, planner: Planner): Statement
   const page =
     "page(type, id, time, rid) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time, h.value ->> 3 AS rid " +
     `FROM json_each(json_array(${hits.join(", ")})) AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
-  return { sql: `WITH ${page} ${contextSelect(true)}`, params: p.values };
+  return { sql: `WITH ${page} ${contextSelect(true, new Set(queryTypes(q)))}`, params: p.values };
 }

@@ -35,7 +35,7 @@ import {
   type TagRecord,
 } from "../../core/index.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
-import { INLINE_VALUE_CHARS, REFS_CONTEXT_SQL, queryContextSql } from "./context-sql.ts";
+import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
@@ -341,7 +341,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       try {
         // One statement, one string (context-sql.ts); refs bound as a JSON array, which D1 takes up to 2 MB.
         const json = JSON.stringify(refs.map((r) => [r.type, r.id]));
-        const rows = await all<{ context: string }>("recordContext", REFS_CONTEXT_SQL, [json]);
+        const types = new Set(refs.map((r) => r.type as EntityType));
+        const rows = await all<{ context: string }>("recordContext", refsContextSql(types), [json]);
         return await withLarge(JSON.parse(rows[0]!.context) as ContextJson);
       } catch (error) {
         // A context past D1's string limit (large Values): read it in parts.
