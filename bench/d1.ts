@@ -127,21 +127,22 @@ async function request(mf: MiniflareT, path: string, init?: RequestInit): Promis
   return { server: serverMs(res as unknown as Response), roundTrip, body: JSON.parse(text) };
 }
 
-/** Median in-Worker and round-trip times of `RUNS` requests, after 3 warm-ups. */
-async function timeRequest(mf: MiniflareT, path: string, init?: RequestInit): Promise<{ server: number; roundTrip: number; body: unknown }> {
-  let body: unknown;
-  for (let i = 0; i < 3; i++) body = (await request(mf, path, init)).body;
-  const server: number[] = [];
-  const roundTrip: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const r = await request(mf, path, init);
-    server.push(r.server);
-    roundTrip.push(r.roundTrip);
+/** Median in-Worker and round-trip times of each request over `RUNS` rounds (every request once a round), after 3 warm-up rounds. */
+async function timeInterleaved(mf: MiniflareT, requests: { path: string; init?: RequestInit }[]): Promise<Timed[]> {
+  const server = requests.map(() => [] as number[]);
+  const roundTrip = requests.map(() => [] as number[]);
+  const bodies: unknown[] = [];
+  for (let round = 0; round < RUNS + 3; round++) {
+    for (const [i, r] of requests.entries()) {
+      const t = await request(mf, r.path, r.init);
+      bodies[i] = t.body;
+      if (round < 3) continue;
+      server[i]!.push(t.server);
+      roundTrip[i]!.push(t.roundTrip);
+    }
   }
-  return { server: median(server), roundTrip: median(roundTrip), body };
+  return requests.map((_, i) => ({ server: median(server[i]!), roundTrip: median(roundTrip[i]!), body: bodies[i] }));
 }
-
-const timeGet = (mf: MiniflareT, path: string) => timeRequest(mf, path);
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
@@ -215,9 +216,10 @@ export async function benchD1(): Promise<BenchSection> {
     );
 
     // ---- queries ----
-    // Each one twice: the API as a client calls it (`GET /api/records`: the query, then the records and
-    // their current tags, as CallGraph.log loads them), and the repository query alone
-    // (`POST /api/repository/query`: one D1 batch, refs only), to compare with redun's 3.5 ms.
+    // Each one twice: the API as a client calls it (`GET /api/records`: CallGraph.log, the query with its
+    // page's records and current tags), and the repository query alone (`POST /api/repository/query`: the
+    // query's statements, ids only), to compare with redun's 3.5 ms. Requests are interleaved: each round
+    // sends every request once, so a slow spell of the machine spreads over all of them.
     const one = Math.floor(EXECUTIONS / 2);
     const rareCount = Math.floor((EXECUTIONS - 8) / RARE_EVERY) + 1;
     const queries: { name: string; params: string; query: Record<string, unknown>; target?: string }[] = [
@@ -227,34 +229,44 @@ export async function benchD1(): Promise<BenchSection> {
       { name: "key only, every execution", params: "tag=user", query: { tags: [["user"]] }, target: "< 10 ms" },
       { name: "two tags, 1 in 50 and 1 in 3", params: "tag=user=u7&tag=env=dev", query: { tags: [["user", "u7"], ["env", "dev"]] }, target: "< 10 ms" },
       { name: "jobs of 2% of executions", params: "type=Job&exec_tag=user=u7", query: { types: ["Job"], execTags: [["user", "u7"]] }, target: "< 10 ms" },
-      { name: "no filter, every type", params: "", query: {} },
+      { name: "no filter: executions, the default type", params: "", query: {} },
     ];
-    for (const q of queries) {
-      const path = `/api/records?${q.params ? `${q.params}&` : ""}limit=100`;
-      const t = await timeGet(mf, path);
-      const shown = (t.body as { records: unknown[] }).records.length;
-      rows.push({
-        name: `\`GET /api/records${q.params ? `?${q.params}` : ""}\` (${q.name}), newest 100 with their tags (${shown} shown)`,
-        value: t.server, unit: "ms", ...(q.target ? { target: q.target } : {}),
-        note: `round trip ${t.roundTrip.toFixed(1)} ms`,
-      });
-      const body = JSON.stringify({ query: { ...q.query, limit: 100 } });
-      const alone = await timeRequest(mf, "/api/repository/query", { method: "POST", headers: { "content-type": "application/json" }, body });
-      rows.push({
-        name: `the same query alone (\`POST /api/repository/query\`: one D1 batch, ids only)`,
-        value: alone.server, unit: "ms",
-        note: `round trip ${alone.roundTrip.toFixed(1)} ms${q.params === "tag=run=" + one ? "; redun 0.26: 3.5 ms at 2,000 executions (20 ms with tag loading)" : ""}`,
-      });
-    }
+    const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     // A prefix look-up: an execution by the first 8 characters of its id (with its job tree and tags).
     const newest = (await request(mf, "/api/records?type=Execution&limit=100")).body as { records: { id: string }[] };
     const prefix = newest.records[50]!.id.slice(0, 8);
-    const show = await timeGet(mf, `/api/records/${prefix}`);
+    const requests: { path: string; init?: RequestInit }[] = [
+      ...queries.flatMap((q) => [
+        { path: `/api/records?${q.params ? `${q.params}&` : ""}limit=100` },
+        { path: "/api/repository/query", init: json({ query: { ...q.query, limit: 100 } }) },
+      ]),
+      { path: `/api/records/${prefix}` },
+      { path: "/api/tags" },
+    ];
+    const timed = await timeInterleaved(mf, requests);
+    queries.forEach((q, i) => {
+      const t = timed[2 * i]!;
+      const alone = timed[2 * i + 1]!;
+      const shown = (t.body as { records: unknown[] }).records.length;
+      rows.push(
+        {
+          name: `\`GET /api/records${q.params ? `?${q.params}` : ""}\` (${q.name}), newest 100 with their tags (${shown} shown)`,
+          value: t.server, unit: "ms", ...(q.target ? { target: q.target } : {}),
+          note: `round trip ${t.roundTrip.toFixed(1)} ms`,
+        },
+        {
+          name: `the same query alone (\`POST /api/repository/query\`: the query's statements, ids only)`,
+          value: alone.server, unit: "ms",
+          note: `round trip ${alone.roundTrip.toFixed(1)} ms${q.params === "tag=run=" + one ? "; redun 0.26: 3.5 ms at 2,000 executions (20 ms with tag loading)" : ""}`,
+        },
+      );
+    });
+    const show = timed[2 * queries.length]!;
+    const list = timed[2 * queries.length + 1]!;
     rows.push({ name: "`GET /api/records/<8-char prefix>` (an execution with its tags and job tree)", value: show.server, unit: "ms", target: "< 10 ms", note: `round trip ${show.roundTrip.toFixed(1)} ms` });
-    const list = await timeGet(mf, "/api/tags");
     rows.push({ name: "`GET /api/tags` (counts by key and entity type; a single D1 query)", value: list.server, unit: "ms", note: `round trip ${list.roundTrip.toFixed(1)} ms` });
     where = `workerd via Miniflare over a local D1 (SQLite in ${persist.startsWith("/dev/shm") ? "tmpfs" : "a temporary folder"}) holding ${size}, seeded through \`POST /api/sync/push\`; ` +
-      `the Worker's own time (Server-Timing; workerd's clock ticks in whole ms), median of ${RUNS} requests; round trip from Node in the notes; ` +
+      `the Worker's own time (Server-Timing; workerd's clock ticks in whole ms), median of ${RUNS} rounds, each sending every request once; round trip from Node in the notes; ` +
       `load average ${loadavg()[0]!.toFixed(1)} at the end`;
   } finally {
     await mf.dispose();
