@@ -1,17 +1,16 @@
 /**
  * A page and its RecordContext (see core/repository.ts) as ONE statement
- * answering ONE JSON string. In D1 a statement costs about a millisecond or
- * two before it reads anything, and each row returned costs more than its
- * share of one string; reading a page of 100 executions with their tags took
- * ~12 ms as eight statements and ~4 ms as one (measured in workerd, see
- * BENCHMARKS.md). So the query's arms (query-sql.ts) become scalar subqueries
- * merged into a `page` CTE, and every record the page names is selected by a
- * join from `page`, inside SQLite.
+ * answering ONE JSON string. A D1 call costs ~1.2 ms in workerd before SQLite
+ * reads anything, and a row returned costs more than its share of a string;
+ * so the query's arms (query-sql.ts) become scalar subqueries merged into a
+ * `page` CTE, and every record the page names is selected by a join from
+ * `page`, inside SQLite. (Measured by interleaved A/B runs in workerd; the
+ * figures are in BENCHMARKS.md.)
  *
- * The answer is one string, which D1 refuses past 2 MB. So long Values and
- * task sources are left out (their ids come back, for the caller to `get`),
- * and should the rest still pass the limit (huge tag values), the caller
- * falls back to several reads.
+ * The answer is one string, which D1 refuses past 2 MB: long values, tag
+ * values and task sources are left out and read apart (see INLINE_*), and
+ * should the rest still pass the limit, the caller falls back to several
+ * reads.
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
 import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
