@@ -11,20 +11,20 @@
 import {
   ENTITY_TYPES,
   RedunEdgeError,
-  readRecordContext,
   RepositoryError,
   ValidationError,
   compareNewestFirst,
   encodeCursor,
+  readRecordContext,
   utf8Length,
   type AnyRecord,
+  type EntityType,
   type ExportPage,
   type JobRecord,
-  type NormalizedQuery,
-  type QueryPage,
-  type EntityType,
   type JsonValue,
+  type NormalizedQuery,
   type QueryContextPage,
+  type QueryPage,
   type RecordContext,
   type RecordOf,
   type RecordRef,
@@ -34,8 +34,8 @@ import {
   type TagCountQuery,
   type TagRecord,
 } from "../../core/index.ts";
-import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
+import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
