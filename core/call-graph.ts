@@ -3,21 +3,20 @@
  * a notebook): query records with their current tags, show one by id prefix,
  * edit tags with the core's semantics, count tags.
  */
-import { canonicalJson } from "./hash.ts";
 import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
+import { canonicalJson } from "./hash.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
   type AnyRecord,
-  type RecordOf,
-  type RecordType,
-  type TagRecord,
   type CallNodeRecord,
   type EntityType,
   type ExecutionRecord,
   type JobRecord,
   type JobStatus,
   type JsonValue,
+  type RecordOf,
+  type RecordType,
   type TaskRecord,
   type ValueRecord,
 } from "./records.ts";
