@@ -23,6 +23,7 @@
  */
 import { canonicalJson } from "./hash.ts";
 import { ValidationError } from "./errors.ts";
+import type { QueryPage } from "./repository.ts";
 import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
@@ -31,6 +32,7 @@ import {
   type ExecutionStatus,
   type JobStatus,
   type JsonValue,
+  type RecordType,
 } from "./records.ts";
 
 /** `[key]` (any value) or `[key, value]`. */
@@ -170,6 +172,20 @@ export function hasExecutionFilter(q: NormalizedQuery): boolean {
 export function compareNewestFirst(a: { time: number; id: string }, b: { time: number; id: string }): number {
   if (a.time !== b.time) return b.time - a.time;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
+ * The page of a query from its matches, newest first: the first `limit`, and
+ * a cursor after the last of them when there are more (stores fetch
+ * limit + 1 matches to tell).
+ */
+export function pageOf(found: readonly { type: RecordType; id: string; time: number }[], limit: number): QueryPage {
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    refs: page.map((r) => ({ type: r.type, id: r.id })),
+    cursor: found.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null,
+  };
 }
 
 /** True when `r` comes after the cursor in newest-first order. */

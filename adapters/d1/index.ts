@@ -14,7 +14,7 @@ import {
   RepositoryError,
   ValidationError,
   compareNewestFirst,
-  encodeCursor,
+  pageOf,
   readRecordContext,
   utf8Length,
   type AnyRecord,
@@ -294,13 +294,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
         arms.map((arm) => db.prepare(arm.sql).bind(...arm.params)),
       );
       const rows = results.flatMap((list, i) => list.map((r) => ({ type: arms[i]!.type, id: r.id, time: r.time })));
-      rows.sort(compareNewestFirst);
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        refs: page.map((r) => ({ type: r.type, id: r.id })),
-        cursor: rows.length > q.limit && last ? encodeCursor({ time: last.time, id: last.id }) : null,
-      };
+      return pageOf(rows.sort(compareNewestFirst), q.limit);
     },
 
     async explain(q: NormalizedQuery): Promise<string[]> {
@@ -361,14 +355,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
         const page = await repository.query(q);
         return { ...page, context: await readRecordContext(repository, page.refs) };
       }
-      const hits = json.page ?? [];
-      const page = hits.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        refs: page.map(([type, id]) => ({ type, id })),
-        cursor: hits.length > q.limit && last ? encodeCursor({ time: last[2], id: last[1] }) : null,
-        context: await withLarge(json),
-      };
+      const hits = (json.page ?? []).map(([type, id, time]) => ({ type, id, time }));
+      return { ...pageOf(hits, q.limit), context: await withLarge(json) };
     },
 
     async tagChildren(tagIds: readonly string[]): Promise<TagRecord[]> {

@@ -12,11 +12,11 @@
  * - otherwise the newest-first `ord` index of the type (or `st` by status).
  */
 import {
+  canonicalJson,
   compareNewestFirst,
-  encodeCursor,
   hasExecutionFilter,
   isAfterCursor,
-  canonicalJson,
+  pageOf,
   type AnyRecord,
   type EntityType,
   type ExecutionRecord,
@@ -70,13 +70,7 @@ export async function runQuery(ctx: Context, q: NormalizedQuery): Promise<QueryP
   const run = new QueryRun(tx as unknown as Tx, q);
   const need = q.limit + 1;
   const lists = await Promise.all(q.types.map((t) => run.ofType(t, need)));
-  const found = lists.flat().sort(compareNewestFirst).slice(0, need);
-  const page = found.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    refs: page.map((h) => ({ type: h.type, id: h.id })),
-    cursor: found.length > q.limit && last ? encodeCursor(last) : null,
-  };
+  return pageOf(lists.flat().sort(compareNewestFirst).slice(0, need), q.limit);
 }
 
 class QueryRun {

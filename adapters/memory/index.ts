@@ -10,9 +10,9 @@ import {
   assertWritable,
   canonicalJson,
   compareNewestFirst,
-  encodeCursor,
   hasExecutionFilter,
   isAfterCursor,
+  pageOf,
   shouldReplace,
   type AnyRecord,
   type EntityType,
@@ -277,12 +277,7 @@ export function createMemoryRepository(): MemoryRepository {
         if (matches(r)) found.push(r);
       }
     }
-    const page = found.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return {
-      refs: page.map((r) => ({ type: r.type, id: r.id })),
-      cursor: found.length > q.limit && last ? encodeCursor(last) : null,
-    };
+    return pageOf(found, q.limit);
   }
 
   const repository: MemoryRepository = {
