@@ -246,13 +246,11 @@ export class CallGraph {
   }
 
   private async tasksById(ids: readonly string[]): Promise<Map<string, TaskRecord>> {
-    const unique = [...new Set(ids)];
-    return new Map((unique.length ? await this.repository.get("Task", unique) : []).map((t) => [t.id, t]));
+    return new Map((await getOnce(this.repository, "Task", ids)).map((t) => [t.id, t]));
   }
 
   private async valuesById(ids: readonly string[]): Promise<Map<string, ValueRecord>> {
-    const unique = [...new Set(ids)];
-    return new Map((unique.length ? await this.repository.get("Value", unique) : []).map((v) => [v.id, v]));
+    return new Map((await getOnce(this.repository, "Value", ids)).map((v) => [v.id, v]));
   }
 
   /**
@@ -330,7 +328,10 @@ function groupTags(tags: readonly ContextTag[]): Map<string, TagPair[]> {
   return out;
 }
 
-const unique = (ids: readonly string[]) => [...new Set(ids)];
+/** Records of one type by id, each id asked for once, and no call for none. */
+function getOnce<T extends RecordType>(repository: Repository, type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
+  return ids.length ? repository.get(type, [...new Set(ids)]) : Promise.resolve([]);
+}
 
 /**
  * A RecordContext read through the primitives, in three rounds of parallel
@@ -340,10 +341,9 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 export async function readRecordContext(repository: Repository, refs: readonly RecordRef[]): Promise<RecordContext> {
   const byType = new Map<RecordType, string[]>();
   for (const r of refs) byType.set(r.type, [...(byType.get(r.type) ?? []), r.id]);
-  const get = <T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> =>
-    ids.length ? repository.get(type, unique(ids)) : Promise.resolve([]);
+  const get = <T extends RecordType>(type: T, ids: readonly string[]) => getOnce(repository, type, ids);
   const [tags, ...lists] = await Promise.all([
-    refs.length ? repository.currentTags(unique(refs.map((r) => r.id))) : [],
+    refs.length ? repository.currentTags([...new Set(refs.map((r) => r.id))]) : [],
     ...[...byType].map(([type, ids]) => get(type, ids)),
   ]);
   const own = lists.flat();

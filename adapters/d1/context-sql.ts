@@ -56,8 +56,9 @@ function rowsOf(type: EntityType, from: string): string {
  * when decoding. A query's page carries each record's rowid, so its own rows
  * are read straight from their tables, not through the id index.
  */
-function contextSelect(byRowid: boolean, types: ReadonlySet<EntityType>): string {
-  const on = (alias: string) => (byRowid ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
+function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): string {
+  // A query's page carries rowids and is returned; refs come with ids alone.
+  const on = (alias: string) => (queryPage ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
   const onPage = (type: EntityType, table: string) =>
     `SELECT ${columns(type, "r")} FROM page AS p JOIN ${table} AS r ON ${on("r")} WHERE p.type = '${type}'`;
   // Only what the page's types can name: a page of executions reads their root jobs and tasks, no more.
@@ -103,7 +104,7 @@ function contextSelect(byRowid: boolean, types: ReadonlySet<EntityType>): string
   const longTags =
     "json((SELECT json_group_array(p.id) FROM page AS p WHERE EXISTS (SELECT 1 FROM tags AS t " +
     `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
-  const page = byRowid ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
+  const page = queryPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
   return (
     `${ctes.map((cte) => `, ${cte}`).join("")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
     `'tags', ${tags}, 'longTags', ${longTags}) AS context`
