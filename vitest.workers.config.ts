@@ -11,8 +11,8 @@ export default defineProject({
     cloudflareTest(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // A second database, for tests that copy one store into another.
-        d1Databases: { DB_OTHER: "redun-edge-other" },
+        // A second database, for tests that copy one store into another; a third left empty, for migrating.
+        d1Databases: { DB_OTHER: "redun-edge-other", DB_MIGRATE: "redun-edge-migrate" },
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./adapters/d1/migrations"),
           // Opt-in measurements (test/d1/measure.workers.test.ts).

@@ -94,16 +94,18 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
       has("Value") && onPage("Value", "value_records"),
     ]),
   };
-  // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_id, key,
-  // value_json) index alone: no tag row is visited, value_json is already JSON, and an entity's id is sent once.
+  // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_time,
+  // entity_id, key, value_json, current) index alone: no tag row is visited, value_json is already JSON, and an
+  // entity's id is sent once. (`IS`: a ref to a record not stored has a NULL time, as have its tags.)
+  const ofEntity = "t.entity_time IS p.time AND t.entity_id = p.id AND t.current = 1";
   const tags =
     "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || ',' || " +
     "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t " +
-    `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) <= ${INLINE_VALUE_CHARS})` +
+    `WHERE ${ofEntity} AND length(t.value_json) <= ${INLINE_VALUE_CHARS})` +
     " || ']', ',') || ']' FROM page AS p), '[]'))";
   const longTags =
     "json((SELECT json_group_array(p.id) FROM page AS p WHERE EXISTS (SELECT 1 FROM tags AS t " +
-    `WHERE t.entity_id = p.id AND t.current = 1 AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
+    `WHERE ${ofEntity} AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
   const page = queryPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
   return (
     `${ctes.map((cte) => `, ${cte}`).join("")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
@@ -118,7 +120,11 @@ export function refsContextSql(types: ReadonlySet<EntityType>): string {
   const key = ENTITY_TYPES.filter((t) => types.has(t)).join();
   let sql = refsSql.get(key);
   if (sql === undefined) {
-    sql = "WITH page(type, id) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1 FROM json_each(?1) AS j) " + contextSelect(false, types);
+    // Each ref's time, which its tags are indexed by (migration 0003).
+    const time = ENTITY_TYPES.map((t) => `WHEN '${t}' THEN (SELECT e.time FROM ${specOf(t).table} AS e WHERE e.id = j.value ->> 1) `).join("");
+    sql =
+      `WITH page(type, id, time) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1, CASE j.value ->> 0 ${time}END FROM json_each(?1) AS j) ` +
+      contextSelect(false, types);
     refsSql.set(key, sql);
   }
   return sql;

@@ -38,7 +38,7 @@ import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-s
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
-import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
+import { CHUNK_BYTES, planWrite, tagIdBucket, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
 export { CHUNK_BYTES, MAX_BATCH_STATEMENTS } from "./write.ts";
@@ -104,9 +104,19 @@ function selectColumns(spec: TableSpec, alias = ""): string {
 
 const TAG = TABLES.Tag;
 
-/** Current tags of some entities, row by row, in (entity_id, time, id) order. */
-const CURRENT_TAG_ROWS_SQL =
-  `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 ORDER BY entity_id, time, id`;
+/**
+ * Tags are indexed by (entity_time, entity_id, ...) (migration 0003): `k`
+ * gives each entity id bound as a JSON array (?1) its time, NULL when the
+ * entity is not stored (its tags are then stored with a NULL time too).
+ */
+const ENTITY_KEYS =
+  "WITH k(time, id) AS (SELECT coalesce(" +
+  ["executions", "jobs", "call_nodes", "tasks", "value_records"].map((table) => `(SELECT e.time FROM ${table} AS e WHERE e.id = i.value)`).join(", ") +
+  "), i.value FROM json_each(?1) AS i) ";
+const CURRENT_OF_KEYS = "FROM k JOIN tags AS t ON t.entity_time IS k.time AND t.entity_id = k.id WHERE t.current = 1";
+
+/** Current tags of some entities, row by row. */
+const CURRENT_TAG_ROWS_SQL = `${ENTITY_KEYS}SELECT ${selectColumns(TAG, "t.")} ${CURRENT_OF_KEYS}`;
 
 /**
  * Current tags of some entities with values of at most INLINE_VALUE_CHARS,
@@ -117,10 +127,13 @@ const CURRENT_TAG_ROWS_SQL =
  * refused, the read falls back to CURRENT_TAG_ROWS_SQL.
  */
 const CURRENT_TAGS_SQL =
-  "SELECT entity_id, json_group_array(json_array(id, time, entity_type, key, value_json, parents)) AS tags " +
-  `FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 AND length(value_json) <= ${INLINE_VALUE_CHARS} GROUP BY entity_id`;
-const LONG_TAG_ROWS_SQL =
-  `SELECT ${selectColumns(TAG)} FROM tags WHERE entity_id IN (SELECT value FROM json_each(?1)) AND current = 1 AND length(value_json) > ${INLINE_VALUE_CHARS}`;
+  `${ENTITY_KEYS}SELECT t.entity_id, json_group_array(json_array(t.id, t.time, t.entity_type, t.key, t.value_json, t.parents)) AS tags ` +
+  `${CURRENT_OF_KEYS} AND length(t.value_json) <= ${INLINE_VALUE_CHARS} GROUP BY t.entity_id`;
+const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${INLINE_VALUE_CHARS}`;
+
+/** Tags by id (?1, a JSON array), through the id bucket index (write.ts). */
+const TAGS_BY_ID_SQL =
+  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdBucket("t.id")} = ${tagIdBucket("i.value")} AND t.id = i.value`;
 
 /** Tags in (entity_id, time, id) order. */
 const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
@@ -245,7 +258,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
 
   async function getRecords<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
     const spec = specOf(type);
-    const sql = `SELECT ${selectColumns(spec as TableSpec)} FROM ${spec.table} WHERE id IN (SELECT value FROM json_each(?1))`;
+    const sql =
+      type === "Tag" ? TAGS_BY_ID_SQL : `SELECT ${selectColumns(spec as TableSpec)} FROM ${spec.table} WHERE id IN (SELECT value FROM json_each(?1))`;
     const results = await batch(`get ${type}`, jsonChunks([...new Set(ids)]).map((chunk) => db.prepare(sql).bind(chunk)));
     return results.flat().map((row) => spec.fromRow(row));
   }
@@ -275,11 +289,14 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const range = prefix === "" ? null : prefixRange(prefix);
       const where = range ? "WHERE id >= ?1 AND id < ?2" : "";
       const params: unknown[] = range ? [...range, limit] : [limit];
-      // One primary-key range scan per table, in one round trip; merged here.
+      // Tags by their id bucket (write.ts): the prefix's bucket, or the range of buckets a shorter prefix spans.
+      const bucket = tagIdBucket("id");
+      const tagWhere = !range ? "" : prefix.length >= 2 ? `${where} AND ${bucket} = substr(?1, 1, 2)` : `WHERE ${bucket} >= ?1 AND ${bucket} < ?2 AND id >= ?1 AND id < ?2`;
+      // One index range scan per table, in one round trip; merged here.
       const results = await batch<{ id: string }>(
         "findByPrefix",
         ALL_TYPES.map((type) =>
-          db.prepare(`SELECT id FROM ${TABLES[type].table} ${where} ORDER BY id LIMIT ?${params.length}`).bind(...params),
+          db.prepare(`SELECT id FROM ${TABLES[type].table} ${type === "Tag" ? tagWhere : where} ORDER BY id LIMIT ?${params.length}`).bind(...params),
         ),
       );
       const refs = results.flatMap((rows, i) => rows.map((r) => ({ type: ALL_TYPES[i]!, id: r.id })));
@@ -323,7 +340,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
         results = await db.batch<Row>(chunks.flatMap((chunk) => [db.prepare(CURRENT_TAGS_SQL).bind(chunk), db.prepare(LONG_TAG_ROWS_SQL).bind(chunk)]));
       } catch {
         // An entity whose tags still exceed D1's 2 MB per string: read row by row (which reports any other failure).
-        return tagsWhere("currentTags", CURRENT_TAG_ROWS_SQL, entityIds);
+        return (await tagsWhere("currentTags", CURRENT_TAG_ROWS_SQL, entityIds)).sort(byEntityTimeId);
       }
       const packed = results.filter((_, i) => i % 2 === 0).flatMap((r) => (r.results ?? []) as unknown as TagGroup[]);
       const long = results.filter((_, i) => i % 2 === 1).flatMap((r) => (r.results ?? []).map((row) => TAG.fromRow(row)));
@@ -363,8 +380,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       if (tagIds.length === 0) return [];
       const tags = await tagsWhere(
         "tagChildren",
-        `SELECT ${selectColumns(TAG, "t.")} FROM tags AS t WHERE t.id IN ` +
-          "(SELECT tp.child_id FROM tag_parents AS tp WHERE tp.parent_id IN (SELECT value FROM json_each(?1)))",
+        `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tag_parents AS tp ON tp.parent_id = i.value ` +
+          `JOIN tags AS t ON ${tagIdBucket("t.id")} = ${tagIdBucket("tp.child_id")} AND t.id = tp.child_id`,
         tagIds,
       );
       const seen = new Set<string>();

@@ -13,17 +13,22 @@
  *   written so SQLite cannot drive from them: tags as a correlated EXISTS,
  *   other terms behind a unary `+`. (A single status is the exception: the
  *   (status, time, id) index walks that status newest first.)
- * - driven: start from an index-selected candidate set (the current tags
- *   with a key/value, the jobs of some executions, jobs of a task or status,
- *   an id range) and sort it. Best when matches are rare, where a walk would
- *   read the whole table.
+ * - ordered: read a tag filter's index newest first (current tags are
+ *   indexed by key, value, entity type and entity time, migration 0003),
+ *   test the other filters per entry, stop after n+1 matches. Reads about
+ *   n+1 / (selectivity of the other filters) entries, never more than the
+ *   tag's count; whenever a query has a tag filter, this beats walking.
+ * - driven: start from an index-selected candidate set (the jobs of some
+ *   executions, jobs of a task or status, an id range) and sort it. Best when
+ *   matches are rare, where a walk would read the whole table.
  *
  * Which is cheaper depends on sizes, which only the data knows. So a type
  * gets one driven statement per candidate set and one walk statement, each
- * guarded by a `plan` CTE that picks one of them inside SQLite: driven from
- * the cheapest set when its size times its kind's DRIVEN_ROW_COST < rows the walk would read
- * (about want / selectivity, the selectivity estimated from every set as if
- * independent), otherwise walk. The guard is the LIMIT: `LIMIT CASE WHEN
+ * guarded by a `plan` CTE that picks one of them inside SQLite: the cheapest
+ * of the candidates (a driven set costs its size times its kind's
+ * DRIVEN_ROW_COST, an ordered tag scan the entries it reads) if it is cheaper
+ * than the rows the walk would read (about want / selectivity, the
+ * selectivity estimated from every set as if independent), otherwise walk. The guard is the LIMIT: `LIMIT CASE WHEN
  * (SELECT choice FROM plan) = k THEN n ELSE 0 END`. SQLite computes a LIMIT
  * once, before anything else, and skips a statement whose LIMIT is 0, so the
  * statements not chosen cost next to nothing. (A guard in the WHERE clause
@@ -43,13 +48,14 @@ export const MAX_DRIVEN = 5_000;
 /**
  * Cost of a driven row (index lookups, row fetch, sort) in walked rows, by
  * candidate kind; measured in workerd over a local D1 of 50,000 executions. A
- * tag candidate is one index entry and one row fetch; a candidate from an
- * execution set is an execution, an index seek into its jobs and a row fetch,
- * while a walk tests execution membership against an in-memory set (8x).
+ * candidate from an execution set is an execution, an index seek into its
+ * jobs and a row fetch, while a walk tests execution membership against an
+ * in-memory set (8x). A tag entry read by an ordered scan (an index entry,
+ * the other tags probed on it) costs no more than a walked row.
  */
 export const DRIVEN_ROW_COST: { readonly [K in Driver["kind"]]: number } = {
-  tag: 2,
-  execTag: 2,
+  tag: 1,
+  execTag: 1,
   execIds: 2,
   execStatus: 2,
   exec: 8,
@@ -113,8 +119,10 @@ export function queryTypes(q: NormalizedQuery): EntityType[] {
 
 // ---- building blocks -------------------------------------------------------
 
-function tagMatch(p: Params, f: NormalizedTagFilter, t = "t"): string {
-  return `${t}.key = ${p.add(f.key)}${f.valueJson === null ? "" : ` AND ${t}.value_json = ${p.add(f.valueJson)}`} AND ${t}.current = 1`;
+/** A current tag of `type` matching `f`: its (key, value_json, entity_type, ...) or (key, entity_type, ...) index. */
+function tagMatch(p: Params, f: NormalizedTagFilter, type: EntityType, t = "t"): string {
+  const value = f.valueJson === null ? "" : ` AND ${t}.value_json = ${p.add(f.valueJson)}`;
+  return `${t}.key = ${p.add(f.key)}${value} AND ${t}.entity_type = ${p.add(type)} AND ${t}.current = 1`;
 }
 
 /** Exact count of current tags of `type` matching `f`, from the count tables every write keeps. */
@@ -126,16 +134,18 @@ function tagCount(p: Params, f: NormalizedTagFilter, type: EntityType): string {
 }
 
 /**
- * `alias` carries a current tag matching `f`: a driving IN or a correlated
- * EXISTS. A driving IN also tests `others` (the query's other tag filters) on
- * the candidate's tag index entries, so rows that fail them are never fetched.
+ * The entity whose time and id are `time` and `id` carries a current tag of
+ * `type` matching `f`: one probe of the tag index, whose entries end in
+ * (entity_time, entity_id).
  */
-function tagCondition(p: Params, alias: string, f: NormalizedTagFilter, drive: boolean, others: readonly NormalizedTagFilter[] = []): string {
-  if (drive) {
-    const more = others.map((o, i) => ` AND EXISTS (SELECT 1 FROM tags AS t${i} WHERE t${i}.entity_id = t.entity_id AND ${tagMatch(p, o, `t${i}`)})`);
-    return `${alias}.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f)}${more.join("")})`;
-  }
-  return `EXISTS (SELECT 1 FROM tags AS t WHERE t.entity_id = ${alias}.id AND ${tagMatch(p, f)})`;
+function hasTag(p: Params, f: NormalizedTagFilter, type: EntityType, time: string, id: string, t = "t"): string {
+  return `EXISTS (SELECT 1 FROM tags AS ${t} WHERE ${tagMatch(p, f, type, t)} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
+}
+
+/** `e` (an execution of the execution set) carries a current tag matching `f`: a driving IN or a probe. */
+function execTagCondition(p: Params, f: NormalizedTagFilter, drive: boolean): string {
+  if (!drive) return hasTag(p, f, "Execution", "e.time", "e.id");
+  return `e.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, "Execution")})`;
 }
 
 /** `col`, or `+col` so that SQLite does not use an index for the term. */
@@ -168,7 +178,7 @@ function execDriverOf(q: NormalizedQuery): ExecDriver {
 function execSetCte(p: Params, q: NormalizedQuery): string {
   const driver = execDriverOf(q);
   const conds: string[] = [];
-  q.execTags.forEach((f, i) => conds.push(tagCondition(p, "e", f, driver === i)));
+  q.execTags.forEach((f, i) => conds.push(execTagCondition(p, f, driver === i)));
   if (q.execStatus.length > 0) conds.push(`${col("e.status", driver === "status")} IN ${p.list(q.execStatus)}`);
   if (q.execIds.length > 0) conds.push(`${col("e.id", driver === "ids")} IN ${p.list(q.execIds)}`);
   return `exec_set(id) AS (SELECT e.id FROM executions AS e WHERE ${conds.join(" AND ")})`;
@@ -307,9 +317,18 @@ function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Plann
   const drivers = candidates(q, type);
   const sizes = drivers.map((d) => candidateSize(p, q, type, d));
   const n = sizes.map((_, i) => `n${i}`);
-  // What driving from each set costs, in walked rows; a set over MAX_DRIVEN is never driven from (by "cost").
+  // What each candidate costs, in walked rows. An ordered tag scan reads want / (selectivity of the other
+  // filters) entries, at most its count; a driven set its size (never a set over MAX_DRIVEN, by "cost").
   const c = drivers.map((d, i) => `c${i}`);
-  const costs = drivers.map((d, i) => `CASE WHEN n${i} <= ${p.add(MAX_DRIVEN)} THEN n${i} * ${p.add(DRIVEN_ROW_COST[d.kind])} ELSE 1e18 END AS c${i}`);
+  const sel = (i: number) => `(min(n${i}, total) * 1.0 / max(total, 1))`;
+  const want = p.add(q.limit + 1);
+  const costs = drivers.map((d, i) => {
+    const rowCost = p.add(DRIVEN_ROW_COST[d.kind]);
+    if (orderedIndex(q, type, d) < 0) return `CASE WHEN n${i} <= ${p.add(MAX_DRIVEN)} THEN n${i} * ${rowCost} ELSE 1e18 END AS c${i}`;
+    const others = n.flatMap((_, j) => (j === i ? [] : [sel(j)]));
+    const read = others.length === 0 ? `min(n${i}, ${want})` : `CASE WHEN ${others.join(" * ")} = 0 THEN n${i} ELSE min(n${i}, ${want} / (${others.join(" * ")})) END`;
+    return `${read} * ${rowCost} AS c${i}`;
+  });
   // Cheapest set, the first on ties.
   const best =
     c.length === 1
@@ -322,9 +341,10 @@ function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Plann
           })
           .join(" ")} ELSE ${c.length - 1} END`;
   const cheapest = c.length === 1 ? c[0]! : `min(${c.join(", ")})`;
-  const selectivity = n.map((ni) => `(min(${ni}, total) * 1.0 / max(total, 1))`).join(" * ");
-  const walked = `CASE WHEN ${selectivity} = 0 THEN total ELSE min(total, ${p.add(q.limit + 1)} / (${selectivity})) END`;
-  const drive = planner === "drive" ? "1" : `${cheapest} < ${walked}`;
+  const selectivity = n.map((_, i) => sel(i)).join(" * ");
+  const walked = `CASE WHEN ${selectivity} = 0 THEN total ELSE min(total, ${want} / (${selectivity})) END`;
+  // On a tie an ordered tag scan wins: it reads index entries where the walk probes the tag index per row.
+  const drive = planner === "drive" ? "1" : `${cheapest} <= ${walked}`;
   return (
     `plan(choice) AS (SELECT CASE WHEN ${drive} THEN ${best} ELSE -1 END FROM ` +
     `(SELECT *, ${costs.join(", ")} FROM (SELECT ${sizes.map((s, i) => `${s} AS n${i}`).join(", ")}, ${maxRowid(specOf(type).table)} AS total)))`
@@ -336,6 +356,18 @@ export function planChoiceSql(q: NormalizedQuery, type: EntityType, planner: Pla
   if (planner === "walk" || candidates(q, type).length === 0) return null;
   const p = new Params();
   return { sql: `WITH ${planCte(p, q, type, planner)} SELECT choice FROM plan`, params: p.values };
+}
+
+/** The tag filters on a type's records themselves: its tags, and for Executions their execution tags too. */
+function ownTags(q: NormalizedQuery, type: EntityType): NormalizedTagFilter[] {
+  return type === "Execution" ? [...q.tags, ...q.execTags] : q.tags;
+}
+
+/** Which of ownTags an ordered statement reads the index of (-1: the statement is not ordered). */
+function orderedIndex(q: NormalizedQuery, type: EntityType, driver: Driver | null): number {
+  if (driver?.kind === "tag") return driver.index;
+  if (driver?.kind === "execTag" && type === "Execution") return q.tags.length + driver.index;
+  return -1;
 }
 
 function buildArm(
@@ -355,18 +387,23 @@ function buildArm(
   const ctes: string[] = [];
   const conds: string[] = [];
 
-  const drivingTag = driver?.kind === "tag" ? driver.index : -1;
-  if (drivingTag >= 0) conds.push(tagCondition(p, "r", q.tags[drivingTag]!, true, q.tags.filter((_, i) => i !== drivingTag)));
-  else q.tags.forEach((f) => conds.push(tagCondition(p, "r", f, false)));
+  // An Execution's execution-tag filters are tags of its own. The ordered shape reads the driving
+  // filter's index entries (t) newest first and tests the other tags on each entry before joining r.
+  const tagFilters = ownTags(q, type);
+  const driving = orderedIndex(q, type, driver);
+  const [time, id] = driving >= 0 ? ["t.entity_time", "t.entity_id"] : ["r.time", "r.id"];
+  if (driving >= 0) conds.push(tagMatch(p, tagFilters[driving]!, type));
+  tagFilters.forEach((f, i) => {
+    if (i !== driving) conds.push(hasTag(p, f, type, time, id, `t${i}`));
+  });
   if (q.idPrefix !== null) {
     const [lo, hi] = prefixRange(q.idPrefix);
     conds.push(`r.id >= ${p.add(lo)} AND r.id < ${p.add(hi)}`);
   }
-  if (q.after) conds.push(`(r.time, r.id) < (${p.add(q.after.time)}, ${p.add(q.after.id)})`);
+  if (q.after) conds.push(`(${time}, ${id}) < (${p.add(q.after.time)}, ${p.add(q.after.id)})`);
 
   if (type === "Execution") {
-    // The execution filters apply to the execution itself.
-    q.execTags.forEach((f, i) => conds.push(tagCondition(p, "r", f, is("execTag", i))));
+    // The other execution filters apply to the execution itself.
     if (q.execStatus.length > 0) conds.push(statusCondition(p, "r.status", q.execStatus, is("execStatus")));
     if (q.execIds.length > 0) conds.push(`${col("r.id", is("execIds"))} IN ${p.list(q.execIds)}`);
   } else if (hasExec(q)) {
@@ -397,8 +434,14 @@ function buildArm(
   }
   const withClause = ctes.length > 0 ? `WITH ${ctes.join(", ")} ` : "";
   const where = conds.length > 0 ? conds.join(" AND ") : "true";
+  const table = specOf(type).table;
+  // Ordered: an entity holding several matching tags (two values of a key) has several entries; the GROUP BY
+  // keeps one, in index order (no sort).
   const sql =
-    `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM ${specOf(type).table} AS r ` +
-    `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;
+    driving >= 0
+      ? `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM tags AS t JOIN ${table} AS r ON r.id = t.entity_id ` +
+        `WHERE ${where} GROUP BY t.entity_time, t.entity_id ORDER BY t.entity_time DESC, t.entity_id DESC LIMIT ${limitClause}`
+      : `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM ${table} AS r ` +
+        `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;
   return { type, choice, driver, sql, params: shared ? [] : p.values };
 }

@@ -31,8 +31,12 @@ export const MAX_BATCH_STATEMENTS = 500;
 /** The write sequence before this batch's final bump; offsets are added to it. */
 const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
 
-/** Order in which types are written; any order is correct (tags handle both orders). */
-const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Tag", "Job", "Execution"];
+/**
+ * Order in which types are written. Any order is correct (tags handle both
+ * orders), but entities before their tags lets a tag read its entity's time
+ * as it goes in, instead of a trigger moving it afterwards (migration 0003).
+ */
+const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Job", "Execution", "Tag"];
 
 const sqlCache = new Map<string, string>();
 function cached(key: string, build: () => string): string {
@@ -50,19 +54,42 @@ function conflictClause(spec: TableSpec): string {
   return `ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}, seq = excluded.seq WHERE ${guard}${changed}`;
 }
 
-/** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1. */
+/** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1 (tags: TAG_INSERT_SQL). */
 function insertSql(spec: TableSpec): string {
   return cached(`insert:${spec.type}`, () => {
     const exprs = spec.columns.map((c, i) => `j.value ${spec.jsonColumns.has(c) ? "->" : "->>"} ${i + 1}`);
-    const extra = spec.type === "Tag" ? ["current"] : [];
-    const extraExprs = spec.type === "Tag" ? ["NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1)"] : [];
     return (
-      `INSERT INTO ${spec.table} (${[...spec.columns, ...extra, "seq"].join(", ")}) ` +
-      `SELECT ${[...exprs, ...extraExprs, `${SEQ_BASE} + (j.value ->> 0)`].join(", ")} ` +
+      `INSERT INTO ${spec.table} (${[...spec.columns, "seq"].join(", ")}) ` +
+      `SELECT ${[...exprs, `${SEQ_BASE} + (j.value ->> 0)`].join(", ")} ` +
       `FROM json_each(?1) AS j WHERE true ${conflictClause(spec)}`
     );
   });
 }
+
+/** A tag's entity table by entity type, for its time. */
+const ENTITY_TABLES = { Execution: "executions", Job: "jobs", CallNode: "call_nodes", Task: "tasks", Value: "value_records" } as const;
+
+/**
+ * Tag rows `[seqOffset, id, time, entity_type, entity_id, key, value_json,
+ * parents]`: each takes its entity's time when the entity is stored (NULL
+ * until then, see migration 0003) and is current unless a stored edge names
+ * it as a parent. A tag already stored hits a unique index and is skipped.
+ */
+const TAG_INSERT_SQL =
+  "INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, seq) " +
+  "SELECT j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, CASE j.value ->> 3 " +
+  Object.entries(ENTITY_TABLES)
+    .map(([type, table]) => `WHEN '${type}' THEN (SELECT e.time FROM ${table} AS e WHERE e.id = j.value ->> 4) `)
+    .join("") +
+  "END, j.value ->> 5, j.value ->> 6, j.value -> 7, " +
+  "NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1), " +
+  `${SEQ_BASE} + (j.value ->> 0) FROM json_each(?1) AS j WHERE true ON CONFLICT DO NOTHING`;
+
+/**
+ * Tags by id go through the (substr(id, 1, 2), seq, id) index (migration
+ * 0003), which SQLite uses only for this exact expression.
+ */
+export const tagIdBucket = (column: string) => `substr(${column}, 1, 2)`;
 
 /** Tag edges first, so a tag whose child is in the same chunk is inserted as not current. */
 const TAG_EDGES_SQL =
@@ -70,10 +97,14 @@ const TAG_EDGES_SQL =
   "SELECT p.value, j.value ->> 1 FROM json_each(?1) AS j, json_each(j.value, '$[7]') AS p WHERE true " +
   "ON CONFLICT DO NOTHING";
 
-/** Parents already stored stop being current. */
+/**
+ * Parents already stored stop being current. Run before the chunk's insert:
+ * a stored tag pushed again together with its child then computes the same
+ * `current` as its stored row, which the unique index needs to skip it.
+ */
 const TAG_UNCURRENT_SQL =
-  "UPDATE tags SET current = 0 WHERE current = 1 AND id IN " +
-  "(SELECT p.value FROM json_each(?1) AS j, json_each(j.value, '$[7]') AS p)";
+  "UPDATE tags SET current = 0 WHERE current = 1 AND rowid IN (SELECT t.rowid FROM json_each(?1) AS j, json_each(j.value, '$[7]') AS p " +
+  `JOIN tags AS t ON ${tagIdBucket("t.id")} = ${tagIdBucket("p.value")} AND t.id = p.value)`;
 
 /** A Value too large for a chunk: its columns bound one by one. */
 const VALUE_ALONE_SQL =
@@ -84,11 +115,11 @@ const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
 
 /**
  * The batch's new current tags, for the count tables (migration 0002): every
- * tag row with a seq past the counter was inserted by this batch. INDEXED BY:
- * SQLite otherwise prefers a current-tag index and reads every tag.
+ * tag row with a seq past the counter was inserted by this batch; seq is the
+ * rowid (migration 0003), so this reads a rowid range.
  */
 const NEW_TAGS =
-  `FROM tags INDEXED BY tags_seq WHERE seq > ${SEQ_BASE} AND current = 1 AND entity_id IS NOT NULL AND entity_type IS NOT NULL`;
+  `FROM tags WHERE seq > ${SEQ_BASE} AND current = 1 AND entity_id IS NOT NULL AND entity_type IS NOT NULL`;
 
 /** Count the batch's new current tags by key and value and by key (run before the bump). */
 const COUNT_SQL = [
@@ -107,10 +138,9 @@ const hasParents = (r: AnyRecord): boolean => r.type === "Tag" && r.parents.leng
 
 /** `withParents`: whether some tag of the chunk has parents (else it has no edges to record and no tag to replace). */
 function chunkStatements(db: D1Like, spec: TableSpec, json: string, withParents: boolean): D1Statement[] {
-  if (spec.type === "Tag" && withParents) {
-    return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(insertSql(spec)).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json)];
-  }
-  return [db.prepare(insertSql(spec)).bind(json)];
+  if (spec.type !== "Tag") return [db.prepare(insertSql(spec)).bind(json)];
+  if (!withParents) return [db.prepare(TAG_INSERT_SQL).bind(json)];
+  return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json), db.prepare(TAG_INSERT_SQL).bind(json)];
 }
 
 /** A tag's own fields; one with no others is checked by its value and parents alone. */
