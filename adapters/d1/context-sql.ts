@@ -14,7 +14,7 @@
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
 import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
-import { specOf, type TableSpec } from "./tables.ts";
+import { entityTimeSql, specOf, type TableSpec } from "./tables.ts";
 
 /** Columns of a type's table, prefixed. */
 const columns = (type: EntityType, alias: string) => ((specOf(type) as TableSpec).columns.map((c) => `${alias}.${c}`).join(", "));
@@ -121,9 +121,8 @@ export function refsContextSql(types: ReadonlySet<EntityType>): string {
   let sql = refsSql.get(key);
   if (sql === undefined) {
     // Each ref's time, which its tags are indexed by (migration 0003).
-    const time = ENTITY_TYPES.map((t) => `WHEN '${t}' THEN (SELECT e.time FROM ${specOf(t).table} AS e WHERE e.id = j.value ->> 1) `).join("");
     sql =
-      `WITH page(type, id, time) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1, CASE j.value ->> 0 ${time}END FROM json_each(?1) AS j) ` +
+      `WITH page(type, id, time) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1, ${entityTimeSql("j.value ->> 0", "j.value ->> 1")} FROM json_each(?1) AS j) ` +
       contextSelect(false, types);
     refsSql.set(key, sql);
   }

@@ -37,8 +37,8 @@ import {
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, specOf, type Row, type TableSpec } from "./tables.ts";
-import { CHUNK_BYTES, planWrite, tagIdBucket, validateRecords } from "./write.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, specOf, tagIdBucket, type Row, type TableSpec } from "./tables.ts";
+import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
 export { CHUNK_BYTES, MAX_BATCH_STATEMENTS } from "./write.ts";
@@ -110,9 +110,7 @@ const TAG = TABLES.Tag;
  * entity is not stored (its tags are then stored with a NULL time too).
  */
 const ENTITY_KEYS =
-  "WITH k(time, id) AS (SELECT coalesce(" +
-  ["executions", "jobs", "call_nodes", "tasks", "value_records"].map((table) => `(SELECT e.time FROM ${table} AS e WHERE e.id = i.value)`).join(", ") +
-  "), i.value FROM json_each(?1) AS i) ";
+  `WITH k(time, id) AS (SELECT ${anyEntityTimeSql("i.value")}, i.value FROM json_each(?1) AS i) `;
 const CURRENT_OF_KEYS = "FROM k JOIN tags AS t ON t.entity_time IS k.time AND t.entity_id = k.id WHERE t.current = 1";
 
 /** Current tags of some entities, row by row. */
@@ -291,7 +289,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const params: unknown[] = range ? [...range, limit] : [limit];
       // Tags by their id bucket (write.ts): the prefix's bucket, or the range of buckets a shorter prefix spans.
       const bucket = tagIdBucket("id");
-      const tagWhere = !range ? "" : prefix.length >= 2 ? `${where} AND ${bucket} = substr(?1, 1, 2)` : `WHERE ${bucket} >= ?1 AND ${bucket} < ?2 AND id >= ?1 AND id < ?2`;
+      const tagWhere = !range ? "" : prefix.length >= 2 ? `${where} AND ${bucket} = ${tagIdBucket("?1")}` : `WHERE ${bucket} >= ?1 AND ${bucket} < ?2 AND id >= ?1 AND id < ?2`;
       // One index range scan per table, in one round trip; merged here.
       const results = await batch<{ id: string }>(
         "findByPrefix",

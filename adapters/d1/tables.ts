@@ -4,6 +4,7 @@
  * row. Kept in one place so write, read and export agree.
  */
 import {
+  ENTITY_TYPES,
   canonicalJson,
   type AnyRecord,
   type CallNodeRecord,
@@ -204,3 +205,23 @@ export function specOf<T extends RecordType>(type: T): TableSpec<T> {
 export function recordValues(record: AnyRecord): unknown[] {
   return (specOf(record.type) as TableSpec).values(record as never);
 }
+
+/**
+ * SQL for the time of the entity of type `typeSql` and id `idSql`, NULL when
+ * it is not stored: what tags are indexed by (migration 0003).
+ */
+export function entityTimeSql(typeSql: string, idSql: string): string {
+  const arms = ENTITY_TYPES.map((t) => `WHEN '${t}' THEN (SELECT e.time FROM ${TABLES[t].table} AS e WHERE e.id = ${idSql}) `);
+  return `CASE ${typeSql} ${arms.join("")}END`;
+}
+
+/** The same for an id of any entity type (ids of different types never coincide). */
+export function anyEntityTimeSql(idSql: string): string {
+  return `coalesce(${ENTITY_TYPES.map((t) => `(SELECT e.time FROM ${TABLES[t].table} AS e WHERE e.id = ${idSql})`).join(", ")})`;
+}
+
+/**
+ * Tags by id go through the (substr(id, 1, 2), seq, id) index (migration
+ * 0003), which SQLite uses only for this exact expression.
+ */
+export const tagIdBucket = (column: string) => `substr(${column}, 1, 2)`;

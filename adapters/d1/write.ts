@@ -21,7 +21,7 @@
  */
 import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
-import { specOf, type TableSpec } from "./tables.ts";
+import { entityTimeSql, specOf, tagIdBucket, type TableSpec } from "./tables.ts";
 
 /** Target size of one JSON array parameter (UTF-8 bytes). */
 export const CHUNK_BYTES = 90_000;
@@ -66,9 +66,6 @@ function insertSql(spec: TableSpec): string {
   });
 }
 
-/** A tag's entity table by entity type, for its time. */
-const ENTITY_TABLES = { Execution: "executions", Job: "jobs", CallNode: "call_nodes", Task: "tasks", Value: "value_records" } as const;
-
 /**
  * Tag rows `[seqOffset, id, time, entity_type, entity_id, key, value_json,
  * parents]`: each takes its entity's time when the entity is stored (NULL
@@ -77,19 +74,10 @@ const ENTITY_TABLES = { Execution: "executions", Job: "jobs", CallNode: "call_no
  */
 const TAG_INSERT_SQL =
   "INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, seq) " +
-  "SELECT j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, CASE j.value ->> 3 " +
-  Object.entries(ENTITY_TABLES)
-    .map(([type, table]) => `WHEN '${type}' THEN (SELECT e.time FROM ${table} AS e WHERE e.id = j.value ->> 4) `)
-    .join("") +
-  "END, j.value ->> 5, j.value ->> 6, j.value -> 7, " +
+  `SELECT j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, ${entityTimeSql("j.value ->> 3", "j.value ->> 4")}, ` +
+  "j.value ->> 5, j.value ->> 6, j.value -> 7, " +
   "NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1), " +
   `${SEQ_BASE} + (j.value ->> 0) FROM json_each(?1) AS j WHERE true ON CONFLICT DO NOTHING`;
-
-/**
- * Tags by id go through the (substr(id, 1, 2), seq, id) index (migration
- * 0003), which SQLite uses only for this exact expression.
- */
-export const tagIdBucket = (column: string) => `substr(${column}, 1, 2)`;
 
 /** Tag edges first, so a tag whose child is in the same chunk is inserted as not current. */
 const TAG_EDGES_SQL =
