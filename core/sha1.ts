@@ -1,36 +1,56 @@
 /**
- * SHA-1 of a string's UTF-8 bytes, as 40 lowercase hex. Written for the
- * scheduler's hot path: it encodes UTF-8 straight into one reused block buffer,
- * so a hash allocates nothing but its hex result (about 3x faster than
- * TextEncoder + a general-purpose hash for the short pre-images ids are made
- * of). Synchronous and platform-free, so it runs the same in browsers, workerd
- * and Node. Checked against @noble/hashes and WebCrypto in the tests.
+ * SHA-1 of a string's UTF-8 bytes, as 40 lowercase hex. Written for the hot
+ * paths that hash every record (the scheduler, and a sync push verifying each
+ * id): it encodes UTF-8 straight into one reused buffer and hashes whole
+ * blocks from it with the state in local variables and one loop per round
+ * function, so a hash allocates nothing but its hex result (a tag's
+ * pre-image: ~1.3 µs in Node 22 here, half the time of the previous
+ * byte-at-a-time version, 2-3x less than TextEncoder + @noble/hashes; Node's
+ * native createHash takes ~1 µs). Synchronous and platform-free, so it
+ * runs the same in browsers, workerd and Node. Checked against @noble/hashes
+ * and WebCrypto in the tests.
  */
 
-const block = new Uint8Array(64);
-const view = new DataView(block.buffer);
+/** Encoded bytes are hashed in runs of whole blocks; 4 bytes of slack hold the last character. */
+const BUFFER = 4096;
+const buf = new Uint8Array(BUFFER + 64);
 const w = new Int32Array(80);
+const state = new Int32Array(5);
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-let h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0;
-
-function compress(): void {
-  for (let i = 0; i < 16; i++) w[i] = view.getInt32(i * 4);
-  for (let i = 16; i < 80; i++) {
-    const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!;
-    w[i] = (x << 1) | (x >>> 31);
+/** Hash the blocks of bytes[0, end) into `state` (module state passed in: locals optimize better). */
+function compress(bytes: Uint8Array, w: Int32Array, end: number): void {
+  let h0 = state[0]!, h1 = state[1]!, h2 = state[2]!, h3 = state[3]!, h4 = state[4]!;
+  for (let o = 0; o < end; o += 64) {
+    for (let i = 0; i < 16; i++) {
+      const j = o + i * 4;
+      w[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
+    }
+    for (let i = 16; i < 80; i++) {
+      const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!;
+      w[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0, b = h1, c = h2, d = h3, e = h4;
+    let i = 0;
+    for (; i < 20; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]!) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+    }
+    for (; i < 40; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]!) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+    }
+    for (; i < 60; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + w[i]!) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+    }
+    for (; i < 80; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + w[i]!) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+    }
+    h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
   }
-  let a = h0, b = h1, c = h2, d = h3, e = h4;
-  for (let i = 0; i < 80; i++) {
-    let f: number, k: number;
-    if (i < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
-    else if (i < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
-    else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
-    else { f = b ^ c ^ d; k = 0xca62c1d6; }
-    const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]!) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
-  }
-  h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
+  state[0] = h0; state[1] = h1; state[2] = h2; state[3] = h3; state[4] = h4;
 }
 
 function hex32(x: number): string {
@@ -38,31 +58,45 @@ function hex32(x: number): string {
 }
 
 export function sha1Hex(text: string): string {
-  h0 = 0x67452301; h1 = 0xefcdab89; h2 = 0x98badcfe; h3 = 0x10325476; h4 = 0xc3d2e1f0;
-  let pos = 0;
-  let total = 0;
-  const push = (byte: number) => {
-    block[pos++] = byte;
-    if (pos === 64) { compress(); pos = 0; }
-  };
+  const bytes = buf;
+  const words = w;
+  state[0] = 0x67452301; state[1] = 0xefcdab89 | 0; state[2] = 0x98badcfe | 0; state[3] = 0x10325476; state[4] = 0xc3d2e1f0 | 0;
+  let n = 0; // bytes in buf
+  let total = 0; // bytes hashed before buf
   for (let i = 0; i < text.length; i++) {
+    if (n >= BUFFER) {
+      compress(bytes, words, BUFFER);
+      bytes.copyWithin(0, BUFFER, n);
+      n -= BUFFER;
+      total += BUFFER;
+    }
     let c = text.charCodeAt(i);
-    if (c < 0x80) { block[pos++] = c; total += 1; if (pos === 64) { compress(); pos = 0; } continue; }
+    if (c < 0x80) { bytes[n++] = c; continue; }
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
       const lo = text.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); i++; }
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate, as TextEncoder does
-    if (c < 0x800) { push(0xc0 | (c >> 6)); push(0x80 | (c & 63)); total += 2; }
-    else if (c < 0x10000) { push(0xe0 | (c >> 12)); push(0x80 | ((c >> 6) & 63)); push(0x80 | (c & 63)); total += 3; }
-    else { push(0xf0 | (c >> 18)); push(0x80 | ((c >> 12) & 63)); push(0x80 | ((c >> 6) & 63)); push(0x80 | (c & 63)); total += 4; }
+    if (c < 0x800) { bytes[n++] = 0xc0 | (c >> 6); bytes[n++] = 0x80 | (c & 63); }
+    else if (c < 0x10000) { bytes[n++] = 0xe0 | (c >> 12); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
+    else { bytes[n++] = 0xf0 | (c >> 18); bytes[n++] = 0x80 | ((c >> 12) & 63); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
   }
-  push(0x80);
-  if (pos > 56) { while (pos !== 0) push(0); }
-  while (pos < 56) block[pos++] = 0;
-  const bits = total * 8;
-  view.setUint32(56, Math.floor(bits / 2 ** 32));
-  view.setUint32(60, bits >>> 0);
-  compress();
-  return hex32(h0) + hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
+  // Padding: 0x80, zeros, and the length in bits as 64 bits big-endian, to a whole block.
+  if (n > BUFFER - 72) {
+    const full = n & ~63;
+    compress(bytes, words, full);
+    bytes.copyWithin(0, full, n);
+    n -= full;
+    total += full;
+  }
+  const bits = (total + n) * 8;
+  bytes[n++] = 0x80;
+  const end = (n + 8 + 63) & ~63;
+  bytes.fill(0, n, end - 8);
+  const hi = Math.floor(bits / 2 ** 32);
+  const lo = bits >>> 0;
+  bytes[end - 8] = hi >>> 24; bytes[end - 7] = hi >>> 16; bytes[end - 6] = hi >>> 8; bytes[end - 5] = hi;
+  bytes[end - 4] = lo >>> 24; bytes[end - 3] = lo >>> 16; bytes[end - 2] = lo >>> 8; bytes[end - 1] = lo;
+  compress(bytes, words, end);
+  return hex32(state[0]!) + hex32(state[1]!) + hex32(state[2]!) + hex32(state[3]!) + hex32(state[4]!);
 }

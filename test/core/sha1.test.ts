@@ -25,6 +25,17 @@ describe("sha1 (core's own, allocation-free)", () => {
     }
   });
 
+  it("matches @noble/hashes where the encoded bytes cross its 4 KB buffer, for characters of every width", () => {
+    for (const unit of ["x", "é", "€", "😀"]) {
+      for (let bytes = 3990; bytes <= 4200; bytes += 1) {
+        const text = unit.repeat(Math.ceil(bytes / utf8ToBytes(unit).length));
+        expect(hashText(text), `${unit} x ${text.length}`).toBe(reference(text));
+      }
+      const long = unit.repeat(9000);
+      expect(hashText(long)).toBe(reference(long));
+    }
+  });
+
   it("matches WebCrypto on a large input", async () => {
     const text = "value-".repeat(200_000);
     const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)));
