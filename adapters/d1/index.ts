@@ -37,7 +37,7 @@ import {
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, anyEntityTimeSql, specOf, tagIdBucket, type Row, type TableSpec } from "./tables.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, specOf, tagIdKey, tagIdRange, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -129,9 +129,9 @@ const CURRENT_TAGS_SQL =
   `${CURRENT_OF_KEYS} AND length(t.value_json) <= ${INLINE_VALUE_CHARS} GROUP BY t.entity_id`;
 const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${INLINE_VALUE_CHARS}`;
 
-/** Tags by id (?1, a JSON array), through the id bucket index (write.ts). */
+/** Tags by id (?1, a JSON array), through the id index (migration 0004). */
 const TAGS_BY_ID_SQL =
-  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdBucket("t.id")} = ${tagIdBucket("i.value")} AND t.id = i.value`;
+  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("i.value")} AND t.id = i.value`;
 
 /** Tags in (entity_id, time, id) order. */
 const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
@@ -210,6 +210,8 @@ export interface D1RepositoryOptions {
   planner?: Planner;
   /** Statements per D1 batch before a write is split (default MAX_BATCH_STATEMENTS); for tests. */
   maxBatchStatements?: number;
+  /** Bytes of rows per write statement (default CHUNK_BYTES); for tests. */
+  chunkBytes?: number;
 }
 
 export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}): D1Repository {
@@ -274,7 +276,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     async write(records: readonly AnyRecord[]) {
       if (records.length === 0) return;
       const tagValues = validateRecords(records);
-      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues)) await batch("write", statements);
+      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues, options.chunkBytes)) await batch("write", statements);
     },
 
     async get(type, ids) {
@@ -287,9 +289,8 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const range = prefix === "" ? null : prefixRange(prefix);
       const where = range ? "WHERE id >= ?1 AND id < ?2" : "";
       const params: unknown[] = range ? [...range, limit] : [limit];
-      // Tags by their id bucket (write.ts): the prefix's bucket, or the range of buckets a shorter prefix spans.
-      const bucket = tagIdBucket("id");
-      const tagWhere = !range ? "" : prefix.length >= 2 ? `${where} AND ${bucket} = ${tagIdBucket("?1")}` : `WHERE ${bucket} >= ?1 AND ${bucket} < ?2 AND id >= ?1 AND id < ?2`;
+      // Tags through their id index (migration 0004), whose key is the id's first 8 characters.
+      const tagWhere = range ? `WHERE ${tagIdRange("id", "?1", "?2")}` : "";
       // One index range scan per table, in one round trip; merged here.
       const results = await batch<{ id: string }>(
         "findByPrefix",
@@ -379,7 +380,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const tags = await tagsWhere(
         "tagChildren",
         `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tag_parents AS tp ON tp.parent_id = i.value ` +
-          `JOIN tags AS t ON ${tagIdBucket("t.id")} = ${tagIdBucket("tp.child_id")} AND t.id = tp.child_id`,
+          `JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("tp.child_id")} AND t.id = tp.child_id`,
         tagIds,
       );
       const seen = new Set<string>();

@@ -17,7 +17,10 @@
  *   indexed by key, value, entity type and entity time, migration 0003),
  *   test the other filters per entry, stop after n+1 matches. Reads about
  *   n+1 / (selectivity of the other filters) entries, never more than the
- *   tag's count; whenever a query has a tag filter, this beats walking.
+ *   tag's count; whenever a query has a tag filter with a value, this beats
+ *   walking. A key-only filter has no such index (migration 0004 dropped it
+ *   to make writes cheaper): it walks, probing each entity's tags, or drives
+ *   from its entries of the (key, value, ...) index, sorted.
  * - driven: start from an index-selected candidate set (the jobs of some
  *   executions, jobs of a task or status, an id range) and sort it. Best when
  *   matches are rare, where a walk would read the whole table.
@@ -56,6 +59,8 @@ export const MAX_DRIVEN = 5_000;
 export const DRIVEN_ROW_COST: { readonly [K in Driver["kind"]]: number } = {
   tag: 1,
   execTag: 1,
+  tagKey: 2,
+  execTagKey: 2,
   execIds: 2,
   execStatus: 2,
   exec: 8,
@@ -135,11 +140,19 @@ function tagCount(p: Params, f: NormalizedTagFilter, type: EntityType): string {
 
 /**
  * The entity whose time and id are `time` and `id` carries a current tag of
- * `type` matching `f`: one probe of the tag index, whose entries end in
- * (entity_time, entity_id).
+ * `type` matching `f`: one probe of a tag index whose entries hold
+ * (entity_time, entity_id). A key-only probe goes to the entity's own tags
+ * (entity_time, entity_id, key, ...), which name no type: the entity's time
+ * and id already do.
  */
 function hasTag(p: Params, f: NormalizedTagFilter, type: EntityType, time: string, id: string, t = "t"): string {
-  return `EXISTS (SELECT 1 FROM tags AS ${t} WHERE ${tagMatch(p, f, type, t)} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
+  const match = f.valueJson === null ? `${t}.key = ${p.add(f.key)} AND ${t}.current = 1` : tagMatch(p, f, type, t);
+  return `EXISTS (SELECT 1 FROM tags AS ${t} WHERE ${match} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
+}
+
+/** r is an entity carrying a current tag of `type` matching `f`: the set of them drives. */
+function inTagSet(p: Params, f: NormalizedTagFilter, type: EntityType): string {
+  return `r.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, type)})`;
 }
 
 /** `e` (an execution of the execution set) carries a current tag matching `f`: a driving IN or a probe. */
@@ -213,10 +226,16 @@ function execRelation(type: EntityType, drive: boolean): string {
 
 // ---- candidates ------------------------------------------------------------
 
-/** A candidate driving set of one type's statements. */
+/**
+ * A candidate driving set of one type's statements. A tag filter with a value
+ * is read in order ("tag", and "execTag" for an Execution's execution tags);
+ * a key-only one is a set to sort ("tagKey", "execTagKey").
+ */
 export type Driver =
   | { kind: "tag"; index: number }
   | { kind: "execTag"; index: number }
+  | { kind: "tagKey"; index: number }
+  | { kind: "execTagKey"; index: number }
   | { kind: "execIds" }
   | { kind: "execStatus" }
   | { kind: "exec" }
@@ -226,9 +245,9 @@ export type Driver =
 /** Candidate sets a type's statements may drive from (none: a single walking statement). */
 function candidates(q: NormalizedQuery, type: EntityType): Driver[] {
   if (q.idPrefix !== null) return []; // the id range drives
-  const out: Driver[] = q.tags.map((_, index) => ({ kind: "tag", index }));
+  const out: Driver[] = q.tags.map((f, index) => ({ kind: f.valueJson === null ? "tagKey" : "tag", index }));
   if (type === "Execution") {
-    q.execTags.forEach((_, index) => out.push({ kind: "execTag", index }));
+    q.execTags.forEach((f, index) => out.push({ kind: f.valueJson === null ? "execTagKey" : "execTag", index }));
     if (q.execIds.length > 0) out.push({ kind: "execIds" });
     if (q.execStatus.length > 1) out.push({ kind: "execStatus" });
   } else if (hasExec(q)) {
@@ -254,8 +273,10 @@ const maxRowid = (table: string) => `(SELECT coalesce(max(rowid), 0) FROM ${tabl
 function candidateSize(p: Params, q: NormalizedQuery, type: EntityType, d: Driver): string {
   switch (d.kind) {
     case "tag":
+    case "tagKey":
       return tagCount(p, q.tags[d.index]!, type);
     case "execTag":
+    case "execTagKey":
       return tagCount(p, q.execTags[d.index]!, "Execution");
     case "execIds":
       return p.add(q.execIds.length);
@@ -370,6 +391,13 @@ function orderedIndex(q: NormalizedQuery, type: EntityType, driver: Driver | nul
   return -1;
 }
 
+/** Which of ownTags a key-only set drives (-1: none). */
+function keySetIndex(q: NormalizedQuery, type: EntityType, driver: Driver | null): number {
+  if (driver?.kind === "tagKey") return driver.index;
+  if (driver?.kind === "execTagKey" && type === "Execution") return q.tags.length + driver.index;
+  return -1;
+}
+
 function buildArm(
   q: NormalizedQuery,
   type: EntityType,
@@ -391,10 +419,12 @@ function buildArm(
   // filter's index entries (t) newest first and tests the other tags on each entry before joining r.
   const tagFilters = ownTags(q, type);
   const driving = orderedIndex(q, type, driver);
+  const keySet = keySetIndex(q, type, driver);
   const [time, id] = driving >= 0 ? ["t.entity_time", "t.entity_id"] : ["r.time", "r.id"];
   if (driving >= 0) conds.push(tagMatch(p, tagFilters[driving]!, type));
   tagFilters.forEach((f, i) => {
-    if (i !== driving) conds.push(hasTag(p, f, type, time, id, `t${i}`));
+    if (i === keySet) conds.push(inTagSet(p, f, type));
+    else if (i !== driving) conds.push(hasTag(p, f, type, time, id, `t${i}`));
   });
   if (q.idPrefix !== null) {
     const [lo, hi] = prefixRange(q.idPrefix);

@@ -221,7 +221,15 @@ export function anyEntityTimeSql(idSql: string): string {
 }
 
 /**
- * Tags by id go through the (substr(id, 1, 2), seq, id) index (migration
- * 0003), which SQLite uses only for this exact expression.
+ * Tags by id go through the substr(id, 1, 8) index (migration 0004), which
+ * SQLite uses only for this exact expression: `${tagIdKey(col)} = ${tagIdKey(id)}
+ * AND col = id`.
  */
-export const tagIdBucket = (column: string) => `substr(${column}, 1, 2)`;
+export const tagIdKey = (column: string) => `substr(${column}, 1, 8)`;
+
+/**
+ * Tags whose id starts with a prefix bound as [lo, hi) (prefixRange): a range
+ * of the id index for any prefix length (one key when it is 8 or longer).
+ */
+export const tagIdRange = (column: string, lo: string, hi: string) =>
+  `${tagIdKey(column)} BETWEEN ${tagIdKey(lo)} AND ${tagIdKey(hi)} AND ${column} >= ${lo} AND ${column} < ${hi}`;
