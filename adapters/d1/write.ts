@@ -71,22 +71,33 @@ function insertSql(spec: TableSpec): string {
 }
 
 /**
- * Tag rows `[seqOffset, id, time, entity_type, entity_id, key, value_json,
- * parents]`: each takes its entity's time when the entity is stored (NULL
- * until then, see migration 0003) and is current unless a stored edge names
- * it as a parent. A tag already stored hits a unique index and is skipped.
+ * Tags go in grouped by entity, `[entity_type, entity_id, [[seqOffset, id,
+ * time, key, value_json, parents], ...]]`, so the entity's time is looked up
+ * once per entity, not once per tag (measured: the insert's SQLite time ~15%
+ * lower). The materialized CTE keeps SQLite from evaluating the look-up per
+ * tag, and holds each group's tags as JSONB so they are not parsed again.
+ */
+const TAG_GROUPS =
+  "WITH e AS MATERIALIZED (SELECT e.value ->> 0 AS type, e.value ->> 1 AS id, " +
+  `${entityTimeSql("e.value ->> 0", "e.value ->> 1")} AS time, jsonb_extract(e.value, '$[2]') AS tags FROM jsonb_each(?1) AS e) `;
+
+/**
+ * Each tag takes its entity's time when the entity is stored (NULL until
+ * then, see migration 0003) and is current unless a stored edge names it as a
+ * parent. A tag already stored hits a unique index and is skipped.
  */
 const TAG_INSERT_SQL =
-  "INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, seq) " +
-  `SELECT j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, ${entityTimeSql("j.value ->> 3", "j.value ->> 4")}, ` +
-  "j.value ->> 5, j.value ->> 6, j.value -> 7, " +
+  `${TAG_GROUPS}INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, seq) ` +
+  "SELECT j.value ->> 1, j.value ->> 2, e.type, e.id, e.time, j.value ->> 3, j.value ->> 4, j.value -> 5, " +
   "NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1), " +
-  `${SEQ_BASE} + (j.value ->> 0) FROM jsonb_each(?1) AS j WHERE true ON CONFLICT DO NOTHING`;
+  `${SEQ_BASE} + (j.value ->> 0) FROM e, jsonb_each(e.tags) AS j WHERE true ON CONFLICT DO NOTHING`;
+
+/** Each tag of the chunk (j) with each of its parents (p). */
+const TAG_PARENTS_OF_CHUNK = "jsonb_each(?1) AS e, jsonb_each(e.value, '$[2]') AS j, json_each(j.value, '$[5]') AS p";
 
 /** Tag edges first, so a tag whose child is in the same chunk is inserted as not current. */
 const TAG_EDGES_SQL =
-  "INSERT INTO tag_parents (parent_id, child_id) " +
-  "SELECT p.value, j.value ->> 1 FROM jsonb_each(?1) AS j, json_each(j.value, '$[7]') AS p WHERE true " +
+  `INSERT INTO tag_parents (parent_id, child_id) SELECT p.value, j.value ->> 1 FROM ${TAG_PARENTS_OF_CHUNK} WHERE true ` +
   "ON CONFLICT DO NOTHING";
 
 /**
@@ -95,7 +106,7 @@ const TAG_EDGES_SQL =
  * `current` as its stored row, which the unique index needs to skip it.
  */
 const TAG_UNCURRENT_SQL =
-  "UPDATE tags SET current = 0 WHERE current = 1 AND rowid IN (SELECT t.rowid FROM jsonb_each(?1) AS j, json_each(j.value, '$[7]') AS p " +
+  `UPDATE tags SET current = 0 WHERE current = 1 AND rowid IN (SELECT t.rowid FROM ${TAG_PARENTS_OF_CHUNK} ` +
   `JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("p.value")} AND t.id = p.value)`;
 
 /** A Value too large for a chunk: its columns bound one by one. */
@@ -121,18 +132,69 @@ const COUNT_SQL = [
     "GROUP BY key, entity_type ON CONFLICT (key, entity_type) DO UPDATE SET n = n + excluded.n",
 ];
 
-/** A tag's column values (TABLES.Tag.values) with its value's canonical JSON already computed. */
-function tagRow(r: TagRecord, valueJson: string): unknown[] {
-  return [r.id, r.time, r.entityType, r.entityId, r.key, valueJson, r.parents];
-}
-
-const hasParents = (r: AnyRecord): boolean => r.type === "Tag" && r.parents.length > 0;
-
 /** `withParents`: whether some tag of the chunk has parents (else it has no edges to record and no tag to replace). */
 function chunkStatements(db: D1Like, spec: TableSpec, json: string, withParents: boolean): D1Statement[] {
   if (spec.type !== "Tag") return [db.prepare(insertSql(spec)).bind(json)];
   if (!withParents) return [db.prepare(TAG_INSERT_SQL).bind(json)];
   return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json), db.prepare(TAG_INSERT_SQL).bind(json)];
+}
+
+type Listed = { offset: number; record: AnyRecord };
+
+/**
+ * A write's tags as chunks of entity groups (TAG_INSERT_SQL), each chunk
+ * under `chunkBytes` unless one tag alone is larger; an entity whose tags
+ * do not fit continues in the next chunk.
+ */
+function tagChunks(
+  list: readonly Listed[],
+  tagValues: ReadonlyMap<number, string>,
+  chunkBytes: number,
+  emit: (json: string, withParents: boolean) => void,
+): void {
+  const byEntity = new Map<string, Listed[]>();
+  for (const item of list) {
+    const tag = item.record as TagRecord;
+    const key = `${tag.entityType}:${tag.entityId}`;
+    const group = byEntity.get(key);
+    if (group) group.push(item);
+    else byEntity.set(key, [item]);
+  }
+  let done: string[] = []; // the chunk's finished groups
+  let rows: string[] = []; // the open group's rows
+  let bytes = 2;
+  let withParents = false;
+  const close = (head: string) => {
+    if (rows.length > 0) done.push(`${head.slice(0, -1)},[${rows.join(",")}]]`);
+    rows = [];
+  };
+  const flush = (head: string) => {
+    close(head);
+    if (done.length > 0) emit(`[${done.join(",")}]`, withParents);
+    done = [];
+    bytes = 2;
+    withParents = false;
+  };
+  for (const items of byEntity.values()) {
+    const first = items[0]!.record as TagRecord;
+    const head = JSON.stringify([first.entityType, first.entityId]);
+    const headBytes = utf8Length(head) + 4;
+    bytes += headBytes;
+    for (const { offset, record } of items) {
+      const tag = record as TagRecord;
+      const row = JSON.stringify([offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents]);
+      const size = utf8Length(row) + 1;
+      if (bytes + size > chunkBytes && (rows.length > 0 || done.length > 0)) {
+        flush(head);
+        bytes += headBytes;
+      }
+      rows.push(row);
+      bytes += size;
+      if (tag.parents.length > 0) withParents = true;
+    }
+    close(head);
+  }
+  flush("");
 }
 
 /** A tag's own fields; one with no others is checked by its value and parents alone. */
@@ -175,43 +237,43 @@ export function planWrite(
   tagValues: ReadonlyMap<number, string> = new Map(),
   chunkBytes = CHUNK_BYTES,
 ): D1Statement[][] {
-  const byType = new Map<RecordType, { offset: number; record: AnyRecord }[]>();
+  const byType = new Map<RecordType, Listed[]>();
   records.forEach((record, i) => {
     let list = byType.get(record.type);
     if (!list) byType.set(record.type, (list = []));
     list.push({ offset: i + 1, record });
   });
 
-  // Groups of statements that belong together (a tag chunk's edges, insert and replacements); batches split between groups.
-  const groups: D1Statement[][] = [];
+  // Statements that belong together (a tag chunk's edges, replacements and insert); batches split between them.
+  const units: D1Statement[][] = [];
   for (const type of WRITE_ORDER) {
     const list = byType.get(type);
     if (!list) continue;
     const spec = specOf(type) as TableSpec;
+    if (type === "Tag") {
+      tagChunks(list, tagValues, chunkBytes, (json, withParents) => units.push(chunkStatements(db, spec, json, withParents)));
+      continue;
+    }
     let parts: string[] = [];
     let bytes = 2;
-    let withParents = false;
     const flush = () => {
       if (parts.length === 0) return;
-      groups.push(chunkStatements(db, spec, `[${parts.join(",")}]`, withParents));
+      units.push(chunkStatements(db, spec, `[${parts.join(",")}]`, false));
       parts = [];
       bytes = 2;
-      withParents = false;
     };
     for (const { offset, record } of list) {
-      const canonical = record.type === "Tag" ? tagValues.get(offset - 1) : undefined;
-      const values = canonical === undefined ? spec.values(record as never) : tagRow(record as TagRecord, canonical);
+      const values = spec.values(record as never);
       const row = JSON.stringify([offset, ...values]);
       const size = utf8Length(row) + 1;
       if (size > chunkBytes) {
         flush();
-        if (record.type === "Value") groups.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
-        else groups.push(chunkStatements(db, spec, `[${row}]`, hasParents(record)));
+        if (record.type === "Value") units.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
+        else units.push(chunkStatements(db, spec, `[${row}]`, false));
         continue;
       }
       if (bytes + size > chunkBytes) flush();
       parts.push(row);
-      if (hasParents(record)) withParents = true;
       bytes += size;
     }
     flush();
@@ -222,12 +284,12 @@ export function planWrite(
   const end = () => [...(hasTags ? COUNT_SQL.map((sql) => db.prepare(sql)) : []), db.prepare(BUMP_SQL).bind(records.length)];
   const batches: D1Statement[][] = [];
   let batch: D1Statement[] = [];
-  for (const group of groups) {
-    if (batch.length > 0 && batch.length + group.length > maxStatements) {
+  for (const unit of units) {
+    if (batch.length > 0 && batch.length + unit.length > maxStatements) {
       batches.push([...batch, ...end()]);
       batch = [];
     }
-    batch.push(...group);
+    batch.push(...unit);
   }
   if (batch.length > 0) batches.push([...batch, ...end()]);
   return batches;
