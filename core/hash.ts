@@ -86,7 +86,9 @@ export function callNodeHash(task: string, args: string, result: string, childre
 }
 
 export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
-  return hashParts(["Tag", entityId, key, value, [...parents].sort()]);
+  // canonicalJson(["Tag", entityId, key, value, sorted parents]), written out: a push verifies every tag's id.
+  const sorted = parents.length < 2 ? parents : [...parents].sort();
+  return hashText(`["Tag",${entityId === null ? "null" : JSON.stringify(entityId)},${JSON.stringify(key)},${canonicalJson(value)},${canonicalJson(sorted)}]`);
 }
 
 export function evaluationHash(task: string, args: string): string {
@@ -133,8 +135,8 @@ export function expectedId(record: AnyRecord): string | null {
 /** True when a record's id is well-formed and, where content-addressed, matches its content. */
 export function verifyRecordId(record: AnyRecord): boolean {
   if (record.type === "Execution" || record.type === "Job") return UUID.test(record.id);
-  if (!/^[0-9a-f]{40}$/.test(record.id)) return false;
   if (record.type === "CallNode" && argsHash(record.args) !== record.argsHash) return false;
+  // An id equal to a computed hash is well-formed; only an id not derived from content needs the pattern.
   const expected = expectedId(record);
-  return expected === null || expected === record.id;
+  return expected === null ? /^[0-9a-f]{40}$/.test(record.id) : expected === record.id;
 }
