@@ -96,20 +96,21 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
   };
   // Per entity on the page, [entity_id, key, value, key, value, ...], concatenated from the (entity_time,
   // entity_id, key, value_json, current) index alone: no tag row is visited, value_json is already JSON, and an
-  // entity's id is sent once. (`IS`: a ref to a record not stored has a NULL time, as have its tags.)
+  // entity's id is sent once. An entity with a tag value too long to inline comes as [entity_id, null]: its tags
+  // are read apart (one pass over its tags decides both). (`IS`: a ref to a record not stored has a NULL time,
+  // as have its tags.)
   const ofEntity = "t.entity_time IS p.time AND t.entity_id = p.id AND t.current = 1";
+  const short = `length(t.value_json) <= ${INLINE_VALUE_CHARS}`;
   const tags =
-    "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || ',' || " +
-    "(SELECT group_concat(json_quote(t.key) || ',' || t.value_json, ',') FROM tags AS t " +
-    `WHERE ${ofEntity} AND length(t.value_json) <= ${INLINE_VALUE_CHARS})` +
+    "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || " +
+    `(SELECT CASE WHEN max(length(t.value_json)) > ${INLINE_VALUE_CHARS} THEN ',null' ` +
+    `ELSE ',' || group_concat(CASE WHEN ${short} THEN json_quote(t.key) || ',' || t.value_json END, ',') END ` +
+    `FROM tags AS t WHERE ${ofEntity})` +
     " || ']', ',') || ']' FROM page AS p), '[]'))";
-  const longTags =
-    "json((SELECT json_group_array(p.id) FROM page AS p WHERE EXISTS (SELECT 1 FROM tags AS t " +
-    `WHERE ${ofEntity} AND length(t.value_json) > ${INLINE_VALUE_CHARS})))`;
   const page = queryPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
   return (
     `${ctes.map((cte) => `, ${cte}`).join("")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
-    `'tags', ${tags}, 'longTags', ${longTags}) AS context`
+    `'tags', ${tags}) AS context`
   );
 }
 

@@ -157,16 +157,14 @@ function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
 
 type ContextJson = { [T in EntityType]: unknown[][] } & {
   page?: [EntityType, string, number][];
-  /** Per entity: [entity_id, key, value, key, value, ...]. */
+  /** Per entity: [entity_id, key, value, key, value, ...], or [entity_id, null] when its tags are to be read apart. */
   tags: (string | JsonValue)[][];
-  /** Entities with tag values too long to inline: their tags are read apart. */
-  longTags: string[];
 };
 
-/** A context statement's answer (context-sql.ts), and the ids of the records it left out as too long. */
-function decodeContext(json: ContextJson): { context: RecordContext; long: { Task: string[]; Value: string[] } } {
+/** A context statement's answer (context-sql.ts), and the ids of the records (and tagged entities) it left out as too long. */
+function decodeContext(json: ContextJson): { context: RecordContext; long: { Task: string[]; Value: string[]; tagsOf: string[] } } {
   const records: AnyRecord[] = [];
-  const long = { Task: [] as string[], Value: [] as string[] };
+  const long = { Task: [] as string[], Value: [] as string[], tagsOf: [] as string[] };
   const seen = new Set<string>();
   for (const type of ENTITY_TYPES) {
     const spec = specOf(type) as TableSpec;
@@ -181,7 +179,8 @@ function decodeContext(json: ContextJson): { context: RecordContext; long: { Tas
   const tags: RecordContext["tags"] = [];
   for (const entity of json.tags) {
     const entityId = entity[0] as string;
-    for (let i = 1; i < entity.length; i += 2) tags.push({ entityId, key: entity[i] as string, value: entity[i + 1] as JsonValue });
+    if (entity.length === 2 && entity[1] === null) long.tagsOf.push(entityId);
+    else for (let i = 1; i < entity.length; i += 2) tags.push({ entityId, key: entity[i] as string, value: entity[i + 1] as JsonValue });
   }
   return { context: { records, tags }, long };
 }
@@ -234,14 +233,11 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     const [tasks, values, tags] = await Promise.all([
       getRecords("Task", long.Task),
       getRecords("Value", long.Value),
-      repository.currentTags(json.longTags),
+      repository.currentTags(long.tagsOf),
     ]);
     context.records.push(...tasks, ...values);
-    if (tags.length > 0) {
-      // These entities' tags, read whole, replace the short ones inlined.
-      const apart = new Set(json.longTags);
-      context.tags = [...context.tags.filter((t) => !apart.has(t.entityId!)), ...tags];
-    }
+    // The tags of entities with long values, read whole.
+    context.tags.push(...tags);
     return context;
   }
 

@@ -469,7 +469,7 @@ function buildArm(
   // keeps one, in index order (no sort).
   const sql =
     driving >= 0
-      ? `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM tags AS t JOIN ${table} AS r ON r.id = t.entity_id ` +
+      ? `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM tags AS t JOIN ${table} AS r ON r.time = t.entity_time AND r.id = t.entity_id ` +
         `WHERE ${where} GROUP BY t.entity_time, t.entity_id ORDER BY t.entity_time DESC, t.entity_id DESC LIMIT ${limitClause}`
       : `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM ${table} AS r ` +
         `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;
