@@ -44,7 +44,7 @@ function rowsOf(type: EntityType, from: string): string {
   const row = long
     ? `CASE WHEN length(out.${long.column}) <= ${long.max} THEN json_array(${columns(type, "out")}) ELSE json_array(out.id, NULL) END`
     : `json_array(${columns(type, "out")})`;
-  return `json((SELECT json_group_array(${row}) FROM ${from} AS out))`;
+  return `(SELECT json_group_array(${row}) FROM ${from} AS out)`;
 }
 
 /**
@@ -73,7 +73,7 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
   /** Rows of the UNION ALL of some SELECTs, or an empty array when there are none. */
   const rows = (type: EntityType, selects: (string | false)[]) => {
     const list = selects.filter((x): x is string => x !== false);
-    return list.length === 0 ? "json('[]')" : rowsOf(type, `(${list.join(" UNION ALL ")})`);
+    return list.length === 0 ? "'[]'" : rowsOf(type, `(${list.join(" UNION ALL ")})`);
   };
   const taskIds = [
     has("Job") && "SELECT task_hash AS id FROM pj",
@@ -102,16 +102,19 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
   const ofEntity = "t.entity_time IS p.time AND t.entity_id = p.id AND t.current = 1";
   const short = `length(t.value_json) <= ${INLINE_VALUE_CHARS}`;
   const tags =
-    "json(coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || " +
+    "coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || " +
     `(SELECT CASE WHEN max(length(t.value_json)) > ${INLINE_VALUE_CHARS} THEN ',null' ` +
     `ELSE ',' || group_concat(CASE WHEN ${short} THEN json_quote(t.key) || ',' || t.value_json END, ',') END ` +
     `FROM tags AS t WHERE ${ofEntity})` +
-    " || ']', ',') || ']' FROM page AS p), '[]'))";
-  const page = queryPage ? "'page', json((SELECT json_group_array(json_array(type, id, time)) FROM page)), " : "";
-  return (
-    `${ctes.map((cte) => `, ${cte}`).join("")} SELECT json_object(${page}${ENTITY_TYPES.map((type) => `'${type}', ${parts[type]}`).join(", ")}, ` +
-    `'tags', ${tags}) AS context`
-  );
+    " || ']', ',') || ']' FROM page AS p), '[]')";
+  // The answer is concatenated text: every part already is JSON, and json_object would parse each one again.
+  const members: [string, string][] = [
+    ...(queryPage ? [["page", "(SELECT json_group_array(json_array(type, id, time)) FROM page)"] as [string, string]] : []),
+    ...ENTITY_TYPES.map((type): [string, string] => [type, parts[type]]),
+    ["tags", tags],
+  ];
+  const object = members.map(([name, json], i) => `'${i === 0 ? "{" : ","}"${name}":' || ${json}`).join(" || ");
+  return `${ctes.map((cte) => `, ${cte}`).join("")} SELECT ${object} || '}' AS context`;
 }
 
 const refsSql = new Map<string, string>();
@@ -139,9 +142,9 @@ export function refsContextSql(types: ReadonlySet<EntityType>): string {
 export function queryContextSql(q: NormalizedQuery, planner: Planner): Statement {
   const p = new Params();
   const arms = buildQueryArms(q, planner, p);
-  const hits = arms.map((arm) => `json((SELECT json_group_array(json_array('${arm.type}', x.id, x.time, x.rid)) FROM (${arm.sql}) AS x))`);
+  const hits = arms.map((arm) => `(SELECT json_group_array(json_array('${arm.type}', x.id, x.time, x.rid)) FROM (${arm.sql}) AS x)`);
   const page =
     "page(type, id, time, rid) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time, h.value ->> 3 AS rid " +
-    `FROM json_each(json_array(${hits.join(", ")})) AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
+    `FROM json_each('[' || ${hits.join(" || ',' || ")} || ']') AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
   return { sql: `WITH ${page} ${contextSelect(true, new Set(queryTypes(q)))}`, params: p.values };
 }
