@@ -36,15 +36,20 @@ const LONG: Partial<Record<EntityType, { column: string; max: number }>> = {
 };
 
 /**
- * Rows of `from` as a JSON array of positional arrays of the type's columns.
- * A row whose long column is too long comes as [id, null] (read later by id).
+ * The rows of some sources as a JSON array of positional arrays of the type's
+ * columns, or an empty array when there are none. A source is a FROM clause
+ * naming the type's rows `out`; several are joined with UNION ALL. A row
+ * whose long column is too long comes as [id, null] (read later by id).
  */
-function rowsOf(type: EntityType, from: string): string {
+function rowsOf(type: EntityType, sources: (string | false)[]): string {
+  const list = sources.filter((x): x is string => x !== false);
+  if (list.length === 0) return "'[]'";
   const long = LONG[type];
   const row = long
     ? `CASE WHEN length(out.${long.column}) <= ${long.max} THEN json_array(${columns(type, "out")}) ELSE json_array(out.id, NULL) END`
     : `json_array(${columns(type, "out")})`;
-  return `(SELECT json_group_array(${row}) FROM ${from} AS out)`;
+  const from = list.length === 1 ? list[0] : `(${list.map((source) => `SELECT ${columns(type, "out")} FROM ${source}`).join(" UNION ALL ")}) AS out`;
+  return `(SELECT json_group_array(${row}) FROM ${from})`;
 }
 
 /**
@@ -54,13 +59,13 @@ function rowsOf(type: EntityType, from: string): string {
  * page (pj), the root jobs of its executions (rj) and the call nodes of its
  * jobs (pjc) — lists are joined with UNION ALL, and duplicates are dropped
  * when decoding. A query's page carries each record's rowid, so its own rows
- * are read straight from their tables, not through the id index.
+ * are read straight from their tables, not through the id index. The SQL is
+ * kept short: workerd prepares a statement anew on every call.
  */
 function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): string {
   // A query's page carries rowids and is returned; refs come with ids alone.
   const on = (alias: string) => (queryPage ? `${alias}.rowid = p.rid` : `${alias}.id = p.id`);
-  const onPage = (type: EntityType, table: string) =>
-    `SELECT ${columns(type, "r")} FROM page AS p JOIN ${table} AS r ON ${on("r")} WHERE p.type = '${type}'`;
+  const onPage = (type: EntityType, table: string) => `page AS p JOIN ${table} AS out ON ${on("out")} WHERE p.type = '${type}'`;
   // Only what the page's types can name: a page of executions reads their root jobs and tasks, no more.
   const has = (type: EntityType) => types.has(type);
   const ctes = [
@@ -70,27 +75,19 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
       : []),
     ...(has("Job") ? [`pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`] : []),
   ];
-  /** Rows of the UNION ALL of some SELECTs, or an empty array when there are none. */
-  const rows = (type: EntityType, selects: (string | false)[]) => {
-    const list = selects.filter((x): x is string => x !== false);
-    return list.length === 0 ? "'[]'" : rowsOf(type, `(${list.join(" UNION ALL ")})`);
-  };
-  const taskIds = [
-    has("Job") && "SELECT task_hash AS id FROM pj",
-    has("Execution") && "SELECT task_hash AS id FROM rj",
-    has("Job") && "SELECT task_hash AS id FROM pjc",
-    has("CallNode") && `SELECT c.task_hash AS id FROM page AS p JOIN call_nodes AS c ON ${on("c")} WHERE p.type = 'CallNode'`,
-  ].filter((x): x is string => x !== false);
   const parts: Record<EntityType, string> = {
-    Execution: rows("Execution", [has("Execution") && onPage("Execution", "executions")]),
-    Job: rows("Job", [has("Job") && "SELECT * FROM pj", has("Execution") && "SELECT * FROM rj"]),
-    CallNode: rows("CallNode", [has("Job") && "SELECT * FROM pjc", has("CallNode") && onPage("CallNode", "call_nodes")]),
-    Task: rows("Task", [
-      taskIds.length > 0 && `SELECT ${columns("Task", "r")} FROM (${taskIds.join(" UNION ALL ")}) AS n JOIN tasks AS r ON r.id = n.id`,
+    Execution: rowsOf("Execution", [has("Execution") && onPage("Execution", "executions")]),
+    Job: rowsOf("Job", [has("Job") && "pj AS out", has("Execution") && "rj AS out"]),
+    CallNode: rowsOf("CallNode", [has("Job") && "pjc AS out", has("CallNode") && onPage("CallNode", "call_nodes")]),
+    Task: rowsOf("Task", [
+      has("Job") && "pj JOIN tasks AS out ON out.id = pj.task_hash",
+      has("Execution") && "rj JOIN tasks AS out ON out.id = rj.task_hash",
+      has("Job") && "pjc JOIN tasks AS out ON out.id = pjc.task_hash",
+      has("CallNode") && `page AS p JOIN call_nodes AS c ON ${on("c")} JOIN tasks AS out ON out.id = c.task_hash WHERE p.type = 'CallNode'`,
       has("Task") && onPage("Task", "tasks"),
     ]),
-    Value: rows("Value", [
-      has("Job") && `SELECT ${columns("Value", "r")} FROM pjc, json_each(pjc.args) AS a JOIN value_records AS r ON r.id = a.value ->> '$.valueHash'`,
+    Value: rowsOf("Value", [
+      has("Job") && "pjc, json_each(pjc.args) AS a JOIN value_records AS out ON out.id = a.value ->> '$.valueHash'",
       has("Value") && onPage("Value", "value_records"),
     ]),
   };
@@ -146,5 +143,6 @@ export function queryContextSql(q: NormalizedQuery, planner: Planner): Statement
   const page =
     "page(type, id, time, rid) AS MATERIALIZED (SELECT h.value ->> 0 AS type, h.value ->> 1 AS id, h.value ->> 2 AS time, h.value ->> 3 AS rid " +
     `FROM json_each('[' || ${hits.join(" || ',' || ")} || ']') AS a, json_each(a.value) AS h ORDER BY time DESC, id DESC LIMIT ${p.add(q.limit + 1)})`;
-  return { sql: `WITH ${page} ${contextSelect(true, new Set(queryTypes(q)))}`, params: p.values };
+  const ctes = arms.flatMap((arm) => (arm.ctes ?? []).map((cte) => `${cte}, `));
+  return { sql: `WITH ${ctes.join("")}${page} ${contextSelect(true, new Set(queryTypes(q)))}`, params: p.values };
 }

@@ -26,7 +26,9 @@
  *   matches are rare, where a walk would read the whole table.
  *
  * Which is cheaper depends on sizes, which only the data knows. So a type
- * gets one driven statement per candidate set and one walk statement, each
+ * gets one driven statement per candidate set and one walk statement (none
+ * when every candidate is an ordered tag scan, which never reads more than
+ * the walk; and a lone ordered scan runs unguarded), each
  * guarded by a `plan` CTE that picks one of them inside SQLite: the cheapest
  * of the candidates (a driven set costs its size times its kind's
  * DRIVEN_ROW_COST, an ordered tag scan the entries it reads) if it is cheaper
@@ -309,6 +311,13 @@ export interface ArmSql extends Statement {
   choice: number | null;
   /** The candidate this statement drives from (null: walks newest first). */
   driver: Driver | null;
+  /**
+   * With shared parameters (one statement holding every arm, context-sql.ts),
+   * arms read the execution set from `exec_set` and their type's plan from
+   * `plan_<type>`, defined once: the first arm needing one carries it here,
+   * for the caller to put in the statement's WITH.
+   */
+  ctes?: string[];
 }
 
 /**
@@ -324,17 +333,38 @@ export function buildQueryArms(q: NormalizedQuery, planner: Planner = "cost", sh
       arms.push(buildArm(q, type, null, null, planner, shared));
       continue;
     }
+    // An ordered tag scan never reads more than the walk would (want / selectivity of the other filters,
+    // at most its count, against want / selectivity of all of them): when every candidate is one, the walk
+    // is no choice, and a lone candidate needs no plan. (A statement is prepared anew on every call in
+    // workerd, so the SQL not sent is time saved.)
+    const ordered = allOrdered(q, type, cands);
+    if (ordered && cands.length === 1) {
+      arms.push(buildArm(q, type, cands[0]!, null, planner, shared));
+      continue;
+    }
+    const first = arms.length;
     cands.forEach((driver, i) => arms.push(buildArm(q, type, driver, i, planner, shared)));
-    if (planner === "cost") arms.push(buildArm(q, type, null, -1, planner, shared));
+    if (planner === "cost" && !ordered) arms.push(buildArm(q, type, null, -1, planner, shared));
+    if (shared) (arms[first]!.ctes ??= []).push(planCte(shared, q, type, planner, planName(type, shared)));
   }
+  // Shared, the execution set is defined once for every arm and type.
+  if (shared && arms.some((arm) => arm.type !== "Execution") && hasExec(q)) (arms[0]!.ctes ??= []).unshift(execSetCte(shared, q));
   return arms;
+}
+
+/** The plan CTE's name: `plan` inside a statement of its own, `plan_<type>` when arms share one statement. */
+const planName = (type: EntityType, shared?: Params) => (shared ? `plan_${type}` : "plan");
+
+/** Whether every candidate of the type is an ordered tag scan. */
+function allOrdered(q: NormalizedQuery, type: EntityType, cands: readonly Driver[]): boolean {
+  return cands.every((d) => orderedIndex(q, type, d) >= 0);
 }
 
 /**
  * `plan(choice) AS (...)`: which of the type's statements runs — the index of
  * a candidate set to drive from, or -1 to walk.
  */
-function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Planner): string {
+function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Planner, name = "plan"): string {
   const drivers = candidates(q, type);
   const sizes = drivers.map((d) => candidateSize(p, q, type, d));
   const n = sizes.map((_, i) => `n${i}`);
@@ -365,16 +395,17 @@ function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Plann
   const selectivity = n.map((_, i) => sel(i)).join(" * ");
   const walked = `CASE WHEN ${selectivity} = 0 THEN total ELSE min(total, ${want} / (${selectivity})) END`;
   // On a tie an ordered tag scan wins: it reads index entries where the walk probes the tag index per row.
-  const drive = planner === "drive" ? "1" : `${cheapest} <= ${walked}`;
+  const drive = planner === "drive" || allOrdered(q, type, drivers) ? "1" : `${cheapest} <= ${walked}`;
   return (
-    `plan(choice) AS (SELECT CASE WHEN ${drive} THEN ${best} ELSE -1 END FROM ` +
+    `${name}(choice) AS (SELECT CASE WHEN ${drive} THEN ${best} ELSE -1 END FROM ` +
     `(SELECT *, ${costs.join(", ")} FROM (SELECT ${sizes.map((s, i) => `${s} AS n${i}`).join(", ")}, ${maxRowid(specOf(type).table)} AS total)))`
   );
 }
 
 /** `SELECT choice FROM plan` for one type (null when it has a single statement): which statement runs. */
 export function planChoiceSql(q: NormalizedQuery, type: EntityType, planner: Planner = "cost"): Statement | null {
-  if (planner === "walk" || candidates(q, type).length === 0) return null;
+  const cands = planner === "walk" ? [] : candidates(q, type);
+  if (cands.length === 0 || (cands.length === 1 && allOrdered(q, type, cands))) return null;
   const p = new Params();
   return { sql: `WITH ${planCte(p, q, type, planner)} SELECT choice FROM plan`, params: p.values };
 }
@@ -437,7 +468,7 @@ function buildArm(
     if (q.execStatus.length > 0) conds.push(statusCondition(p, "r.status", q.execStatus, is("execStatus")));
     if (q.execIds.length > 0) conds.push(`${col("r.id", is("execIds"))} IN ${p.list(q.execIds)}`);
   } else if (hasExec(q)) {
-    ctes.push(execSetCte(p, q));
+    if (!shared) ctes.push(execSetCte(p, q));
     conds.push(execRelation(type, is("exec")));
   }
 
@@ -459,8 +490,8 @@ function buildArm(
   // The guard: the LIMIT is computed once before the loop, and LIMIT 0 skips the statement.
   let limitClause = limit;
   if (choice !== null) {
-    ctes.push(planCte(p, q, type, planner));
-    limitClause = `CASE WHEN (SELECT choice FROM plan) = ${p.add(choice)} THEN ${limit} ELSE 0 END`;
+    if (!shared) ctes.push(planCte(p, q, type, planner));
+    limitClause = `CASE WHEN (SELECT choice FROM ${planName(type, shared)}) = ${p.add(choice)} THEN ${limit} ELSE 0 END`;
   }
   const withClause = ctes.length > 0 ? `WITH ${ctes.join(", ")} ` : "";
   const where = conds.length > 0 ? conds.join(" AND ") : "true";
