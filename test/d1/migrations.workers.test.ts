@@ -1,6 +1,6 @@
 /**
  * Migrations applied to a store that already holds data: version 2's rows
- * (written here as version 2 stored them) read the same after 0003.
+ * (written here as version 2 stored them) read the same after 0003 and 0004.
  */
 import { expect, it } from "vitest";
 import { applyD1Migrations, type D1Migration } from "cloudflare:test";
@@ -69,6 +69,10 @@ it("0003 keeps version 2's tags: currency, tags of absent entities, delete recor
   expect((await repo.currentTags([b.id])).map((t) => t.id)).toEqual([updated.id]);
   expect((await repo.currentTags([absent.id])).map((t) => t.id)).toEqual([early.id]);
   const all = [user, old, updated, env1, removal, early];
+  // 0004: the key-only and id-bucket indexes gone, tags found by the first 8 characters of their id.
+  const indexes = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tags' AND sql IS NOT NULL ORDER BY name").all<{ name: string }>();
+  expect(indexes.results.map((r) => r.name)).toEqual(["tags_entity", "tags_id_prefix", "tags_kv", "tags_pending"]);
+  for (const n of [3, 8, 12]) expect((await repo.findByPrefix(updated.id.slice(0, n), 10)).map((r) => r.id)).toContain(updated.id);
   expect((await repo.get("Tag", all.map((t) => t.id))).map((t) => t.id).sort()).toEqual(all.map((t) => t.id).sort());
   expect((await repo.exportSince(null, 100)).records.map((r) => r.id)).toEqual([a.id, b.id, ...all.map((t) => t.id)]);
   expect(await repo.countTags({ values: false })).toEqual([
