@@ -58,9 +58,11 @@ function rowsOf(type: EntityType, sources: (string | false)[]): string {
  * empty, so only what several parts read is materialized — the jobs on the
  * page (pj), the root jobs of its executions (rj) and the call nodes of its
  * jobs (pjc) — lists are joined with UNION ALL, and duplicates are dropped
- * when decoding. A query's page carries each record's rowid, so its own rows
- * are read straight from their tables, not through the id index. The SQL is
- * kept short: workerd prepares a statement anew on every call.
+ * when decoding (but tasks, which a page's jobs mostly share and whose
+ * sources may be long, are sent once each). A query's page carries each
+ * record's rowid, so its own rows are read straight from their tables, not
+ * through the id index. The SQL is kept short: workerd prepares a statement
+ * anew on every call.
  */
 function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): string {
   // A query's page carries rowids and is returned; refs come with ids alone.
@@ -75,15 +77,20 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
       : []),
     ...(has("Job") ? [`pjc AS MATERIALIZED (SELECT ${columns("CallNode", "r")} FROM pj JOIN call_nodes AS r ON r.id = pj.call_hash)`] : []),
   ];
+  const taskIds = [
+    has("Job") && "SELECT task_hash AS id FROM pj",
+    has("Execution") && "SELECT task_hash AS id FROM rj",
+    has("Job") && "SELECT task_hash AS id FROM pjc",
+    has("CallNode") && `SELECT c.task_hash AS id FROM page AS p JOIN call_nodes AS c ON ${on("c")} WHERE p.type = 'CallNode'`,
+  ].filter((x): x is string => x !== false);
   const parts: Record<EntityType, string> = {
     Execution: rowsOf("Execution", [has("Execution") && onPage("Execution", "executions")]),
     Job: rowsOf("Job", [has("Job") && "pj AS out", has("Execution") && "rj AS out"]),
     CallNode: rowsOf("CallNode", [has("Job") && "pjc AS out", has("CallNode") && onPage("CallNode", "call_nodes")]),
+    // A page's jobs mostly share a few tasks, whose sources may be long: each task once (UNION dedupes).
     Task: rowsOf("Task", [
-      has("Job") && "pj JOIN tasks AS out ON out.id = pj.task_hash",
-      has("Execution") && "rj JOIN tasks AS out ON out.id = rj.task_hash",
-      has("Job") && "pjc JOIN tasks AS out ON out.id = pjc.task_hash",
-      has("CallNode") && `page AS p JOIN call_nodes AS c ON ${on("c")} JOIN tasks AS out ON out.id = c.task_hash WHERE p.type = 'CallNode'`,
+      taskIds.length > 0 &&
+        `(${taskIds.length === 1 ? `SELECT DISTINCT id FROM (${taskIds[0]})` : taskIds.join(" UNION ")}) AS n JOIN tasks AS out ON out.id = n.id`,
       has("Task") && onPage("Task", "tasks"),
     ]),
     Value: rowsOf("Value", [
