@@ -14,10 +14,10 @@
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
 import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
-import { entityTimeSql, specOf, type TableSpec } from "./tables.ts";
+import { entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";
 
-/** Columns of a type's table, prefixed. */
-const columns = (type: EntityType, alias: string) => ((specOf(type) as TableSpec).columns.map((c) => `${alias}.${c}`).join(", "));
+/** Columns of a type's table, as `alias.column`. */
+const columns = (type: EntityType, alias: string) => selectColumns(specOf(type) as TableSpec, `${alias}.`);
 
 /**
  * Values, tag values and task sources longer than these many characters are

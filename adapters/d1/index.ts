@@ -37,7 +37,7 @@ import {
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, anyEntityTimeSql, specOf, tagIdKey, tagIdRange, type Row, type TableSpec } from "./tables.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, selectColumns, specOf, tagIdKey, tagIdRange, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -96,10 +96,6 @@ function jsonChunks(values: readonly string[]): string[] {
   }
   if (parts.length > 0) out.push(`[${parts.join(",")}]`);
   return out;
-}
-
-function selectColumns(spec: TableSpec, alias = ""): string {
-  return spec.columns.map((c) => alias + c).join(", ");
 }
 
 const TAG = TABLES.Tag;
