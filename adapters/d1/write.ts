@@ -58,7 +58,7 @@ function conflictClause(spec: TableSpec): string {
   return `ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}, seq = excluded.seq WHERE ${guard}${changed}`;
 }
 
-/** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1 (tags: TAG_INSERT_SQL). */
+/** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1 (all types but tags: TAG_INSERT_SQL). */
 function insertSql(spec: TableSpec): string {
   return cached(`insert:${spec.type}`, () => {
     const exprs = spec.columns.map((c, i) => `j.value ${spec.jsonColumns.has(c) ? "->" : "->>"} ${i + 1}`);
@@ -132,9 +132,8 @@ const COUNT_SQL = [
     "GROUP BY key, entity_type ON CONFLICT (key, entity_type) DO UPDATE SET n = n + excluded.n",
 ];
 
-/** `withParents`: whether some tag of the chunk has parents (else it has no edges to record and no tag to replace). */
-function chunkStatements(db: D1Like, spec: TableSpec, json: string, withParents: boolean): D1Statement[] {
-  if (spec.type !== "Tag") return [db.prepare(insertSql(spec)).bind(json)];
+/** A tag chunk's statements; `withParents`: whether some tag of it has parents (else it has no edges to record and no tag to replace). */
+function tagStatements(db: D1Like, json: string, withParents: boolean): D1Statement[] {
   if (!withParents) return [db.prepare(TAG_INSERT_SQL).bind(json)];
   return [db.prepare(TAG_EDGES_SQL).bind(json), db.prepare(TAG_UNCURRENT_SQL).bind(json), db.prepare(TAG_INSERT_SQL).bind(json)];
 }
@@ -251,14 +250,15 @@ export function planWrite(
     if (!list) continue;
     const spec = specOf(type) as TableSpec;
     if (type === "Tag") {
-      tagChunks(list, tagValues, chunkBytes, (json, withParents) => units.push(chunkStatements(db, spec, json, withParents)));
+      tagChunks(list, tagValues, chunkBytes, (json, withParents) => units.push(tagStatements(db, json, withParents)));
       continue;
     }
+    const insert = (json: string) => [db.prepare(insertSql(spec)).bind(json)];
     let parts: string[] = [];
     let bytes = 2;
     const flush = () => {
       if (parts.length === 0) return;
-      units.push(chunkStatements(db, spec, `[${parts.join(",")}]`, false));
+      units.push(insert(`[${parts.join(",")}]`));
       parts = [];
       bytes = 2;
     };
@@ -269,7 +269,7 @@ export function planWrite(
       if (size > chunkBytes) {
         flush();
         if (record.type === "Value") units.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
-        else units.push(chunkStatements(db, spec, `[${row}]`, false));
+        else units.push(insert(`[${row}]`));
         continue;
       }
       if (bytes + size > chunkBytes) flush();
