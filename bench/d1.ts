@@ -117,7 +117,6 @@ function serverMs(res: Response): number {
   return Number(m[1]);
 }
 
-
 interface Timed {
   server: number;
   roundTrip: number;

@@ -13,7 +13,7 @@
 
 /** Encoded bytes are hashed in runs of whole blocks; 4 bytes of slack hold the last character. */
 const BUFFER = 4096;
-const buf = new Uint8Array(BUFFER + 64);
+const buf = new Uint8Array(BUFFER + 4);
 const w = new Int32Array(80);
 const state = new Int32Array(5);
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -370,7 +370,7 @@ function planCte(p: Params, q: NormalizedQuery, type: EntityType, planner: Plann
   const n = sizes.map((_, i) => `n${i}`);
   // What each candidate costs, in walked rows. An ordered tag scan reads want / (selectivity of the other
   // filters) entries, at most its count; a driven set its size (never a set over MAX_DRIVEN, by "cost").
-  const c = drivers.map((d, i) => `c${i}`);
+  const c = drivers.map((_, i) => `c${i}`);
   const sel = (i: number) => `(min(n${i}, total) * 1.0 / max(total, 1))`;
   const want = p.add(q.limit + 1);
   const costs = drivers.map((d, i) => {
