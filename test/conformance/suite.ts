@@ -160,6 +160,13 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         for (const type of ["Execution", "Job", "Value", "Tag"] as RecordType[]) expect(await rawIds(type)).toEqual([]);
       });
 
+      it("refuses a tag of an unknown entity type, writing nothing (the store's own checks may be looser)", async () => {
+        const exec = execution(uuid(), T0);
+        const bad = { ...makeTag("Execution", exec.id, "k", 1, [], T0), entityType: "Nope" } as unknown as AnyRecord;
+        await expect(repo.write([exec, bad])).rejects.toThrow(/unknown entity type/);
+        for (const type of ["Execution", "Tag"] as RecordType[]) expect(await rawIds(type)).toEqual([]);
+      });
+
       it("stores large values whole up to the limit and as a preview beyond it", async () => {
         const big = "x".repeat(5 * 1024 * 1024);
         const medium = { rows: Array.from({ length: 20_000 }, (_, i) => `row-${i}`) };
