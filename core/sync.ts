@@ -5,13 +5,13 @@
  */
 import type { AnyRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
-import { assertImportable } from "./validate.ts";
+import { checkedBatch } from "./validate.ts";
 
 /** Verify and write records from another store (all or nothing). */
 export async function importRecords(repository: Repository, records: readonly unknown[]): Promise<number> {
-  assertImportable(records);
-  if (records.length) await repository.write(records as AnyRecord[]);
-  return records.length;
+  const batch = checkedBatch(records);
+  if (batch.length) await repository.write(batch);
+  return batch.length;
 }
 
 export interface SyncProgress {

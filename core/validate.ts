@@ -72,6 +72,25 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   }
 }
 
+/**
+ * Batches `checkedBatch` made: frozen copies that passed `assertImportable`,
+ * which `assertWritable` need not check again (a push of 22,000 records
+ * spent ~5 ms on the second check).
+ */
+const checkedBatches = new WeakSet<readonly unknown[]>();
+
+/**
+ * `assertImportable`, then a frozen copy of the records that adapters' writes
+ * take as checked. Adapters check synchronously when a write starts, so the
+ * records cannot change in between.
+ */
+export function checkedBatch(records: readonly unknown[]): readonly AnyRecord[] {
+  assertImportable(records);
+  const batch = Object.freeze(records.slice());
+  checkedBatches.add(batch);
+  return batch;
+}
+
 /** Shape and id checks for records from another store; throws on the first bad one. */
 export function assertImportable(records: readonly unknown[]): asserts records is AnyRecord[] {
   records.forEach((record, i) => {
@@ -88,6 +107,7 @@ export function assertImportable(records: readonly unknown[]): asserts records i
  * that is `assertImportable`'s job for records from other stores).
  */
 export function assertWritable(records: readonly unknown[]): asserts records is AnyRecord[] {
+  if (checkedBatches.has(records)) return;
   records.forEach((r, i) => {
     try {
       assertRecordShape(r, `records[${i}]`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RepositoryError, makeTag, type AnyRecord } from "redun-edge";
+import { RepositoryError, assertWritable, checkedBatch, importRecords, makeTag, type AnyRecord } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
 
 const entity = "6dc981d7-0000-4000-8000-000000000000";
@@ -29,5 +29,27 @@ describe("a write refuses malformed tags and writes nothing", () => {
     const repository = createMemoryRepository();
     await repository.write([tag, makeTag(null, null, "", null, [tag.id], 2)]);
     expect(repository.raw.get("Tag")!.size).toBe(2);
+  });
+});
+
+describe("checked batches", () => {
+  it("are frozen copies that passed the import checks, which a write then trusts", async () => {
+    const records: unknown[] = [tag];
+    const batch = checkedBatch(records);
+    expect(batch).not.toBe(records);
+    expect(batch).toEqual(records);
+    expect(Object.isFrozen(batch)).toBe(true);
+    // The same records as a plain array are checked again; the batch is not.
+    const bad = [{ ...tag, key: 7 }];
+    expect(() => assertWritable(bad)).toThrow(/key must be string/);
+    expect(() => checkedBatch(bad)).toThrow(/key must be string/);
+  });
+
+  it("leave a refused import writing nothing, and an accepted one written", async () => {
+    const repository = createMemoryRepository();
+    await expect(importRecords(repository, [tag, { ...tag, value: 2 }])).rejects.toThrow(/does not match/);
+    expect(repository.raw.get("Tag")!.size).toBe(0);
+    expect(await importRecords(repository, [tag])).toBe(1);
+    expect([...repository.raw.get("Tag")!.keys()]).toEqual([tag.id]);
   });
 });
