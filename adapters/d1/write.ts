@@ -142,8 +142,12 @@ type Listed = { offset: number; record: AnyRecord };
 
 /**
  * A write's tags as chunks of entity groups (TAG_INSERT_SQL), each chunk
- * under `chunkBytes` unless one tag alone is larger; an entity whose tags
- * do not fit continues in the next chunk.
+ * under `chunkBytes` unless one tag alone is larger. A group is a run of
+ * adjacent tags of one entity (a push lists an entity's tags together; an
+ * entity whose tags lie apart gets a group per run, each looking its time
+ * up), encoded by one JSON.stringify: per tag, the grouping Map and
+ * stringify calls of the previous version cost ~12 ms of a 20,000-tag push.
+ * A group larger than a chunk goes in tag by tag.
  */
 function tagChunks(
   list: readonly Listed[],
@@ -151,49 +155,47 @@ function tagChunks(
   chunkBytes: number,
   emit: (json: string, withParents: boolean) => void,
 ): void {
-  const byEntity = new Map<string, Listed[]>();
-  for (const item of list) {
-    const tag = item.record as TagRecord;
-    const key = `${tag.entityType}:${tag.entityId}`;
-    const group = byEntity.get(key);
-    if (group) group.push(item);
-    else byEntity.set(key, [item]);
-  }
-  let done: string[] = []; // the chunk's finished groups
-  let rows: string[] = []; // the open group's rows
+  let done: string[] = []; // the chunk's groups
   let bytes = 2;
   let withParents = false;
-  const close = (head: string) => {
-    if (rows.length > 0) done.push(`${head.slice(0, -1)},[${rows.join(",")}]]`);
-    rows = [];
-  };
-  const flush = (head: string) => {
-    close(head);
+  const flush = () => {
     if (done.length > 0) emit(`[${done.join(",")}]`, withParents);
     done = [];
     bytes = 2;
     withParents = false;
   };
-  for (const items of byEntity.values()) {
-    const first = items[0]!.record as TagRecord;
-    const head = JSON.stringify([first.entityType, first.entityId]);
-    const headBytes = utf8Length(head) + 4;
-    bytes += headBytes;
-    for (const { offset, record } of items) {
-      const tag = record as TagRecord;
-      const row = JSON.stringify([offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents]);
-      const size = utf8Length(row) + 1;
-      if (bytes + size > chunkBytes && (rows.length > 0 || done.length > 0)) {
-        flush(head);
-        bytes += headBytes;
-      }
-      rows.push(row);
-      bytes += size;
-      if (tag.parents.length > 0) withParents = true;
+  const add = (group: string, size: number, parents: boolean) => {
+    if (bytes + size > chunkBytes && done.length > 0) flush();
+    done.push(group);
+    bytes += size;
+    if (parents) withParents = true;
+  };
+  const rowOf = ({ offset, record }: Listed) => {
+    const tag = record as TagRecord;
+    return [offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents];
+  };
+  for (let start = 0; start < list.length; ) {
+    const first = list[start]!.record as TagRecord;
+    let end = start + 1;
+    while (end < list.length) {
+      const tag = list[end]!.record as TagRecord;
+      if (tag.entityId !== first.entityId || tag.entityType !== first.entityType) break;
+      end++;
     }
-    close(head);
+    const run = list.slice(start, end);
+    const parents = run.some((item) => (item.record as TagRecord).parents.length > 0);
+    const group = JSON.stringify([first.entityType, first.entityId, run.map(rowOf)]);
+    const size = utf8Length(group) + 1;
+    if (size <= chunkBytes || run.length === 1) add(group, size, parents);
+    else {
+      for (const item of run) {
+        const one = JSON.stringify([first.entityType, first.entityId, [rowOf(item)]]);
+        add(one, utf8Length(one) + 1, (item.record as TagRecord).parents.length > 0);
+      }
+    }
+    start = end;
   }
-  flush("");
+  flush();
 }
 
 /** A tag's own fields; one with no others is checked by its value and parents alone. */

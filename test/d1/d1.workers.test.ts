@@ -200,6 +200,22 @@ describe("tag currency", () => {
     expect(counts).toEqual([{ key: "key-7", value: 7, count: 1 }]);
   });
 
+  it("holds when an entity's tags lie apart in a write, and across chunks", async () => {
+    // Tags go in as runs of one entity's adjacent tags: A's tags in two runs around B's, in chunks of a few runs.
+    const a = execution("00000000-0000-4000-a000-0000000000a1", T0 + 3);
+    const b = execution("00000000-0000-4000-a000-0000000000b1", T0 + 4);
+    const tagsOf = (e: string, from: number) => Array.from({ length: 20 }, (_, i) => makeTag("Execution", e, `k${from + i}`, "v".repeat(50), [], T0));
+    const [a1, bTags, a2] = [tagsOf(a.id, 0), tagsOf(b.id, 0), tagsOf(a.id, 20)];
+    const edit = makeTag("Execution", a.id, "k0", "edited", [a1[0]!.id], T0 + 5);
+    await createD1Repository(db, { chunkBytes: 3_000 }).write([a, b, ...a1, ...bTags, edit, ...a2]);
+    const rows = await db.prepare("SELECT entity_id, count(*) AS n, min(entity_time) AS lo, max(entity_time) AS hi, sum(current) AS cur FROM tags GROUP BY entity_id ORDER BY entity_id").all();
+    expect(rows.results).toEqual([
+      { entity_id: a.id, n: 41, lo: T0 + 3, hi: T0 + 3, cur: 40 },
+      { entity_id: b.id, n: 20, lo: T0 + 4, hi: T0 + 4, cur: 20 },
+    ]);
+    expect((await repo.currentTags([a.id])).find((t) => t.key === "k0")!.value).toBe("edited");
+  });
+
   it("holds when the write is split into several D1 batches", async () => {
     const small = createD1Repository(db, { maxBatchStatements: 2 });
     const tags = Array.from({ length: 400 }, (_, i) => makeTag("Execution", target, "n", { i, pad: "y".repeat(400) }, [], T0));
