@@ -6,7 +6,6 @@
 import {
   ENTITY_TYPES,
   canonicalJson,
-  type AnyRecord,
   type CallNodeRecord,
   type EvaluationRecord,
   type ExecutionRecord,
@@ -205,10 +204,6 @@ export function specOf<T extends RecordType>(type: T): TableSpec<T> {
 /** A table's columns for a SELECT list, each prefixed (`"t."` for an alias). */
 export function selectColumns(spec: TableSpec, prefix = ""): string {
   return spec.columns.map((c) => prefix + c).join(", ");
-}
-
-export function recordValues(record: AnyRecord): unknown[] {
-  return (specOf(record.type) as TableSpec).values(record as never);
 }
 
 /**
