@@ -310,20 +310,26 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView
 /**
  * Tags as [key, value] pairs per entity, by key then value (canonical JSON):
  * an order every store can give from its tag index alone, without reading
- * when each tag was written. Each value is encoded once, not per comparison
- * (a page of 100 executions has ~2,000 tags).
+ * when each tag was written. A value is encoded only when its key ties with
+ * another's, and then once, not per comparison (a page of 100 executions has
+ * ~2,000 tags, mostly under distinct keys).
  */
 function groupTags(tags: readonly ContextTag[]): Map<string, TagPair[]> {
-  const byEntity = new Map<string, { key: string; value: JsonValue; json: string }[]>();
+  const byEntity = new Map<string, { key: string; value: JsonValue; json: string | null }[]>();
   for (const t of tags) {
-    const entry = { key: t.key, value: t.value, json: canonicalJson(t.value) };
+    const entry = { key: t.key, value: t.value, json: null };
     const list = byEntity.get(t.entityId!);
     if (list) list.push(entry);
     else byEntity.set(t.entityId!, [entry]);
   }
+  const jsonOf = (e: { value: JsonValue; json: string | null }) => (e.json ??= canonicalJson(e.value));
   const out = new Map<string, TagPair[]>();
   for (const [entityId, list] of byEntity) {
-    list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.json < b.json ? -1 : a.json > b.json ? 1 : 0));
+    list.sort((a, b) => {
+      if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+      const x = jsonOf(a), y = jsonOf(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
     out.set(entityId, list.map((e) => [e.key, e.value]));
   }
   return out;

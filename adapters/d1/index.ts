@@ -169,7 +169,11 @@ function decodeContext(json: ContextJson): { context: RecordContext; long: { Tas
       if (seen.has(key)) continue; // UNION ALL: a job on the page may be a root job too
       seen.add(key);
       if (row.length === 2 && (type === "Task" || type === "Value")) long[type].push(row[0] as string);
-      else records.push(spec.fromRow(Object.fromEntries(spec.columns.map((c, i) => [c, row[i]]))) as AnyRecord);
+      else {
+        const named: Row = {};
+        spec.columns.forEach((c, i) => (named[c] = row[i]));
+        records.push(spec.fromRow(named) as AnyRecord);
+      }
     }
   }
   const tags: RecordContext["tags"] = [];

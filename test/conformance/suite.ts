@@ -224,6 +224,15 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         await repo.write([execution(target, T0)]);
       });
 
+      it("lists a record's tags by key, then by value's canonical JSON, whatever the order they were written in", async () => {
+        const pairs: TagPair[] = [["k", { b: 1 }], ["k", 9], ["j", 2], ["k", 10], ["k", "a"], ["a", true]];
+        await repo.write(pairs.map(([k, v]) => makeTag("Execution", target, k, v, [], T0)));
+        const expected: TagPair[] = [["a", true], ["j", 2], ["k", "a"], ["k", 10], ["k", 9], ["k", { b: 1 }]];
+        expect((await graph.show(target)).record.tags).toEqual(expected);
+        const [logged] = (await graph.log({ tags: [["j", 2]] })).records;
+        expect(logged!.tags).toEqual(expected);
+      });
+
       it("adds tags of any JSON value, de-duplicating a repeated pair and ignoring a current one", async () => {
         const pairs: TagPair[] = [["a", 1], ["a", 1], ["b", [1, "x"]], ["c", { z: 1, y: [null] }], ["d", null]];
         const first = await graph.addTags(target.slice(0, 8), pairs);
