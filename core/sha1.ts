@@ -1,12 +1,13 @@
 /**
  * SHA-1 of a string's UTF-8 bytes, as 40 lowercase hex. Written for the hot
  * paths that hash every record (the scheduler, and a sync push verifying each
- * id): it encodes UTF-8 straight into one reused buffer and hashes whole
- * blocks from it with the state in local variables and one loop per round
- * function, so a hash allocates nothing but its hex result (a tag's
- * pre-image: ~1.3 µs in Node 22 here, half the time of the previous
- * byte-at-a-time version, 2-3x less than TextEncoder + @noble/hashes; Node's
- * native createHash takes ~1 µs). Synchronous and platform-free, so it
+ * id): it encodes UTF-8 into one reused buffer (TextEncoder.encodeInto for
+ * short texts, a loop in 4 KB runs for long ones) and hashes whole blocks
+ * from it with the state in local variables and one loop per round
+ * function, so a hash allocates little but its hex result (a tag's
+ * pre-image: ~1 µs in Node 22 here, 2-3x less than TextEncoder.encode +
+ * @noble/hashes; Node's native createHash takes ~1 µs, and in workerd
+ * node:crypto's is slower than this). Synchronous and platform-free, so it
  * runs the same in browsers, workerd and Node. Checked against @noble/hashes
  * and WebCrypto in the tests.
  */
@@ -57,10 +58,17 @@ function hex32(x: number): string {
   return HEX[(x >>> 24) & 255]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
 }
 
+/** UTF-16 units whose UTF-8 encoding (at most 3 bytes each) always fits the buffer. */
+const SHORT = Math.floor(BUFFER / 3);
+const encoder = new TextEncoder();
+
 export function sha1Hex(text: string): string {
+  state[0] = 0x67452301; state[1] = 0xefcdab89 | 0; state[2] = 0x98badcfe | 0; state[3] = 0x10325476; state[4] = 0xc3d2e1f0 | 0;
+  // Short texts (every record's pre-image but long sources and values) are encoded natively in one
+  // call: ~20% less time per tag pre-image than the loop below, in Node and in workerd.
+  if (text.length <= SHORT) return finish(encoder.encodeInto(text, buf).written, 0);
   const bytes = buf;
   const words = w;
-  state[0] = 0x67452301; state[1] = 0xefcdab89 | 0; state[2] = 0x98badcfe | 0; state[3] = 0x10325476; state[4] = 0xc3d2e1f0 | 0;
   let n = 0; // bytes in buf
   let total = 0; // bytes hashed before buf
   for (let i = 0; i < text.length; i++) {
@@ -81,7 +89,13 @@ export function sha1Hex(text: string): string {
     else if (c < 0x10000) { bytes[n++] = 0xe0 | (c >> 12); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
     else { bytes[n++] = 0xf0 | (c >> 18); bytes[n++] = 0x80 | ((c >> 12) & 63); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
   }
-  // Padding: 0x80, zeros, and the length in bits as 64 bits big-endian, to a whole block.
+  return finish(n, total);
+}
+
+/** Pad the n bytes in buf (after `total` bytes already hashed) and hash them: 0x80, zeros, and the length in bits as 64 bits big-endian, to a whole block. */
+function finish(n: number, total: number): string {
+  const bytes = buf;
+  const words = w;
   if (n > BUFFER - 72) {
     const full = n & ~63;
     compress(bytes, words, full);

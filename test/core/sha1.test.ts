@@ -25,6 +25,15 @@ describe("sha1 (core's own, allocation-free)", () => {
     }
   });
 
+  it("matches @noble/hashes on both sides of the short-text path (1,365 UTF-16 units), for characters of every width", () => {
+    for (const unit of ["x", "é", "€", "😀", "\ud800"]) {
+      for (let units = 1355; units <= 1375; units++) {
+        const text = unit.repeat(Math.ceil(units / unit.length)).slice(0, units);
+        expect(hashText(text), `${JSON.stringify(unit)} x ${units}`).toBe(reference(text));
+      }
+    }
+  });
+
   it("matches @noble/hashes where the encoded bytes cross its 4 KB buffer, for characters of every width", () => {
     for (const unit of ["x", "é", "€", "😀"]) {
       for (let bytes = 3990; bytes <= 4200; bytes += 1) {
