@@ -152,15 +152,14 @@ function hasTag(p: Params, f: NormalizedTagFilter, type: EntityType, time: strin
   return `EXISTS (SELECT 1 FROM tags AS ${t} WHERE ${match} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
 }
 
-/** r is an entity carrying a current tag of `type` matching `f`: the set of them drives. */
-function inTagSet(p: Params, f: NormalizedTagFilter, type: EntityType): string {
-  return `r.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, type)})`;
+/** `alias` is an entity carrying a current tag of `type` matching `f`: the set of them drives. */
+function inTagSet(p: Params, f: NormalizedTagFilter, type: EntityType, alias = "r"): string {
+  return `${alias}.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, type)})`;
 }
 
 /** `e` (an execution of the execution set) carries a current tag matching `f`: a driving IN or a probe. */
 function execTagCondition(p: Params, f: NormalizedTagFilter, drive: boolean): string {
-  if (!drive) return hasTag(p, f, "Execution", "e.time", "e.id");
-  return `e.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, "Execution")})`;
+  return drive ? inTagSet(p, f, "Execution", "e") : hasTag(p, f, "Execution", "e.time", "e.id");
 }
 
 /** `col`, or `+col` so that SQLite does not use an index for the term. */
