@@ -151,6 +151,9 @@ async function timeInterleaved(mf: MiniflareT, requests: { path: string; init?: 
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
+/** A POST of `body` as JSON. */
+const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
 interface Push {
   records: number;
   server: number;
@@ -207,8 +210,7 @@ async function pushExecutions(mf: MiniflareT, from: number, to: number): Promise
   for (let start = from; start < to; start += PER_PUSH) {
     const records: AnyRecord[] = [];
     for (let i = start; i < Math.min(to, start + PER_PUSH); i++) records.push(...executionRecords(i));
-    const body = JSON.stringify({ records });
-    const r = await request(mf, "/api/sync/push", { method: "POST", headers: { "content-type": "application/json" }, body });
+    const r = await request(mf, "/api/sync/push", json({ records }));
     if ((r.body as { accepted: number }).accepted !== records.length) throw new Error("push did not accept every record");
     const inPush = records.filter((x) => x.type === "Tag").length;
     pushes.push({ records: records.length, server: r.server, roundTrip: r.roundTrip, tagsBefore: tags, tags: inPush });
@@ -279,7 +281,6 @@ export async function benchD1(): Promise<BenchSection> {
       { name: "jobs of 2% of executions", params: "type=Job&exec_tag=user=u7", query: { types: ["Job"], execTags: [["user", "u7"]] }, target: "< 10 ms" },
       { name: "no filter: executions, the default type", params: "", query: {} },
     ];
-    const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     // A prefix look-up: an execution by the first 8 characters of its id (with its job tree and tags).
     const newest = (await request(mf, "/api/records?type=Execution&limit=100")).body as { records: { id: string }[] };
     const prefix = newest.records[50]!.id.slice(0, 8);
