@@ -16,7 +16,6 @@ import {
   compareNewestFirst,
   pageOf,
   readRecordContext,
-  utf8Length,
   type AnyRecord,
   type EntityType,
   type ExportPage,
@@ -38,7 +37,7 @@ import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-s
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
 import { ALL_TYPES, TABLES, anyEntityTimeSql, selectColumns, specOf, tagIdKey, tagIdRange, type Row, type TableSpec } from "./tables.ts";
-import { CHUNK_BYTES, planWrite, validateRecords } from "./write.ts";
+import { CHUNK_BYTES, jsonArrays, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
 export { CHUNK_BYTES, MAX_BATCH_STATEMENTS } from "./write.ts";
@@ -81,20 +80,9 @@ async function attempt<T>(what: string, run: () => Promise<T>): Promise<T> {
 /** Split strings into JSON arrays of at most CHUNK_BYTES, for `IN (SELECT value FROM json_each(?))`. */
 function jsonChunks(values: readonly string[]): string[] {
   const out: string[] = [];
-  let parts: string[] = [];
-  let bytes = 2;
-  for (const v of values) {
-    const text = JSON.stringify(v);
-    const size = utf8Length(text) + 1;
-    if (parts.length > 0 && bytes + size > CHUNK_BYTES) {
-      out.push(`[${parts.join(",")}]`);
-      parts = [];
-      bytes = 2;
-    }
-    parts.push(text);
-    bytes += size;
-  }
-  if (parts.length > 0) out.push(`[${parts.join(",")}]`);
+  const chunks = jsonArrays(CHUNK_BYTES, (json) => out.push(json));
+  for (const v of values) chunks.add(JSON.stringify(v));
+  chunks.flush();
   return out;
 }
 

@@ -141,13 +141,40 @@ function tagStatements(db: D1Like, json: string, withParents: boolean): D1Statem
 type Listed = { offset: number; record: AnyRecord };
 
 /**
+ * Gathers JSON texts into JSON arrays of at most `limit` UTF-8 bytes (a text
+ * larger than that alone gets an array of its own), each handed to `emit`
+ * with whether any of its texts was flagged. The writes' chunks and the reads'
+ * id lists (index.ts) are built with it.
+ */
+export function jsonArrays(limit: number, emit: (json: string, flagged: boolean) => void) {
+  let parts: string[] = [];
+  let bytes = 2;
+  let flagged = false;
+  const flush = () => {
+    if (parts.length > 0) emit(`[${parts.join(",")}]`, flagged);
+    parts = [];
+    bytes = 2;
+    flagged = false;
+  };
+  /** Add a text; `size`, its UTF-8 length plus a comma, when the caller has it already. */
+  const add = (text: string, flag = false, size = utf8Length(text) + 1) => {
+    if (parts.length > 0 && bytes + size > limit) flush();
+    parts.push(text);
+    bytes += size;
+    if (flag) flagged = true;
+  };
+  return { add, flush };
+}
+
+/**
  * A write's tags as chunks of entity groups (TAG_INSERT_SQL), each chunk
  * under `chunkBytes` unless one tag alone is larger. A group is a run of
  * adjacent tags of one entity (a push lists an entity's tags together; an
  * entity whose tags lie apart gets a group per run, each looking its time
  * up), encoded by one JSON.stringify: per tag, the grouping Map and
  * stringify calls of the previous version cost ~12 ms of a 20,000-tag push.
- * A group larger than a chunk goes in tag by tag.
+ * A group larger than a chunk goes in tag by tag. Emitted flagged when some
+ * tag of the chunk has parents.
  */
 function tagChunks(
   list: readonly Listed[],
@@ -155,25 +182,12 @@ function tagChunks(
   chunkBytes: number,
   emit: (json: string, withParents: boolean) => void,
 ): void {
-  let done: string[] = []; // the chunk's groups
-  let bytes = 2;
-  let withParents = false;
-  const flush = () => {
-    if (done.length > 0) emit(`[${done.join(",")}]`, withParents);
-    done = [];
-    bytes = 2;
-    withParents = false;
-  };
-  const add = (group: string, size: number, parents: boolean) => {
-    if (bytes + size > chunkBytes && done.length > 0) flush();
-    done.push(group);
-    bytes += size;
-    if (parents) withParents = true;
-  };
+  const chunks = jsonArrays(chunkBytes, emit);
   const rowOf = ({ offset, record }: Listed) => {
     const tag = record as TagRecord;
     return [offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents];
   };
+  const hasParents = (item: Listed) => (item.record as TagRecord).parents.length > 0;
   for (let start = 0; start < list.length; ) {
     const first = list[start]!.record as TagRecord;
     let end = start + 1;
@@ -183,19 +197,13 @@ function tagChunks(
       end++;
     }
     const run = list.slice(start, end);
-    const parents = run.some((item) => (item.record as TagRecord).parents.length > 0);
     const group = JSON.stringify([first.entityType, first.entityId, run.map(rowOf)]);
     const size = utf8Length(group) + 1;
-    if (size <= chunkBytes || run.length === 1) add(group, size, parents);
-    else {
-      for (const item of run) {
-        const one = JSON.stringify([first.entityType, first.entityId, [rowOf(item)]]);
-        add(one, utf8Length(one) + 1, (item.record as TagRecord).parents.length > 0);
-      }
-    }
+    if (size <= chunkBytes || run.length === 1) chunks.add(group, run.some(hasParents), size);
+    else for (const item of run) chunks.add(JSON.stringify([first.entityType, first.entityId, [rowOf(item)]]), hasParents(item));
     start = end;
   }
-  flush();
+  chunks.flush();
 }
 
 /** A tag's own fields; one with no others is checked by its value and parents alone. */
@@ -255,30 +263,18 @@ export function planWrite(
       tagChunks(list, tagValues, chunkBytes, (json, withParents) => units.push(tagStatements(db, json, withParents)));
       continue;
     }
-    const insert = (json: string) => [db.prepare(insertSql(spec)).bind(json)];
-    let parts: string[] = [];
-    let bytes = 2;
-    const flush = () => {
-      if (parts.length === 0) return;
-      units.push(insert(`[${parts.join(",")}]`));
-      parts = [];
-      bytes = 2;
-    };
+    const chunks = jsonArrays(chunkBytes, (json) => units.push([db.prepare(insertSql(spec)).bind(json)]));
     for (const { offset, record } of list) {
       const values = spec.values(record as never);
       const row = JSON.stringify([offset, ...values]);
       const size = utf8Length(row) + 1;
-      if (size > chunkBytes) {
-        flush();
-        if (record.type === "Value") units.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
-        else units.push(insert(`[${row}]`));
-        continue;
-      }
-      if (bytes + size > chunkBytes) flush();
-      parts.push(row);
-      bytes += size;
+      if (size > chunkBytes && record.type === "Value") {
+        // Too large for a chunk: its columns bound one by one (a row of another type gets a chunk of its own).
+        chunks.flush();
+        units.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
+      } else chunks.add(row, false, size);
     }
-    flush();
+    chunks.flush();
   }
 
   // Each batch ends by counting the tags it inserted (when it wrote any) and advancing the sequence.
