@@ -36,7 +36,7 @@ import {
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, anyEntityTimeSql, selectColumns, specOf, tagIdKey, tagIdRange, type Row, type TableSpec } from "./tables.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, selectColumns, specOf, tagIdIs, tagIdRange, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, jsonArrays, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -115,7 +115,7 @@ const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${
 
 /** Tags by id (?1, a JSON array), through the id index (migration 0004). */
 const TAGS_BY_ID_SQL =
-  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("i.value")} AND t.id = i.value`;
+  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdIs("t.id", "i.value")}`;
 
 /** Tags in (entity_id, time, id) order. */
 const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
@@ -364,7 +364,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const tags = await tagsWhere(
         "tagChildren",
         `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tag_parents AS tp ON tp.parent_id = i.value ` +
-          `JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("tp.child_id")} AND t.id = tp.child_id`,
+          `JOIN tags AS t ON ${tagIdIs("t.id", "tp.child_id")}`,
         tagIds,
       );
       const seen = new Set<string>();

@@ -222,10 +222,13 @@ export function anyEntityTimeSql(idSql: string): string {
 
 /**
  * Tags by id go through the substr(id, 1, 8) index (migration 0004), which
- * SQLite uses only for this exact expression: `${tagIdKey(col)} = ${tagIdKey(id)}
- * AND col = id`.
+ * SQLite uses only for this exact expression, so readers go through tagIdIs
+ * and tagIdRange.
  */
-export const tagIdKey = (column: string) => `substr(${column}, 1, 8)`;
+const tagIdKey = (column: string) => `substr(${column}, 1, 8)`;
+
+/** The tag id in `column` is `id` (SQL), found through the id index. */
+export const tagIdIs = (column: string, id: string) => `${tagIdKey(column)} = ${tagIdKey(id)} AND ${column} = ${id}`;
 
 /**
  * Tags whose id starts with a prefix bound as [lo, hi) (prefixRange): a range

@@ -25,7 +25,7 @@
  */
 import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
-import { entityTimeSql, specOf, tagIdKey, type TableSpec } from "./tables.ts";
+import { entityTimeSql, specOf, tagIdIs, type TableSpec } from "./tables.ts";
 
 /** Target size of one JSON array parameter (UTF-8 bytes): well under D1's 2 MB per string. */
 export const CHUNK_BYTES = 400_000;
@@ -107,7 +107,7 @@ const TAG_EDGES_SQL =
  */
 const TAG_UNCURRENT_SQL =
   `UPDATE tags SET current = 0 WHERE current = 1 AND rowid IN (SELECT t.rowid FROM ${TAG_PARENTS_OF_CHUNK} ` +
-  `JOIN tags AS t ON ${tagIdKey("t.id")} = ${tagIdKey("p.value")} AND t.id = p.value)`;
+  `JOIN tags AS t ON ${tagIdIs("t.id", "p.value")})`;
 
 /** A Value too large for a chunk: its columns bound one by one. */
 const VALUE_ALONE_SQL =
