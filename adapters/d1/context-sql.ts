@@ -14,7 +14,7 @@
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
 import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
-import { entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";
+import { cachedSql, entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";
 
 /** Columns of a type's table, as `alias.column`. */
 const columns = (type: EntityType, alias: string) => selectColumns(specOf(type) as TableSpec, `${alias}.`);
@@ -121,20 +121,15 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
   return `${ctes.map((cte) => `, ${cte}`).join("")} SELECT ${object} || '}' AS context`;
 }
 
-const refsSql = new Map<string, string>();
-
 /** The context of refs of these types, given as a JSON array of [type, id] bound as ?1. */
 export function refsContextSql(types: ReadonlySet<EntityType>): string {
-  const key = ENTITY_TYPES.filter((t) => types.has(t)).join();
-  let sql = refsSql.get(key);
-  if (sql === undefined) {
+  return cachedSql(
+    `refs:${ENTITY_TYPES.filter((t) => types.has(t)).join()}`,
     // Each ref's time, which its tags are indexed by (migration 0003).
-    sql =
+    () =>
       `WITH page(type, id, time) AS MATERIALIZED (SELECT DISTINCT j.value ->> 0, j.value ->> 1, ${entityTimeSql("j.value ->> 0", "j.value ->> 1")} FROM json_each(?1) AS j) ` +
-      contextSelect(false, types);
-    refsSql.set(key, sql);
-  }
-  return sql;
+      contextSelect(false, types),
+  );
 }
 
 /**

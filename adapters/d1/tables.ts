@@ -201,6 +201,15 @@ export function specOf<T extends RecordType>(type: T): TableSpec<T> {
   return TABLES[type] as TableSpec<T>;
 }
 
+const sqlCache = new Map<string, string>();
+
+/** SQL that depends only on `key`, built once (statement texts are reused across calls). */
+export function cachedSql(key: string, build: () => string): string {
+  let sql = sqlCache.get(key);
+  if (sql === undefined) sqlCache.set(key, (sql = build()));
+  return sql;
+}
+
 /** A table's columns for a SELECT list, each prefixed (`"t."` for an alias). */
 export function selectColumns(spec: TableSpec, prefix = ""): string {
   return spec.columns.map((c) => prefix + c).join(", ");

@@ -25,7 +25,7 @@
  */
 import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
-import { entityTimeSql, specOf, tagIdIs, type TableSpec } from "./tables.ts";
+import { cachedSql, entityTimeSql, specOf, tagIdIs, type TableSpec } from "./tables.ts";
 
 /** Target size of one JSON array parameter (UTF-8 bytes): well under D1's 2 MB per string. */
 export const CHUNK_BYTES = 400_000;
@@ -42,13 +42,6 @@ const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
  */
 const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Job", "Execution", "Tag"];
 
-const sqlCache = new Map<string, string>();
-function cached(key: string, build: () => string): string {
-  let sql = sqlCache.get(key);
-  if (sql === undefined) sqlCache.set(key, (sql = build()));
-  return sql;
-}
-
 function conflictClause(spec: TableSpec): string {
   if (spec.merge === "insert-only") return "ON CONFLICT (id) DO NOTHING";
   const t = spec.table;
@@ -60,7 +53,7 @@ function conflictClause(spec: TableSpec): string {
 
 /** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1 (all types but tags: TAG_INSERT_SQL). */
 function insertSql(spec: TableSpec): string {
-  return cached(`insert:${spec.type}`, () => {
+  return cachedSql(`insert:${spec.type}`, () => {
     const exprs = spec.columns.map((c, i) => `j.value ${spec.jsonColumns.has(c) ? "->" : "->>"} ${i + 1}`);
     return (
       `INSERT INTO ${spec.table} (${[...spec.columns, "seq"].join(", ")}) ` +
