@@ -36,7 +36,7 @@ import {
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, anyEntityTimeSql, selectColumns, specOf, tagIdIs, tagIdRange, type Row, type TableSpec } from "./tables.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, joinTagById, selectColumns, specOf, tagIdsInRange, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, jsonArrays, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -48,9 +48,11 @@ export const D1_TABLES: { readonly [T in RecordType]: string } = Object.fromEntr
   ALL_TYPES.map((type) => [type, TABLES[type].table]),
 ) as { [T in RecordType]: string };
 
-/** Every table of the schema (record tables, tag edges, tag counts, the sequence counter). */
+/** Every table of the schema (record tables, tag indexes and edges, tag counts, the sequence counter). */
 export const D1_ALL_TABLES: readonly string[] = [
   ...ALL_TYPES.map((type) => TABLES[type].table),
+  "tag_kv",
+  "tag_ids",
   "tag_parents",
   "tag_key_counts",
   "tag_value_counts",
@@ -113,9 +115,8 @@ const CURRENT_TAGS_SQL =
   `${CURRENT_OF_KEYS} AND length(t.value_json) <= ${INLINE_VALUE_CHARS} GROUP BY t.entity_id`;
 const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${INLINE_VALUE_CHARS}`;
 
-/** Tags by id (?1, a JSON array), through the id index (migration 0004). */
-const TAGS_BY_ID_SQL =
-  `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tags AS t ON ${tagIdIs("t.id", "i.value")}`;
+/** Tags by id (?1, a JSON array), through tag_ids (migration 0005). */
+const TAGS_BY_ID_SQL = `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i ${joinTagById("t", "i.value")}`;
 
 /** Tags in (entity_id, time, id) order. */
 const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
@@ -273,13 +274,13 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const range = prefix === "" ? null : prefixRange(prefix);
       const where = range ? "WHERE id >= ?1 AND id < ?2" : "";
       const params: unknown[] = range ? [...range, limit] : [limit];
-      // Tags through their id index (migration 0004), whose key is the id's first 8 characters.
-      const tagWhere = range ? `WHERE ${tagIdRange("id", "?1", "?2")}` : "";
+      // Tags through tag_ids (migration 0005), keyed by the id's first 8 characters.
+      const tagSelect = range ? tagIdsInRange("?1", "?2") : "SELECT id FROM tags";
       // One index range scan per table, in one round trip; merged here.
       const results = await batch<{ id: string }>(
         "findByPrefix",
         ALL_TYPES.map((type) =>
-          db.prepare(`SELECT id FROM ${TABLES[type].table} ${type === "Tag" ? tagWhere : where} ORDER BY id LIMIT ?${params.length}`).bind(...params),
+          db.prepare(`${type === "Tag" ? tagSelect : `SELECT id FROM ${TABLES[type].table} ${where}`} ORDER BY id LIMIT ?${params.length}`).bind(...params),
         ),
       );
       const refs = results.flatMap((rows, i) => rows.map((r) => ({ type: ALL_TYPES[i]!, id: r.id })));
@@ -364,7 +365,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const tags = await tagsWhere(
         "tagChildren",
         `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i JOIN tag_parents AS tp ON tp.parent_id = i.value ` +
-          `JOIN tags AS t ON ${tagIdIs("t.id", "tp.child_id")}`,
+          joinTagById("t", "tp.child_id"),
         tagIds,
       );
       const seen = new Set<string>();

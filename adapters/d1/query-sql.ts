@@ -13,8 +13,8 @@
  *   written so SQLite cannot drive from them: tags as a correlated EXISTS,
  *   other terms behind a unary `+`. (A single status is the exception: the
  *   (status, time, id) index walks that status newest first.)
- * - ordered: read a tag filter's index newest first (current tags are
- *   indexed by key, value, entity type and entity time, migration 0003),
+ * - ordered: read a tag filter's index newest first (tag_kv: current tags
+ *   by key, value, entity type and entity time, migrations 0003 and 0005),
  *   test the other filters per entry, stop after n+1 matches. Reads about
  *   n+1 / (selectivity of the other filters) entries, never more than the
  *   tag's count; whenever a query has a tag filter with a value, this beats
@@ -42,8 +42,8 @@
  * primary-key read), from index counts capped at MAX_DRIVEN + 1, and from
  * max(rowid) as table sizes; so a query is always one round trip.
  *
- * Partial indexes on tags are used only when the query repeats their
- * predicate literally, hence `t.current = 1` everywhere.
+ * Key-only probes of an entity's own tags go through tags' (entity_time,
+ * entity_id, key, ...) index, which holds every tag: hence `t.current = 1` there.
  */
 import { ValidationError, type EntityType, type NormalizedQuery, type NormalizedTagFilter } from "../../core/index.ts";
 import { specOf } from "./tables.ts";
@@ -126,10 +126,10 @@ export function queryTypes(q: NormalizedQuery): EntityType[] {
 
 // ---- building blocks -------------------------------------------------------
 
-/** A current tag of `type` matching `f`: its (key, value_json, entity_type, ...) or (key, entity_type, ...) index. */
+/** A tag_kv entry (a current tag of a stored entity) of `type` matching `f`: a range of its key. */
 function tagMatch(p: Params, f: NormalizedTagFilter, type: EntityType, t = "t"): string {
   const value = f.valueJson === null ? "" : ` AND ${t}.value_json = ${p.add(f.valueJson)}`;
-  return `${t}.key = ${p.add(f.key)}${value} AND ${t}.entity_type = ${p.add(type)} AND ${t}.current = 1`;
+  return `${t}.key = ${p.add(f.key)}${value} AND ${t}.entity_type = ${p.add(type)}`;
 }
 
 /** Exact count of current tags of `type` matching `f`, from the count tables every write keeps. */
@@ -148,13 +148,13 @@ function tagCount(p: Params, f: NormalizedTagFilter, type: EntityType): string {
  * and id already do.
  */
 function hasTag(p: Params, f: NormalizedTagFilter, type: EntityType, time: string, id: string, t = "t"): string {
-  const match = f.valueJson === null ? `${t}.key = ${p.add(f.key)} AND ${t}.current = 1` : tagMatch(p, f, type, t);
-  return `EXISTS (SELECT 1 FROM tags AS ${t} WHERE ${match} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
+  const [table, match] = f.valueJson === null ? ["tags", `${t}.key = ${p.add(f.key)} AND ${t}.current = 1`] : ["tag_kv", tagMatch(p, f, type, t)];
+  return `EXISTS (SELECT 1 FROM ${table} AS ${t} WHERE ${match} AND ${t}.entity_time = ${time} AND ${t}.entity_id = ${id})`;
 }
 
 /** `alias` is an entity carrying a current tag of `type` matching `f`: the set of them drives. */
 function inTagSet(p: Params, f: NormalizedTagFilter, type: EntityType, alias = "r"): string {
-  return `${alias}.id IN (SELECT t.entity_id FROM tags AS t WHERE ${tagMatch(p, f, type)})`;
+  return `${alias}.id IN (SELECT t.entity_id FROM tag_kv AS t WHERE ${tagMatch(p, f, type)})`;
 }
 
 /** `e` (an execution of the execution set) carries a current tag matching `f`: a driving IN or a probe. */
@@ -499,7 +499,7 @@ function buildArm(
   // keeps one, in index order (no sort).
   const sql =
     driving >= 0
-      ? `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM tags AS t JOIN ${table} AS r ON r.time = t.entity_time AND r.id = t.entity_id ` +
+      ? `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM tag_kv AS t JOIN ${table} AS r ON r.time = t.entity_time AND r.id = t.entity_id ` +
         `WHERE ${where} GROUP BY t.entity_time, t.entity_id ORDER BY t.entity_time DESC, t.entity_id DESC LIMIT ${limitClause}`
       : `${withClause}SELECT r.id AS id, r.time AS time, r.rowid AS rid FROM ${table} AS r ` +
         `WHERE ${where} ORDER BY r.time DESC, r.id DESC LIMIT ${limitClause}`;

@@ -230,18 +230,20 @@ export function anyEntityTimeSql(idSql: string): string {
 }
 
 /**
- * Tags by id go through the substr(id, 1, 8) index (migration 0004), which
- * SQLite uses only for this exact expression, so readers go through tagIdIs
- * and tagIdRange.
+ * Tags by id go through tag_ids (substr(id, 1, 8), seq) (migration 0005),
+ * which every write batch fills at its end: a tag of the batch being written
+ * is not found there yet (write.ts deals with that).
  */
-const tagIdKey = (column: string) => `substr(${column}, 1, 8)`;
+const tagIdKey = (id: string) => `substr(${id}, 1, 8)`;
 
-/** The tag id in `column` is `id` (SQL), found through the id index. */
-export const tagIdIs = (column: string, id: string) => `${tagIdKey(column)} = ${tagIdKey(id)} AND ${column} = ${id}`;
+/** `JOIN`s that bind `alias` to the tag whose id is `id` (SQL; `ti_alias` is its tag_ids entry). */
+export const joinTagById = (alias: string, id: string) =>
+  `JOIN tag_ids AS ti_${alias} ON ti_${alias}.prefix = ${tagIdKey(id)} JOIN tags AS ${alias} ON ${alias}.seq = ti_${alias}.seq AND ${alias}.id = ${id}`;
 
 /**
- * Tags whose id starts with a prefix bound as [lo, hi) (prefixRange): a range
- * of the id index for any prefix length (one key when it is 8 or longer).
+ * `SELECT id FROM tags` whose id is in [lo, hi) (prefixRange, SQL): a range of
+ * tag_ids for any prefix length (one key when it is 8 or longer).
  */
-export const tagIdRange = (column: string, lo: string, hi: string) =>
-  `${tagIdKey(column)} BETWEEN ${tagIdKey(lo)} AND ${tagIdKey(hi)} AND ${column} >= ${lo} AND ${column} < ${hi}`;
+export const tagIdsInRange = (lo: string, hi: string) =>
+  `SELECT t.id FROM tag_ids AS ti JOIN tags AS t ON t.seq = ti.seq ` +
+  `WHERE ti.prefix BETWEEN ${tagIdKey(lo)} AND ${tagIdKey(hi)} AND t.id >= ${lo} AND t.id < ${hi}`;

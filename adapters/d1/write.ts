@@ -25,7 +25,7 @@
  */
 import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
-import { cachedSql, entityTimeSql, specOf, tagIdIs, type TableSpec } from "./tables.ts";
+import { cachedSql, entityTimeSql, joinTagById, specOf, type TableSpec } from "./tables.ts";
 
 /** Target size of one JSON array parameter (UTF-8 bytes): well under D1's 2 MB per string. */
 export const CHUNK_BYTES = 400_000;
@@ -94,13 +94,37 @@ const TAG_EDGES_SQL =
   "ON CONFLICT DO NOTHING";
 
 /**
- * Parents already stored stop being current. Run before the chunk's insert:
- * a stored tag pushed again together with its child then computes the same
- * `current` as its stored row, which the unique index needs to skip it.
+ * Parents stored by earlier batches stop being current (found through
+ * tag_ids; a parent written earlier in this batch is not there yet, see
+ * BATCH_UNCURRENT_SQL). Run before the chunk's insert: a stored tag pushed
+ * again together with its child then computes the same `current` as its
+ * stored row, which the unique index needs to skip it.
  */
 const TAG_UNCURRENT_SQL =
   `UPDATE tags SET current = 0 WHERE current = 1 AND rowid IN (SELECT t.rowid FROM ${TAG_PARENTS_OF_CHUNK} ` +
-  `JOIN tags AS t ON ${tagIdIs("t.id", "p.value")})`;
+  `${joinTagById("t", "p.value")})`;
+
+/**
+ * The batch's own tags that a tag written later in the batch names as a
+ * parent stop being current (an earlier child's edge already made them go in
+ * as not current). Run at the batch's end when some tag of it has parents:
+ * its rows are a rowid range, each probed in tag_parents.
+ */
+const BATCH_UNCURRENT_SQL =
+  `UPDATE tags SET current = 0 WHERE seq > ${SEQ_BASE} AND current = 1 ` +
+  "AND EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = tags.id)";
+
+/**
+ * The batch's tags enter the tag indexes that take random inserts (migration
+ * 0005) in one sorted pass each, so each of their pages is visited once:
+ * tag_kv holds the current tags of stored entities, tag_ids every tag.
+ */
+const TAG_INDEX_SQL = [
+  "INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq) " +
+    `SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags WHERE seq > ${SEQ_BASE} AND current = 1 ` +
+    "AND entity_time IS NOT NULL AND entity_id IS NOT NULL AND entity_type IS NOT NULL ORDER BY 1, 2, 3, 4, 5, 6",
+  `INSERT INTO tag_ids (prefix, seq) SELECT substr(id, 1, 8), seq FROM tags WHERE seq > ${SEQ_BASE} ORDER BY 1, 2`,
+];
 
 /** A Value too large for a chunk: its columns bound one by one. */
 const VALUE_ALONE_SQL =
@@ -240,23 +264,32 @@ export function planWrite(
   chunkBytes = CHUNK_BYTES,
 ): D1Statement[][] {
   const byType = new Map<RecordType, Listed[]>();
+  // A tag listed twice goes in once: within a batch its second copy could compute another `current`
+  // (BATCH_UNCURRENT_SQL settles the batch's own parents only at its end) and escape the unique index.
+  const tagIds = new Set<string>();
   records.forEach((record, i) => {
+    if (record.type === "Tag") {
+      if (tagIds.has(record.id)) return;
+      tagIds.add(record.id);
+    }
     let list = byType.get(record.type);
     if (!list) byType.set(record.type, (list = []));
     list.push({ offset: i + 1, record });
   });
 
   // Statements that belong together (a tag chunk's edges, replacements and insert); batches split between them.
-  const units: D1Statement[][] = [];
+  const units: Unit[] = [];
   for (const type of WRITE_ORDER) {
     const list = byType.get(type);
     if (!list) continue;
     const spec = specOf(type) as TableSpec;
     if (type === "Tag") {
-      tagChunks(list, tagValues, chunkBytes, (json, withParents) => units.push(tagStatements(db, json, withParents)));
+      tagChunks(list, tagValues, chunkBytes, (json, withParents) =>
+        units.push({ statements: tagStatements(db, json, withParents), tags: withParents ? "parents" : "plain" }),
+      );
       continue;
     }
-    const chunks = jsonArrays(chunkBytes, (json) => units.push([db.prepare(insertSql(spec)).bind(json)]));
+    const chunks = jsonArrays(chunkBytes, (json) => units.push({ statements: [db.prepare(insertSql(spec)).bind(json)] }));
     for (const { offset, record } of list) {
       const values = spec.values(record as never);
       const row = JSON.stringify([offset, ...values]);
@@ -264,24 +297,40 @@ export function planWrite(
       if (size > chunkBytes && record.type === "Value") {
         // Too large for a chunk: its columns bound one by one (a row of another type gets a chunk of its own).
         chunks.flush();
-        units.push([db.prepare(VALUE_ALONE_SQL).bind(...values, offset)]);
+        units.push({ statements: [db.prepare(VALUE_ALONE_SQL).bind(...values, offset)] });
       } else chunks.add(row, false, size);
     }
     chunks.flush();
   }
 
-  // Each batch ends by counting the tags it inserted (when it wrote any) and advancing the sequence.
-  const hasTags = byType.has("Tag");
-  const end = () => [...(hasTags ? COUNT_SQL.map((sql) => db.prepare(sql)) : []), db.prepare(BUMP_SQL).bind(records.length)];
+  // A batch that wrote tags settles their currency, indexes and counts them; every batch ends by advancing
+  // the sequence.
+  const end = (batchUnits: readonly Unit[]) => {
+    const tail: D1Statement[] = [];
+    if (batchUnits.some((u) => u.tags === "parents")) tail.push(db.prepare(BATCH_UNCURRENT_SQL));
+    if (batchUnits.some((u) => u.tags)) tail.push(...[...TAG_INDEX_SQL, ...COUNT_SQL].map((sql) => db.prepare(sql)));
+    tail.push(db.prepare(BUMP_SQL).bind(records.length));
+    return tail;
+  };
   const batches: D1Statement[][] = [];
-  let batch: D1Statement[] = [];
+  let batch: Unit[] = [];
+  let size = 0;
+  const close = () => {
+    batches.push([...batch.flatMap((u) => u.statements), ...end(batch)]);
+    batch = [];
+    size = 0;
+  };
   for (const unit of units) {
-    if (batch.length > 0 && batch.length + unit.length > maxStatements) {
-      batches.push([...batch, ...end()]);
-      batch = [];
-    }
-    batch.push(...unit);
+    if (batch.length > 0 && size + unit.statements.length > maxStatements) close();
+    batch.push(unit);
+    size += unit.statements.length;
   }
-  if (batch.length > 0) batches.push([...batch, ...end()]);
+  if (batch.length > 0) close();
   return batches;
+}
+
+/** Statements that go in one batch together; `tags`: a tag chunk's, and whether some tag of it has parents. */
+interface Unit {
+  statements: D1Statement[];
+  tags?: "plain" | "parents";
 }

@@ -57,6 +57,20 @@ async function exportAll(repo: Repository, pageSize: number): Promise<{ records:
   return { records, pages };
 }
 
+/**
+ * The tag indexes each write batch fills in sorted sets (migration 0005) agree
+ * with the tags table: tag_kv holds exactly the current tags of stored
+ * entities (entity_time set), tag_ids every tag.
+ */
+async function expectTagIndexesMatchTags(): Promise<void> {
+  const rows = async (sql: string) => (await db.prepare(sql).all()).results;
+  const kv = "key, value_json, entity_type, entity_time, entity_id, seq";
+  expect(await rows(`SELECT ${kv} FROM tag_kv ORDER BY seq`), "tag_kv").toEqual(
+    await rows(`SELECT ${kv} FROM tags WHERE current = 1 AND entity_time IS NOT NULL ORDER BY seq`),
+  );
+  expect(await rows("SELECT prefix, seq FROM tag_ids ORDER BY seq"), "tag_ids").toEqual(await rows("SELECT substr(id, 1, 8) AS prefix, seq FROM tags ORDER BY seq"));
+}
+
 let repo: D1Repository;
 beforeEach(async () => {
   await emptyDatabase();
@@ -124,6 +138,7 @@ describe("D1 adapter against the memory reference", () => {
         await d1.write(batch);
         await memory.write(batch);
       }
+      await expectTagIndexesMatchTags();
       const execIds = data.executions.slice(0, 5).map((e) => e.id);
       const all = [...queries, { types: ["Job", "Value"], execIds, limit: 1000 } as Query, { execIds }];
       for (const raw of all) {
@@ -175,7 +190,28 @@ describe("tag currency", () => {
       expect(await repo.currentTags([target])).toEqual([]);
       expect((await repo.tagChildren([root.id])).map((t) => t.id)).toEqual([child.id]);
       expect(await repo.countTags({ values: false })).toEqual([]);
+      await expectTagIndexesMatchTags();
     }
+  });
+
+  it("holds when a parent goes in chunks before its child, and for a tag listed twice", async () => {
+    // Parents first: a child's chunk cannot find its parent through tag_ids (filled at the batch's end),
+    // so the batch's end takes the parent's currency away. A tag listed again after its child goes in once.
+    const roots = Array.from({ length: 300 }, (_, i) => makeTag("Execution", target, `key-${i}`, { text: "x".repeat(100), i }, [], T0));
+    const children = roots.map((r, i) => makeTag("Execution", target, `key-${i}`, i, [r.id], T0 + 1));
+    const small = createD1Repository(db, { chunkBytes: 5_000 });
+    await small.write([execution(target, T0), ...roots, ...children, roots[0]!, ...roots.slice(-3)]);
+    expect((await db.prepare("SELECT count(*) AS n FROM tags").first<{ n: number }>())!.n).toBe(600);
+    expect((await repo.currentTags([target])).map((t) => t.id).sort()).toEqual(children.map((t) => t.id).sort());
+    const ids = async (q: Query) => (await repo.query(normalizeQuery(q))).refs.map((r) => r.id);
+    expect(await ids({ tags: [["key-0", roots[0]!.value]] })).toEqual([]);
+    expect(await ids({ tags: [["key-299", 299]] })).toEqual([target]);
+    expect(await repo.countTags({ values: true, keys: ["key-0"] })).toEqual([{ key: "key-0", value: 0, count: 1 }]);
+    await expectTagIndexesMatchTags();
+    // Pushed again, whole: nothing changes.
+    await small.write([execution(target, T0), ...roots, ...children]);
+    expect((await db.prepare("SELECT count(*) AS n FROM tags").first<{ n: number }>())!.n).toBe(600);
+    await expectTagIndexesMatchTags();
   });
 
   it("holds when a parent and its child land in different chunks of one write", async () => {
@@ -198,6 +234,7 @@ describe("tag currency", () => {
     expect(byKey.every((row) => row.count === 1 && row.entityType === "Execution")).toBe(true);
     const counts = await repo.countTags({ values: true, keys: ["key-7"] });
     expect(counts).toEqual([{ key: "key-7", value: 7, count: 1 }]);
+    await expectTagIndexesMatchTags();
   });
 
   it("holds when an entity's tags lie apart in a write, and across chunks", async () => {
@@ -214,6 +251,7 @@ describe("tag currency", () => {
       { entity_id: b.id, n: 20, lo: T0 + 4, hi: T0 + 4, cur: 20 },
     ]);
     expect((await repo.currentTags([a.id])).find((t) => t.key === "k0")!.value).toBe("edited");
+    await expectTagIndexesMatchTags();
   });
 
   it("holds when the write is split into several D1 batches", async () => {
@@ -225,6 +263,7 @@ describe("tag currency", () => {
     expect(await small.countTags({ values: false })).toEqual([{ key: "n", entityType: "Execution", count: 400 }]);
     const { records } = await exportAll(small, 1000);
     expect(records).toHaveLength(800);
+    await expectTagIndexesMatchTags();
   });
 
   it("matches tag values by JSON equality, key order and number form included", async () => {
@@ -253,6 +292,7 @@ describe("tags by their entity's time (migration 0003)", () => {
     expect(await ids({ tags: [["user", "ann"]] })).toEqual([]);
     await repo.write(tags);
     expect(await tagRows()).toHaveLength(2);
+    await expectTagIndexesMatchTags();
 
     // The entity arrives: its tags take its time, and queries find it, once (two values of the key).
     await repo.write([e, older, makeTag("Execution", older.id, "user", "ann", [], T0)]);
@@ -261,6 +301,7 @@ describe("tags by their entity's time (migration 0003)", () => {
     expect(await ids({ tags: [["user"]] })).toEqual([e.id, older.id]);
     await repo.write(tags);
     expect(await tagRows()).toHaveLength(3);
+    await expectTagIndexesMatchTags();
 
     // Its time rewritten (an upsert of a finished run): the tags move with it, and the order follows.
     await repo.write([{ ...e, time: T0 + 5, status: "DONE" }]);
@@ -271,9 +312,15 @@ describe("tags by their entity's time (migration 0003)", () => {
     expect(log.context.tags.filter((t) => t.entityId === e.id).map((t) => t.value)).toEqual(["ann", "bo"]);
     await repo.write(tags);
     expect(await tagRows()).toHaveLength(3);
+    await expectTagIndexesMatchTags();
+    // A tag of the stored entity replaced in a later write leaves tag_kv.
+    await repo.write([makeTag("Execution", e.id, "user", "cy", [tags[0]!.id], T0 + 1)]);
+    expect(await ids({ tags: [["user", "ann"]] })).toEqual([older.id]);
+    expect(await ids({ tags: [["user", "cy"]] })).toEqual([e.id]);
+    await expectTagIndexesMatchTags();
   });
 
-  it("reads tags by id through their id index: get, children, prefixes shorter and longer than its key", async () => {
+  it("reads tags by id through tag_ids: get, children, prefixes shorter and longer than its key", async () => {
     const e = execution("00000000-0000-4000-a000-0000000000e3", T0);
     const tags = Array.from({ length: 300 }, (_, i) => makeTag("Execution", e.id, "n", i, [], T0));
     const child = makeTag("Execution", e.id, "n", -1, [tags[7]!.id], T0 + 1);

@@ -1,6 +1,6 @@
 /**
  * Migrations applied to a store that already holds data: version 2's rows
- * (written here as version 2 stored them) read the same after 0003 and 0004.
+ * (written here as version 2 stored them) read the same after 0003 to 0005.
  */
 import { expect, it } from "vitest";
 import { applyD1Migrations, type D1Migration } from "cloudflare:test";
@@ -69,9 +69,17 @@ it("0003 keeps version 2's tags: currency, tags of absent entities, delete recor
   expect((await repo.currentTags([b.id])).map((t) => t.id)).toEqual([updated.id]);
   expect((await repo.currentTags([absent.id])).map((t) => t.id)).toEqual([early.id]);
   const all = [user, old, updated, env1, removal, early];
-  // 0004: the key-only and id-bucket indexes gone, tags found by the first 8 characters of their id.
+  // 0005: the (key, value) and id indexes are tables of their own, filled from the stored tags: tag_kv with the
+  // current tags of stored entities (not the replaced, removed or absent entity's), tag_ids with every tag.
   const indexes = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tags' AND sql IS NOT NULL ORDER BY name").all<{ name: string }>();
-  expect(indexes.results.map((r) => r.name)).toEqual(["tags_entity", "tags_id_prefix", "tags_kv", "tags_pending"]);
+  expect(indexes.results.map((r) => r.name)).toEqual(["tags_entity", "tags_pending"]);
+  const kv = await db.prepare("SELECT key, value_json, entity_time, entity_id, seq FROM tag_kv ORDER BY seq").all();
+  expect(kv.results).toEqual([
+    { key: "user", value_json: '"ann"', entity_time: a.time, entity_id: a.id, seq: 3 },
+    { key: "cost", value_json: "2", entity_time: b.time, entity_id: b.id, seq: 5 },
+  ]);
+  const tagIds = await db.prepare("SELECT prefix, seq FROM tag_ids ORDER BY seq").all();
+  expect(tagIds.results).toEqual(all.map((t, i) => ({ prefix: t.id.slice(0, 8), seq: 3 + i })));
   for (const n of [3, 8, 12]) expect((await repo.findByPrefix(updated.id.slice(0, n), 10)).map((r) => r.id)).toContain(updated.id);
   expect((await repo.get("Tag", all.map((t) => t.id))).map((t) => t.id).sort()).toEqual(all.map((t) => t.id).sort());
   expect((await repo.exportSince(null, 100)).records.map((r) => r.id)).toEqual([a.id, b.id, ...all.map((t) => t.id)]);
@@ -84,4 +92,6 @@ it("0003 keeps version 2's tags: currency, tags of absent entities, delete recor
   await repo.write([...all, absent]);
   expect((await db.prepare("SELECT count(*) AS n FROM tags").first<{ n: number }>())!.n).toBe(6);
   expect(await ids([["user"]])).toEqual([absent.id, a.id]);
+  expect(await ids([["user", "cy"]])).toEqual([absent.id]);
+  expect((await db.prepare("SELECT count(*) AS n FROM tag_kv").first<{ n: number }>())!.n).toBe(3);
 });
