@@ -4,7 +4,7 @@
  * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex,
  * synchronously (sha1.ts), so hashing runs unchanged in browsers, workerd and Node.
  */
-import { sha1Hex } from "./sha1.ts";
+import { sha1Hex, sha1Matches } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";
 import type { AnyRecord, CallArgument, JsonValue, TagRecord } from "./records.ts";
 
@@ -50,9 +50,6 @@ export function hashText(text: string): string {
   return sha1Hex(text);
 }
 
-function hashParts(parts: unknown[]): string {
-  return hashText(canonicalJson(parts));
-}
 
 /** The kind of a value as recorded in `ValueRecord.valueType`. */
 export function valueTypeOf(value: unknown): string {
@@ -65,34 +62,53 @@ export function valueTypeOf(value: unknown): string {
  * A task's hash. Source text is hashed with its white space runs folded, so a
  * `.ts` workflow whose types Node strips to blanks hashes as its `.js` twin.
  */
-export function taskHash(namespace: string, name: string, version: string | null, source: string): string {
+// Each hash is the SHA-1 of a pre-image, kept apart so a push can check an id
+// against its pre-image (sha1Matches) without building the hash. Pre-images
+// made only of strings are canonical as JSON.stringify writes them; building
+// them directly keeps hashing off the scheduler's hot path.
+
+function taskPreimage(namespace: string, name: string, version: string | null, source: string): string {
   const fullName = namespace ? `${namespace}.${name}` : name;
-  return hashParts(["Task", fullName, version ?? source.replace(/\s+/g, " ").trim()]);
+  return canonicalJson(["Task", fullName, version ?? source.replace(/\s+/g, " ").trim()]);
 }
+
+export function taskHash(namespace: string, name: string, version: string | null, source: string): string {
+  return hashText(taskPreimage(namespace, name, version, source));
+}
+
+const valuePreimage = (valueType: string, encoded: string) => `["Value",${JSON.stringify(valueType)},${JSON.stringify(encoded)}]`;
 
 export function valueHash(valueType: string, encoded: string): string {
-  return hashText(`["Value",${JSON.stringify(valueType)},${JSON.stringify(encoded)}]`);
+  return hashText(valuePreimage(valueType, encoded));
 }
 
-// Pre-images made only of strings are canonical as JSON.stringify writes them;
-// building them directly keeps hashing off the scheduler's hot path.
+const argsPreimage = (args: readonly CallArgument[]) => JSON.stringify(["Args", args.map((a) => [a.key, a.valueHash])]);
 
 export function argsHash(args: readonly CallArgument[]): string {
-  return hashText(JSON.stringify(["Args", args.map((a) => [a.key, a.valueHash])]));
+  return hashText(argsPreimage(args));
 }
 
+const callNodePreimage = (task: string, args: string, result: string, children: readonly string[]) =>
+  JSON.stringify(["CallNode", task, args, result, [...children].sort()]);
+
 export function callNodeHash(task: string, args: string, result: string, children: readonly string[]): string {
-  return hashText(JSON.stringify(["CallNode", task, args, result, [...children].sort()]));
+  return hashText(callNodePreimage(task, args, result, children));
+}
+
+/** canonicalJson(["Tag", entityId, key, value, sorted parents]), written out: a push verifies every tag's id. */
+function tagPreimage(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
+  const sorted = parents.length < 2 ? parents : [...parents].sort();
+  return `["Tag",${entityId === null ? "null" : JSON.stringify(entityId)},${JSON.stringify(key)},${canonicalJson(value)},${canonicalJson(sorted)}]`;
 }
 
 export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
-  // canonicalJson(["Tag", entityId, key, value, sorted parents]), written out: a push verifies every tag's id.
-  const sorted = parents.length < 2 ? parents : [...parents].sort();
-  return hashText(`["Tag",${entityId === null ? "null" : JSON.stringify(entityId)},${JSON.stringify(key)},${canonicalJson(value)},${canonicalJson(sorted)}]`);
+  return hashText(tagPreimage(entityId, key, value, parents));
 }
 
+const evaluationPreimage = (task: string, args: string) => JSON.stringify(["Evaluation", task, args]);
+
 export function evaluationHash(task: string, args: string): string {
-  return hashText(JSON.stringify(["Evaluation", task, args]));
+  return hashText(evaluationPreimage(task, args));
 }
 
 /** Build a tag record with its id computed from its content. */
@@ -111,32 +127,38 @@ export function makeTag(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * The id a record must have given its content, or null when the id is not
+ * The pre-image a record's id must be the hash of, or null when the id is not
  * derived from content (Execution and Job: uuids; a Value kept as a preview,
  * whose full encoding is gone).
  */
-export function expectedId(record: AnyRecord): string | null {
+function idPreimage(record: AnyRecord): string | null {
   switch (record.type) {
     case "Task":
-      return taskHash(record.namespace, record.name, record.version, record.source);
+      return taskPreimage(record.namespace, record.name, record.version, record.source);
     case "Value":
-      return record.preview ? null : valueHash(record.valueType, record.encoded);
+      return record.preview ? null : valuePreimage(record.valueType, record.encoded);
     case "CallNode":
-      return callNodeHash(record.taskHash, record.argsHash, record.resultHash, record.children);
+      return callNodePreimage(record.taskHash, record.argsHash, record.resultHash, record.children);
     case "Tag":
-      return tagHash(record.entityId, record.key, record.value, record.parents);
+      return tagPreimage(record.entityId, record.key, record.value, record.parents);
     case "Evaluation":
-      return evaluationHash(record.taskHash, record.argsHash);
+      return evaluationPreimage(record.taskHash, record.argsHash);
     default:
       return null;
   }
 }
 
+/** The id a record must have given its content, or null when its id is not derived from content. */
+export function expectedId(record: AnyRecord): string | null {
+  const preimage = idPreimage(record);
+  return preimage === null ? null : hashText(preimage);
+}
+
 /** True when a record's id is well-formed and, where content-addressed, matches its content. */
 export function verifyRecordId(record: AnyRecord): boolean {
   if (record.type === "Execution" || record.type === "Job") return UUID.test(record.id);
-  if (record.type === "CallNode" && argsHash(record.args) !== record.argsHash) return false;
+  if (record.type === "CallNode" && !sha1Matches(argsPreimage(record.args), record.argsHash)) return false;
   // An id equal to a computed hash is well-formed; only an id not derived from content needs the pattern.
-  const expected = expectedId(record);
-  return expected === null ? /^[0-9a-f]{40}$/.test(record.id) : expected === record.id;
+  const preimage = idPreimage(record);
+  return preimage === null ? /^[0-9a-f]{40}$/.test(record.id) : sha1Matches(preimage, record.id);
 }

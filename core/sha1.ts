@@ -63,6 +63,31 @@ const SHORT = Math.floor(BUFFER / 3);
 const encoder = new TextEncoder();
 
 export function sha1Hex(text: string): string {
+  digest(text);
+  return hex32(state[0]!) + hex32(state[1]!) + hex32(state[2]!) + hex32(state[3]!) + hex32(state[4]!);
+}
+
+/**
+ * Whether `hex` is the SHA-1 of `text` as 40 lowercase hex: sha1Hex(text) ===
+ * hex, without building the hex text. A push verifies every record's id; the
+ * ~20 strings of each hex result were most of its garbage, and the young
+ * collections they caused copied the push's freshly parsed records.
+ */
+export function sha1Matches(text: string, hex: string): boolean {
+  if (hex.length !== 40) return false;
+  digest(text);
+  for (let i = 0; i < 5; i++) {
+    const word = state[i]!;
+    for (let j = 0; j < 8; j++) {
+      const nibble = (word >>> (28 - 4 * j)) & 15;
+      if (hex.charCodeAt(i * 8 + j) !== (nibble < 10 ? 48 + nibble : 87 + nibble)) return false;
+    }
+  }
+  return true;
+}
+
+/** The SHA-1 of `text`'s UTF-8 bytes, into `state`. */
+function digest(text: string): void {
   state[0] = 0x67452301; state[1] = 0xefcdab89 | 0; state[2] = 0x98badcfe | 0; state[3] = 0x10325476; state[4] = 0xc3d2e1f0 | 0;
   // Short texts (every record's pre-image but long sources and values) are encoded natively in one
   // call: ~20% less time per tag pre-image than the loop below, in Node and in workerd.
@@ -89,11 +114,11 @@ export function sha1Hex(text: string): string {
     else if (c < 0x10000) { bytes[n++] = 0xe0 | (c >> 12); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
     else { bytes[n++] = 0xf0 | (c >> 18); bytes[n++] = 0x80 | ((c >> 12) & 63); bytes[n++] = 0x80 | ((c >> 6) & 63); bytes[n++] = 0x80 | (c & 63); }
   }
-  return finish(n, total);
+  finish(n, total);
 }
 
 /** Pad the n bytes in buf (after `total` bytes already hashed) and hash them: 0x80, zeros, and the length in bits as 64 bits big-endian, to a whole block. */
-function finish(n: number, total: number): string {
+function finish(n: number, total: number): void {
   const bytes = buf;
   const words = w;
   if (n > BUFFER - 72) {
@@ -112,5 +137,4 @@ function finish(n: number, total: number): string {
   bytes[end - 8] = hi >>> 24; bytes[end - 7] = hi >>> 16; bytes[end - 6] = hi >>> 8; bytes[end - 5] = hi;
   bytes[end - 4] = lo >>> 24; bytes[end - 3] = lo >>> 16; bytes[end - 2] = lo >>> 8; bytes[end - 1] = lo;
   compress(bytes, words, end);
-  return hex32(state[0]!) + hex32(state[1]!) + hex32(state[2]!) + hex32(state[3]!) + hex32(state[4]!);
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { hashText } from "redun-edge";
+import { hashText, makeTag, verifyRecordId } from "redun-edge";
+import { sha1Matches } from "../../core/sha1.ts";
 
 const reference = (text: string) => bytesToHex(sha1(utf8ToBytes(text)));
 
@@ -49,5 +50,27 @@ describe("sha1 (core's own, allocation-free)", () => {
     const text = "value-".repeat(200_000);
     const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)));
     expect(hashText(text)).toBe(bytesToHex(digest));
+  });
+
+  it("sha1Matches agrees with the hex digest, and refuses any other text of it", () => {
+    for (const text of ["", "abc", "x".repeat(64), "日本語 😀", "\ud800", "v".repeat(5000)]) {
+      const hex = hashText(text);
+      expect(sha1Matches(text, hex), text.slice(0, 20)).toBe(true);
+      for (let i = 0; i < 40; i++) {
+        const other = (hex.charCodeAt(i) - 48 + 1) % 16;
+        const wrong = hex.slice(0, i) + other.toString(16) + hex.slice(i + 1);
+        expect(sha1Matches(text, wrong), `${text.slice(0, 20)} @${i}`).toBe(false);
+      }
+      expect(sha1Matches(text, hex.toUpperCase()) === (hex === hex.toUpperCase())).toBe(true);
+      expect(sha1Matches(text, hex.slice(0, 39))).toBe(false);
+      expect(sha1Matches(text, `${hex}0`)).toBe(false);
+    }
+  });
+
+  it("verifies a record's id against its content with it", () => {
+    const tag = makeTag("Execution", "00000000-0000-4000-a000-000000000001", "k", { a: [1, "é"] }, [], 1);
+    expect(verifyRecordId(tag)).toBe(true);
+    expect(verifyRecordId({ ...tag, value: { a: [1, "e"] } })).toBe(false);
+    expect(verifyRecordId({ ...tag, id: tag.id.replace(/^./, (c) => (c === "0" ? "1" : "0")) })).toBe(false);
   });
 });
