@@ -63,64 +63,15 @@ BEGIN
     AND entity_time = OLD.entity_time AND entity_id = OLD.entity_id AND seq = OLD.seq;
 END;
 
--- As in version 3, and the entity's stored current tags enter tag_kv when it
--- arrives (tags of this batch enter at its end), or move with its time.
-DROP TRIGGER executions_tag_time;
-CREATE TRIGGER executions_tag_time AFTER INSERT ON executions BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time IS NULL AND entity_id = NEW.id AND entity_type = 'Execution';
+-- A stored current tag enters tag_kv when its entity arrives, and moves when
+-- the entity's time changes: both set tags.entity_time (version 3's triggers on
+-- the entity tables). Tags of this batch enter at its end.
+CREATE TRIGGER tags_kv_time AFTER UPDATE OF entity_time ON tags
+WHEN NEW.current = 1 AND NEW.entity_time IS NOT NULL AND NEW.entity_id IS NOT NULL AND NEW.entity_type IS NOT NULL
+  AND NEW.seq <= (SELECT value FROM counters WHERE name = 'seq')
+BEGIN
+  DELETE FROM tag_kv WHERE key = OLD.key AND value_json = OLD.value_json AND entity_type = OLD.entity_type
+    AND entity_time = OLD.entity_time AND entity_id = OLD.entity_id AND seq = OLD.seq;
   INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq)
-  SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags
-  WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Execution' AND current = 1
-    AND seq <= (SELECT value FROM counters WHERE name = 'seq')
-  ON CONFLICT DO NOTHING;
-END;
-DROP TRIGGER executions_tag_retime;
-CREATE TRIGGER executions_tag_retime AFTER UPDATE OF time ON executions WHEN OLD.time IS NOT NEW.time BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time = OLD.time AND entity_id = NEW.id AND entity_type = 'Execution';
-  UPDATE tag_kv SET entity_time = NEW.time WHERE (key, value_json, entity_type, entity_time, entity_id, seq) IN (
-    SELECT key, value_json, entity_type, OLD.time, entity_id, seq FROM tags
-    WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Execution' AND current = 1);
-END;
-DROP TRIGGER jobs_tag_time;
-CREATE TRIGGER jobs_tag_time AFTER INSERT ON jobs BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time IS NULL AND entity_id = NEW.id AND entity_type = 'Job';
-  INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq)
-  SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags
-  WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Job' AND current = 1
-    AND seq <= (SELECT value FROM counters WHERE name = 'seq')
-  ON CONFLICT DO NOTHING;
-END;
-DROP TRIGGER jobs_tag_retime;
-CREATE TRIGGER jobs_tag_retime AFTER UPDATE OF time ON jobs WHEN OLD.time IS NOT NEW.time BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time = OLD.time AND entity_id = NEW.id AND entity_type = 'Job';
-  UPDATE tag_kv SET entity_time = NEW.time WHERE (key, value_json, entity_type, entity_time, entity_id, seq) IN (
-    SELECT key, value_json, entity_type, OLD.time, entity_id, seq FROM tags
-    WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Job' AND current = 1);
-END;
-DROP TRIGGER call_nodes_tag_time;
-CREATE TRIGGER call_nodes_tag_time AFTER INSERT ON call_nodes BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time IS NULL AND entity_id = NEW.id AND entity_type = 'CallNode';
-  INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq)
-  SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags
-  WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'CallNode' AND current = 1
-    AND seq <= (SELECT value FROM counters WHERE name = 'seq')
-  ON CONFLICT DO NOTHING;
-END;
-DROP TRIGGER tasks_tag_time;
-CREATE TRIGGER tasks_tag_time AFTER INSERT ON tasks BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time IS NULL AND entity_id = NEW.id AND entity_type = 'Task';
-  INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq)
-  SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags
-  WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Task' AND current = 1
-    AND seq <= (SELECT value FROM counters WHERE name = 'seq')
-  ON CONFLICT DO NOTHING;
-END;
-DROP TRIGGER value_records_tag_time;
-CREATE TRIGGER value_records_tag_time AFTER INSERT ON value_records BEGIN
-  UPDATE tags SET entity_time = NEW.time WHERE entity_time IS NULL AND entity_id = NEW.id AND entity_type = 'Value';
-  INSERT INTO tag_kv (key, value_json, entity_type, entity_time, entity_id, seq)
-  SELECT key, value_json, entity_type, entity_time, entity_id, seq FROM tags
-  WHERE entity_time = NEW.time AND entity_id = NEW.id AND entity_type = 'Value' AND current = 1
-    AND seq <= (SELECT value FROM counters WHERE name = 'seq')
-  ON CONFLICT DO NOTHING;
+  VALUES (NEW.key, NEW.value_json, NEW.entity_type, NEW.entity_time, NEW.entity_id, NEW.seq) ON CONFLICT DO NOTHING;
 END;
