@@ -50,15 +50,11 @@ INSERT INTO tag_ids (prefix, seq) SELECT substr(id, 1, 8), seq FROM tags ORDER B
 DROP INDEX tags_kv;
 DROP INDEX tags_id_prefix;
 
--- As in version 4, and a tag that stops being current leaves tag_kv (a tag of
--- this batch, seq past the counter, is not in it yet).
-DROP TRIGGER tags_count_replaced;
-CREATE TRIGGER tags_count_replaced AFTER UPDATE OF current ON tags
-WHEN OLD.current = 1 AND NEW.current = 0 AND OLD.entity_id IS NOT NULL AND OLD.entity_type IS NOT NULL
-  AND OLD.seq <= (SELECT value FROM counters WHERE name = 'seq')
+-- A stored tag that stops being current leaves tag_kv (a tag of this batch,
+-- seq past the counter, is not in it yet).
+CREATE TRIGGER tags_kv_replaced AFTER UPDATE OF current ON tags
+WHEN OLD.current = 1 AND NEW.current = 0 AND OLD.seq <= (SELECT value FROM counters WHERE name = 'seq')
 BEGIN
-  UPDATE tag_key_counts SET n = n - 1 WHERE key = OLD.key AND entity_type = OLD.entity_type;
-  UPDATE tag_value_counts SET n = n - 1 WHERE key = OLD.key AND value_json = OLD.value_json AND entity_type = OLD.entity_type;
   DELETE FROM tag_kv WHERE key = OLD.key AND value_json = OLD.value_json AND entity_type = OLD.entity_type
     AND entity_time = OLD.entity_time AND entity_id = OLD.entity_id AND seq = OLD.seq;
 END;
