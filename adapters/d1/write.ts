@@ -253,8 +253,10 @@ export function validateRecords(records: readonly AnyRecord[]): Map<number, stri
 }
 
 /**
- * The D1 batches of one write: per type, rows chunked into JSON arrays; each
- * batch ends by advancing the write sequence past every offset it used.
+ * The D1 batches of one write: per type, rows chunked into JSON arrays; a
+ * batch that wrote tags ends by settling their currency, putting them into
+ * tag_kv and tag_ids in sorted passes and counting them, and every batch by
+ * advancing the write sequence past every offset it used.
  */
 export function planWrite(
   db: D1Like,
