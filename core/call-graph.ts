@@ -5,6 +5,7 @@
  */
 import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
+import { MAX_CANDIDATES, MAX_EDIT_PREFIXES, MAX_PREFIX_CHARS } from "./limits.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
@@ -128,24 +129,44 @@ export class CallGraph {
   }
 
   /** Resolve an id prefix to one record. Unknown and ambiguous prefixes are typed errors. */
-  async resolve(prefix: string, types: readonly string[] = ENTITY_TYPES): Promise<RecordRef> {
-    if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix)) {
-      throw new ValidationError("prefix", `id prefix must be lowercase hex, got ${JSON.stringify(prefix)}`);
-    }
-    const found = (await this.repository.findByPrefix(prefix, 11)).filter((r) => types.includes(r.type));
-    if (found.length === 0) throw new UnknownIdError(prefix);
-    const exact = found.find((r) => r.id === prefix);
-    if (exact) return exact;
-    if (found.length > 1) throw new AmbiguousIdError(prefix, found.slice(0, 10));
-    return found[0]!;
+  async resolve(prefix: string, types: readonly EntityType[] = ENTITY_TYPES): Promise<RecordRef> {
+    return (await this.resolveAll([prefix], types))[0]!;
   }
 
-  /** Resolve many prefixes to entities (all or nothing). */
+  /** Resolve the prefixes of one edit to entities, all or nothing, in one read of the store. */
   async resolveEntities(prefixes: readonly string[]): Promise<EntityRef[]> {
     if (prefixes.length === 0) throw new ValidationError("prefix", "no record id prefix given");
-    const refs = await Promise.all(prefixes.map((p) => this.resolve(p)));
+    if (prefixes.length > MAX_EDIT_PREFIXES) {
+      throw new ValidationError("prefixes", `an edit names at most ${MAX_EDIT_PREFIXES} records, got ${prefixes.length}`);
+    }
+    const refs = await this.resolveAll(prefixes, ENTITY_TYPES);
     const seen = new Set<string>();
     return refs.filter((r) => !seen.has(r.id) && seen.add(r.id)) as EntityRef[];
+  }
+
+  /**
+   * Each prefix's one record among `types`; the first prefix (in order) that
+   * names none or several is the error. The store lists every candidate of
+   * those types up to one more than an ambiguous prefix shows, so a prefix is
+   * unique exactly when it lists one.
+   */
+  private async resolveAll(prefixes: readonly string[], types: readonly EntityType[]): Promise<RecordRef[]> {
+    for (const prefix of prefixes) {
+      if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+        throw new ValidationError("prefix", `id prefix must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters, got ${JSON.stringify(prefix)}`);
+      }
+    }
+    const unique = [...new Set(prefixes)];
+    const found = await this.repository.findByPrefix(unique, types, MAX_CANDIDATES + 1);
+    const answers = new Map(unique.map((prefix, i) => [prefix, (found[i] ?? []).filter((r) => types.includes(r.type as EntityType) && r.id.startsWith(prefix))]));
+    return prefixes.map((prefix) => {
+      const refs = answers.get(prefix)!;
+      if (refs.length === 0) throw new UnknownIdError(prefix);
+      const exact = refs.find((r) => r.id === prefix);
+      if (exact) return exact;
+      if (refs.length > 1) throw new AmbiguousIdError(prefix, refs.slice(0, MAX_CANDIDATES), refs.length > MAX_CANDIDATES);
+      return refs[0]!;
+    });
   }
 
   /** One record by id prefix, with its tags and details (reads in three rounds at most). */

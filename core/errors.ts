@@ -40,14 +40,18 @@ export interface Candidate {
 
 export class AmbiguousIdError extends RedunEdgeError {
   readonly prefix: string;
+  /** The first records it names, by id. */
   readonly candidates: Candidate[];
-  constructor(prefix: string, candidates: Candidate[]) {
+  /** True when it names more records than `candidates` lists. */
+  readonly more: boolean;
+  constructor(prefix: string, candidates: Candidate[], more = false) {
     super(
       "ambiguous",
-      `id prefix ${JSON.stringify(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}`,
+      `id prefix ${JSON.stringify(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}${more ? ", and more" : ""}`,
     );
     this.prefix = prefix;
     this.candidates = candidates;
+    this.more = more;
   }
 }
 

@@ -174,6 +174,11 @@ export function compareNewestFirst(a: { time: number; id: string }, b: { time: n
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
+/** Order of `Repository.findByPrefix` answers: by id, then by type. */
+export function compareRefsById(a: { type: string; id: string }, b: { type: string; id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0;
+}
+
 /**
  * The page of a query from its matches, newest first: the first `limit`, and
  * a cursor after the last of them when there are more (stores fetch

@@ -89,10 +89,14 @@ export interface Repository {
   get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]>;
 
   /**
-   * Records of any type (Tag and Evaluation included) whose id starts with
-   * `prefix`, at most `limit` of them, sorted by id.
+   * For each prefix, in the prefixes' order: the records of `types` whose id
+   * starts with it, sorted by id, at most `limit` of them (an empty prefix
+   * matches every id). All prefixes are answered in one round trip, and only
+   * records of `types` count toward `limit`, so a prefix's answer holds every
+   * candidate of those types up to the limit (CallGraph.resolve asks for one
+   * more than it shows, to tell a unique prefix from an ambiguous one).
    */
-  findByPrefix(prefix: string, limit: number): Promise<RecordRef[]>;
+  findByPrefix(prefixes: readonly string[], types: readonly RecordType[], limit: number): Promise<RecordRef[][]>;
 
   /** Run a normalized query (see `normalizeQuery` for its meaning). */
   query(query: NormalizedQuery): Promise<QueryPage>;

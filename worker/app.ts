@@ -200,8 +200,8 @@ export function createApp(options: AppOptions) {
       return c.json({ records: await repository.get(type, ids) });
     })
     .post("/api/repository/find-by-prefix", jsonBody(findByPrefixBody), async (c) => {
-      const { prefix, limit } = c.req.valid("json");
-      return c.json({ refs: await repository.findByPrefix(prefix, limit) });
+      const { prefixes, types, limit } = c.req.valid("json");
+      return c.json({ refs: await repository.findByPrefix(prefixes, types, limit) });
     })
     .post("/api/repository/query", jsonBody(queryBody), async (c) => {
       return c.json(await repository.query(normalizeQuery(c.req.valid("json").query)));

@@ -34,8 +34,10 @@ export interface ApiErrorBody {
     field?: string;
     /** 404 / 409: the id prefix asked for. */
     prefix?: string;
-    /** 409: the records an ambiguous prefix names. */
+    /** 409: the records an ambiguous prefix names (the first ones, by id). */
     candidates?: Candidate[];
+    /** 409: true when the prefix names more records than `candidates` lists. */
+    more?: true;
   };
 }
 
@@ -75,7 +77,7 @@ export function errorBody(err: unknown): [ContentfulStatusCode, ApiErrorBody] {
     return [404, { error: { code: "not_found", message: err.message, prefix: err.prefix } }];
   }
   if (err instanceof AmbiguousIdError) {
-    return [409, { error: { code: "ambiguous", message: err.message, prefix: err.prefix, candidates: err.candidates } }];
+    return [409, { error: { code: "ambiguous", message: err.message, prefix: err.prefix, candidates: err.candidates, ...(err.more ? { more: true } : {}) } }];
   }
   if (err instanceof RedunEdgeError) {
     return [500, { error: { code: err.code, message: err.message } }];

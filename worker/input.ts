@@ -8,7 +8,9 @@ import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
   JOB_STATUSES,
+  MAX_EDIT_PREFIXES,
   MAX_LIMIT,
+  MAX_PREFIX_CHARS,
   RECORD_TYPES,
   TagParseError,
   ValidationError,
@@ -240,7 +242,8 @@ export function tagEditBody(value: unknown): TagEditBody {
   if (!OPS.includes(op as (typeof OPS)[number])) {
     throw new ValidationError("op", `op must be one of ${OPS.join(", ")}, got ${JSON.stringify(op)}`);
   }
-  const prefixes = value.prefixes === undefined ? undefined : stringArray("prefixes", value.prefixes, { max: MAX_IDS - 1 });
+  // The path names one record; `prefixes` the others.
+  const prefixes = value.prefixes === undefined ? undefined : stringArray("prefixes", value.prefixes, { max: MAX_EDIT_PREFIXES - 1 });
   const withPrefixes = <T extends object>(b: T) => (prefixes ? { ...b, prefixes } : b);
   switch (op) {
     case "add":
@@ -289,11 +292,21 @@ export function getBody(value: unknown): { type: RecordType; ids: string[] } {
   return { type: type as RecordType, ids: stringArray("ids", required(b, "ids")) };
 }
 
-export function findByPrefixBody(value: unknown): { prefix: string; limit: number } {
-  const b = body(value, ["prefix", "limit"]);
-  const prefix = string("prefix", required(b, "prefix"));
-  if (!/^[0-9a-f-]*$/.test(prefix) || prefix.length > 64) throw new ValidationError("prefix", "prefix must be lowercase hex");
-  return { prefix, limit: integer("limit", required(b, "limit"), MAX_IDS) };
+export function findByPrefixBody(value: unknown): { prefixes: string[]; types: RecordType[]; limit: number } {
+  const b = body(value, ["prefixes", "types", "limit"]);
+  const prefixes = stringArray("prefixes", required(b, "prefixes"), { max: MAX_EDIT_PREFIXES });
+  prefixes.forEach((prefix, i) => {
+    if (!/^[0-9a-f-]*$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+      throw new ValidationError(`prefixes[${i}]`, `prefixes[${i}] must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters`);
+    }
+  });
+  const types = stringArray("types", required(b, "types"), { max: RECORD_TYPES.length * 2 });
+  for (const type of types) {
+    if (!RECORD_TYPES.includes(type as RecordType)) {
+      throw new ValidationError("types", `types: unknown record type ${JSON.stringify(type)} (expected ${RECORD_TYPES.join(", ")})`);
+    }
+  }
+  return { prefixes, types: types as RecordType[], limit: integer("limit", required(b, "limit"), MAX_IDS) };
 }
 
 export function queryBody(value: unknown): { query: Query } {

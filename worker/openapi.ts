@@ -296,9 +296,16 @@ export const openApiDocument = {
       { type: "object", properties: { records: { type: "array", items: ref("Record") } } },
     ),
     "/api/repository/find-by-prefix": primitive(
-      "Records of any type whose id starts with a prefix, sorted by id.",
-      obj({ prefix: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }, ["prefix", "limit"]),
-      { type: "object", properties: { refs: { type: "array", items: ref("RecordRef") } } },
+      "For each prefix (in order), the records of the given types whose id starts with it, sorted by id, at most `limit` each.",
+      obj(
+        {
+          prefixes: { type: "array", items: { type: "string", pattern: "^[0-9a-f-]*$", maxLength: 64 }, maxItems: 100 },
+          types: { type: "array", items: ref("RecordType") },
+          limit: { type: "integer", minimum: 1, maximum: 1000 },
+        },
+        ["prefixes", "types", "limit"],
+      ),
+      { type: "object", properties: { refs: { type: "array", items: { type: "array", items: ref("RecordRef") } } } },
     ),
     "/api/repository/query": primitive(
       "Run a query (normalized server-side); record refs only.",

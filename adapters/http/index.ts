@@ -10,6 +10,7 @@ import {
   AmbiguousIdError,
   RepositoryError,
   UnknownIdError,
+  MAX_EDIT_PREFIXES,
   QUERY_FIELDS,
   ValidationError,
   assertWritable,
@@ -53,6 +54,8 @@ export interface HttpOptions {
 /** Ids per request: the server's cap (worker/input.ts MAX_IDS). */
 const IDS_PER_CALL = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Prefixes per find-by-prefix request: the server's cap (core MAX_EDIT_PREFIXES). */
+const PREFIXES_PER_CALL = MAX_EDIT_PREFIXES;
 
 /** The server answered with an error that has no closer core type (5xx, 413, 415, unknown route). */
 export class HttpError extends RepositoryError {
@@ -75,6 +78,7 @@ interface WireError {
   field?: unknown;
   prefix?: unknown;
   candidates?: unknown;
+  more?: unknown;
 }
 
 /** Rebuild core's typed error from the API's JSON error. */
@@ -84,7 +88,7 @@ export function errorFromResponse(status: number, body: unknown, url: string): E
   const message = typeof e.message === "string" ? e.message : `HTTP ${status}`;
   if (code === "not_found" && typeof e.prefix === "string") return new UnknownIdError(e.prefix);
   if (code === "ambiguous" && typeof e.prefix === "string" && Array.isArray(e.candidates)) {
-    return new AmbiguousIdError(e.prefix, e.candidates as Candidate[]);
+    return new AmbiguousIdError(e.prefix, e.candidates as Candidate[], e.more === true);
   }
   if (status === 400) return new ValidationError(typeof e.field === "string" ? e.field : "request", message);
   if (status === 401) {
@@ -235,8 +239,11 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
       return batched(ids, async (part) => (await post<{ records: RecordOf<T>[] }>("get", { type, ids: part })).records);
     },
 
-    async findByPrefix(prefix, limit) {
-      return (await post<{ refs: RecordRef[] }>("find-by-prefix", { prefix, limit })).refs;
+    async findByPrefix(prefixes, types, limit) {
+      if (prefixes.length === 0) return [];
+      const parts = chunks(prefixes, PREFIXES_PER_CALL);
+      const answers = await Promise.all(parts.map(async (part) => (await post<{ refs: RecordRef[][] }>("find-by-prefix", { prefixes: part, types, limit })).refs));
+      return answers.flat();
     },
 
     async query(query) {

@@ -10,6 +10,7 @@ import {
   assertWritable,
   canonicalJson,
   compareNewestFirst,
+  compareRefsById,
   hasExecutionFilter,
   isAfterCursor,
   pageOf,
@@ -59,6 +60,43 @@ class TimeOrder {
 }
 
 /**
+ * Ids of one record type in id order, for prefix look-ups: new ids are
+ * appended and merged in, sorted, at the next look-up, so writes stay O(1)
+ * and a look-up is a binary search.
+ */
+class SortedIds {
+  private sorted: string[] = [];
+  private added: string[] = [];
+  add(id: string): void {
+    this.added.push(id);
+  }
+  /** Ids starting with `prefix`, at most `limit`, in id order. */
+  withPrefix(prefix: string, limit: number): string[] {
+    if (this.added.length) {
+      const added = this.added.sort();
+      this.added = [];
+      const old = this.sorted;
+      const merged: string[] = new Array(old.length + added.length);
+      let i = 0, j = 0, k = 0;
+      while (i < old.length && j < added.length) merged[k++] = old[i]! < added[j]! ? old[i++]! : added[j++]!;
+      while (i < old.length) merged[k++] = old[i++]!;
+      while (j < added.length) merged[k++] = added[j++]!;
+      this.sorted = merged;
+    }
+    const ids = this.sorted;
+    let lo = 0, hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ids[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < ids.length && out.length < limit && ids[i]!.startsWith(prefix); i++) out.push(ids[i]!);
+    return out;
+  }
+}
+
+/**
  * Stored records are frozen shallow copies, handed out as they are, so reads
  * cost no copying. Their nested arrays are shared with the writer: records are
  * immutable values once written (the scheduler never touches them again).
@@ -90,6 +128,7 @@ export function createMemoryRepository(): MemoryRepository {
   const byKey = new Map<string, Map<string, number>>();
   const current = new Set<string>();
   const jobsByExecution = new Map<string, Map<string, JobRecord>>();
+  const idsInOrder = new Map<RecordType, SortedIds>([...tables.keys()].map((t) => [t, new SortedIds()]));
 
   const table = <T extends RecordType>(type: T) => tables.get(type) as Map<string, RecordOf<T>>;
 
@@ -143,7 +182,10 @@ export function createMemoryRepository(): MemoryRepository {
       jobs.set(copy.id, copy);
     }
     // Sort keys never change: a record's time is fixed when it is first written.
-    if (!existing) order.get(copy.type as EntityType)?.add({ time: copy.time, id: copy.id });
+    if (!existing) {
+      order.get(copy.type as EntityType)?.add({ time: copy.time, id: copy.id });
+      idsInOrder.get(copy.type)!.add(copy.id);
+    }
   }
 
   function currentTagsOf(entityId: string): TagRecord[] {
@@ -300,11 +342,12 @@ export function createMemoryRepository(): MemoryRepository {
       return out;
     },
 
-    async findByPrefix(prefix, limit) {
-      const out: RecordRef[] = [];
-      for (const [type, rows] of tables) for (const id of rows.keys()) if (id.startsWith(prefix)) out.push({ type, id });
-      out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : 1));
-      return out.slice(0, limit);
+    async findByPrefix(prefixes, types, limit) {
+      return prefixes.map((prefix) => {
+        const out: RecordRef[] = [];
+        for (const type of new Set(types)) for (const id of idsInOrder.get(type)?.withPrefix(prefix, limit) ?? []) out.push({ type, id });
+        return out.sort(compareRefsById).slice(0, limit);
+      });
     },
 
     async query(q) {

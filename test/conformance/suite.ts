@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AmbiguousIdError,
   CallGraph,
+  MAX_EDIT_PREFIXES,
   MAX_VALUE_BYTES,
   PREVIEW_CHARS,
   Scheduler,
@@ -49,6 +50,7 @@ function uuid(): string {
 }
 
 const sortedIds = (ids: string[]) => [...ids].sort();
+const ALL_TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
 
 function execution(id: string, time: number, status: ExecutionRecord["status"] = "DONE"): ExecutionRecord {
   return { type: "Execution", id, time, rootJobId: uuid(), argv: ["run", "x"], startTime: time, endTime: time + 5, status };
@@ -188,17 +190,86 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
     });
 
     describe("id prefixes", () => {
-      it("finds records of every type by prefix, sorted by id, limited", async () => {
+      it("finds records of the asked types by prefix, sorted by id, limited, for many prefixes at once", async () => {
         await run([]);
-        const all = await repo.findByPrefix("", 1000);
-        expect(all.length).toBeGreaterThan(10);
-        const ids = all.map((r) => r.id);
+        const [all] = await repo.findByPrefix([""], ALL_TYPES, 1000);
+        expect(all!.length).toBeGreaterThan(10);
+        expect(new Set(all!.map((r) => r.type))).toEqual(new Set(ALL_TYPES));
+        const ids = all!.map((r) => r.id);
         expect(ids).toEqual([...ids].sort());
-        const target = all.find((r) => r.type === "CallNode")!;
-        const found = await repo.findByPrefix(target.id.slice(0, 10), 5);
+        const target = all!.find((r) => r.type === "CallNode")!;
+        const prefix = target.id.slice(0, 10);
+        const [found, none, entities, tags] = await repo.findByPrefix([prefix, "ffffffffff", "", ""], ["CallNode", "Job"], 5);
         expect(found).toContainEqual({ type: "CallNode", id: target.id });
-        expect(found.every((r) => r.id.startsWith(target.id.slice(0, 10)))).toBe(true);
-        expect(await repo.findByPrefix("", 3)).toHaveLength(3);
+        expect(found!.every((r) => r.id.startsWith(prefix))).toBe(true);
+        expect(none).toEqual([]);
+        expect(entities).toEqual(all!.filter((r) => r.type === "CallNode" || r.type === "Job").slice(0, 5));
+        expect(tags).toEqual(entities);
+        const [onlyTags] = await repo.findByPrefix([""], ["Tag"], 1000);
+        expect(onlyTags).toEqual(all!.filter((r) => r.type === "Tag"));
+        expect((await repo.findByPrefix([""], ALL_TYPES, 3))[0]).toHaveLength(3);
+        expect(await repo.findByPrefix([], ALL_TYPES, 3)).toEqual([]);
+      });
+
+      it("lists every candidate of the asked types, however many records of other types share the prefix", async () => {
+        // 30 tags whose ids start with "03", and two executions and a job after them in id order.
+        const tags: AnyRecord[] = [];
+        const entity = uuid();
+        for (let i = 0; tags.length < 30; i++) {
+          const tag = makeTag("Execution", entity, "n", i, [], T0);
+          if (tag.id.startsWith("03") && tag.id < "03f") tags.push(tag);
+        }
+        const a = `03f0${uuid().slice(4)}`;
+        const b = `03f1${uuid().slice(4)}`;
+        const j = `03f2${uuid().slice(4)}`;
+        await repo.write([...tags, execution(a, T0), execution(b, T0 + 1), job(j, a, T0 + 2)]);
+        const [execs] = await repo.findByPrefix(["03"], ["Execution"], 11);
+        expect(execs).toEqual([{ type: "Execution", id: a }, { type: "Execution", id: b }]);
+        const error = await graph.resolve("03").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AmbiguousIdError);
+        expect((error as AmbiguousIdError).candidates).toEqual([
+          { type: "Execution", id: a },
+          { type: "Execution", id: b },
+          { type: "Job", id: j },
+        ]);
+        expect((error as AmbiguousIdError).more).toBe(false);
+        // A tag id is no record a person names: a prefix of tags only is unknown.
+        await expect(graph.resolve(tags[0]!.id.slice(0, 12))).rejects.toBeInstanceOf(UnknownIdError);
+        expect(await graph.resolve("03f2")).toEqual({ type: "Job", id: j });
+        await expect(graph.addTags("03", [["k", 1]])).rejects.toBeInstanceOf(AmbiguousIdError);
+        expect((await repo.currentTags([a, b, j])).length).toBe(0);
+        // More candidates than are shown.
+        const many = Array.from({ length: 12 }, (_, i) => execution(`05${i.toString(16).padStart(2, "0")}${uuid().slice(4)}`, T0 + i));
+        await repo.write(many);
+        const more = (await graph.resolve("05").catch((e: unknown) => e)) as AmbiguousIdError;
+        expect(more.candidates.map((c) => c.id)).toEqual(many.map((e) => e.id).sort().slice(0, 10));
+        expect(more.more).toBe(true);
+        expect(more.message).toMatch(/and more$/);
+      });
+
+      it("resolves the prefixes of an edit in one read, and refuses more than an edit may name", async () => {
+        const execs = Array.from({ length: MAX_EDIT_PREFIXES }, (_, i) => execution(uuid(), T0 + i));
+        await repo.write(execs);
+        let reads = 0;
+        let tagReads = 0;
+        const counting: Repository = Object.create(repo, {
+          findByPrefix: { value: (...args: Parameters<Repository["findByPrefix"]>) => ((reads += 1), repo.findByPrefix(...args)) },
+          get: { value: (...args: Parameters<Repository["get"]>) => ((tagReads += args[0] === "Tag" ? 1 : 0), repo.get(...args)) },
+        });
+        const counted = new CallGraph(counting, { now });
+        const prefixes = execs.map((e) => e.id.slice(0, 13));
+        const result = await counted.addTags(prefixes, [["batch", 1]]);
+        expect(result.written).toBe(MAX_EDIT_PREFIXES);
+        expect(reads).toBe(1);
+        // Re-adding removed tags walks each one's chain: one read per step of the chain, for all records together.
+        await counted.removeTags(prefixes, { keys: ["batch"] });
+        tagReads = 0;
+        expect((await counted.addTags(prefixes, [["batch", 1], ["other", 2]])).written).toBe(2 * MAX_EDIT_PREFIXES);
+        expect(tagReads).toBe(2);
+        expect(reads).toBe(3);
+        const tooMany = [...execs.map((e) => e.id), execs[0]!.id];
+        await expect(counted.addTags(tooMany, [["batch", 2]])).rejects.toMatchObject({ code: "invalid", field: "prefixes" });
+        expect((await repo.currentTags(execs.map((e) => e.id))).filter((t) => t.key === "batch").every((t) => t.value === 1 && t.parents.length === 1)).toBe(true);
       });
 
       it("resolves a unique prefix and names the candidates of an ambiguous one", async () => {

@@ -7,6 +7,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  ENTITY_TYPES,
   RepositoryError,
   argsHash,
   callNodeHash,
@@ -161,7 +162,9 @@ describe("D1 adapter against the memory reference", () => {
       const parents = data.edits.flatMap((e) => e.parents);
       expect((await d1.tagChildren(parents)).sort(byId)).toEqual((await memory.tagChildren(parents)).sort(byId));
       for (const prefix of ["", "0", "ab", data.executions[3]!.id.slice(0, 9)]) {
-        expect(await d1.findByPrefix(prefix, 25)).toEqual(await memory.findByPrefix(prefix, 25));
+        for (const types of [TYPES, ENTITY_TYPES, ["Execution", "Tag"] as RecordType[]]) {
+          expect(await d1.findByPrefix([prefix, "f"], types, 25)).toEqual(await memory.findByPrefix([prefix, "f"], types, 25));
+        }
       }
       const exec = data.executions[7]!.id;
       expect(await d1.jobsOfExecution(exec)).toEqual(await memory.jobsOfExecution(exec));
@@ -330,7 +333,7 @@ describe("tags by their entity's time (migration 0003)", () => {
     expect(await repo.tagChildren([tags[7]!.id])).toEqual([child]);
     for (const prefix of [1, 2, 6, 8, 9, 40].map((n) => tags[3]!.id.slice(0, n))) {
       const want = [...tags, child].map((t) => t.id).filter((id) => id.startsWith(prefix)).sort();
-      expect((await repo.findByPrefix(prefix, 1000)).filter((r) => r.type === "Tag").map((r) => r.id), prefix).toEqual(want);
+      expect((await repo.findByPrefix([prefix], ["Tag"], 1000))[0]!.map((r) => r.id), prefix).toEqual(want);
     }
   });
 });

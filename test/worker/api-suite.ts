@@ -7,6 +7,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   CallGraph,
+  MAX_EDIT_PREFIXES,
   Scheduler,
   applyTags,
   makeTag,
@@ -344,6 +345,15 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         }
       });
 
+      it("refuses an edit naming more than MAX_EDIT_PREFIXES records, writing nothing", async () => {
+        const prefixes = Array.from({ length: MAX_EDIT_PREFIXES }, () => bob);
+        const a = await nothingWritten(() => edit(alice, { op: "add", tags: ["k=v"], prefixes }));
+        expectError(a, 400, "invalid", "prefixes");
+        const ok = await edit(alice, { op: "add", tags: ["k=v"], prefixes: prefixes.slice(1) });
+        expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+        expect(ok.body.written).toBe(2);
+      });
+
       it("answers 404 / 409 / 400 for bad prefixes, writing nothing even when other prefixes resolve", async () => {
         const missing = await nothingWritten(() => edit("ffffffffffff", { op: "add", tags: ["k=v"] }));
         expectError(missing, 404, "not_found");
@@ -485,13 +495,22 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         expectError(await repo("get", { type: "Job", ids: [], extra: true }), 400, "invalid", "extra");
       });
 
-      it("find-by-prefix", async () => {
-        const a = await repo("find-by-prefix", { prefix: alice.slice(0, 8), limit: 5 });
-        expect(a.body.refs).toContainEqual({ type: "Execution", id: alice });
-        expect((await repo("find-by-prefix", { prefix: "ab", limit: 1 })).body.refs).toHaveLength(1);
-        expectError(await repo("find-by-prefix", { prefix: "XYZ", limit: 5 }), 400, "invalid", "prefix");
-        expectError(await repo("find-by-prefix", { prefix: "ab", limit: 0 }), 400, "invalid", "limit");
-        expectError(await repo("find-by-prefix", { prefix: "ab" }), 400, "invalid", "limit");
+      it("find-by-prefix: for each prefix, the records of the asked types", async () => {
+        const a = await repo("find-by-prefix", { prefixes: [alice.slice(0, 8), "ab", "ffffffff"], types: ["Execution", "Job"], limit: 5 });
+        expect(a.status, JSON.stringify(a.body)).toBe(200);
+        expect(a.body.refs[0]).toContainEqual({ type: "Execution", id: alice });
+        expect(a.body.refs[1]).toEqual([{ type: "Execution", id: TWIN_A }, { type: "Execution", id: TWIN_B }]);
+        expect(a.body.refs[2]).toEqual([]);
+        expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Execution"], limit: 1 })).body.refs).toEqual([[{ type: "Execution", id: TWIN_A }]]);
+        expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Tag"], limit: 5 })).body.refs[0].every((r: { type: string }) => r.type === "Tag")).toBe(true);
+        expectError(await repo("find-by-prefix", { prefixes: ["XYZ"], types: ["Job"], limit: 5 }), 400, "invalid", "prefixes[0]");
+        expectError(await repo("find-by-prefix", { prefixes: ["a".repeat(65)], types: ["Job"], limit: 5 }), 400, "invalid", "prefixes[0]");
+        expectError(await repo("find-by-prefix", { prefixes: Array(101).fill("ab"), types: ["Job"], limit: 5 }), 400, "invalid", "prefixes");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Nope"], limit: 5 }), 400, "invalid", "types");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], limit: 5 }), 400, "invalid", "types");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Job"], limit: 0 }), 400, "invalid", "limit");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Job"] }), 400, "invalid", "limit");
+        expectError(await repo("find-by-prefix", { prefix: "ab", types: ["Job"], limit: 5 }), 400, "invalid", "prefix");
       });
 
       it("query: a plain Query, normalized server-side", async () => {
