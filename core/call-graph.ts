@@ -180,14 +180,16 @@ export class CallGraph {
     if (record!.type === "Execution") {
       const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
       const nodes = new Map<string, JobTreeNode>();
-      const byStatus: Partial<Record<JobStatus, number>> = {};
-      const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};
+      // Task names are user data (`__proto__` is a name too): counted in Maps, handed out as own properties.
+      const byStatus = new Map<JobStatus, number>();
+      const byTask = new Map<string, Map<JobStatus, number>>();
       for (const job of jobs) {
         const task = tasks.get(job.taskHash);
         const name = task ? fullName(task) : job.taskHash.slice(0, 8);
-        byStatus[job.status] = (byStatus[job.status] ?? 0) + 1;
-        const row = (byTask[name] ??= {});
-        row[job.status] = (row[job.status] ?? 0) + 1;
+        byStatus.set(job.status, (byStatus.get(job.status) ?? 0) + 1);
+        let row = byTask.get(name);
+        if (!row) byTask.set(name, (row = new Map()));
+        row.set(job.status, (row.get(job.status) ?? 0) + 1);
         nodes.set(job.id, {
           id: job.id, taskName: task ? name : null, status: job.status, startTime: job.startTime,
           endTime: job.endTime, error: job.error, tags: tags.get(job.id) ?? [], children: [],
@@ -195,7 +197,11 @@ export class CallGraph {
       }
       for (const job of jobs) if (job.parentId) nodes.get(job.parentId)?.children.push(nodes.get(job.id)!);
       detail.jobTree = nodes.get((record as ExecutionRecord).rootJobId) ?? null;
-      detail.jobCounts = { total: jobs.length, byStatus, byTask };
+      detail.jobCounts = {
+        total: jobs.length,
+        byStatus: Object.fromEntries(byStatus),
+        byTask: Object.fromEntries([...byTask].map(([name, row]) => [name, Object.fromEntries(row)])),
+      };
     }
     if (record!.type === "Job" || record!.type === "CallNode") {
       const callHash = record!.type === "Job" ? record!.callHash : record!.id;

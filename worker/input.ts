@@ -116,10 +116,10 @@ export function positiveInt(field: string, text: string, max: number): number {
 }
 
 /** Query field -> the query parameter it comes from (to name parameters in errors). */
-const PARAM_OF_FIELD: Record<string, string> = {
-  types: "type", tags: "tag", execTags: "exec_tag", execStatus: "exec_status", jobStatus: "job_status",
-  taskNames: "task", execIds: "exec_id", idPrefix: "id_prefix", limit: "limit", cursor: "cursor",
-};
+const PARAM_OF_FIELD = new Map<string, string>([
+  ["types", "type"], ["tags", "tag"], ["execTags", "exec_tag"], ["execStatus", "exec_status"], ["jobStatus", "job_status"],
+  ["taskNames", "task"], ["execIds", "exec_id"], ["idPrefix", "id_prefix"], ["limit", "limit"], ["cursor", "cursor"],
+]);
 
 /** Build the core Query of GET /api/records; checked by normalizeQuery too, errors naming parameters. */
 export function recordsQuery(p: RecordsParams): Query {
@@ -137,9 +137,8 @@ export function recordsQuery(p: RecordsParams): Query {
   try {
     normalizeQuery(q);
   } catch (e) {
-    if (e instanceof ValidationError && PARAM_OF_FIELD[e.field]) {
-      throw new ValidationError(PARAM_OF_FIELD[e.field]!, e.message, { cause: e });
-    }
+    const param = e instanceof ValidationError ? PARAM_OF_FIELD.get(e.field) : undefined;
+    if (param) throw new ValidationError(param, (e as Error).message, { cause: e });
     throw e;
   }
   return q;

@@ -25,6 +25,7 @@ import {
   type AnyRecord,
   type ExecutionRecord,
   type JobRecord,
+  type JsonValue,
   type Query,
   type RecordContext,
   type RecordType,
@@ -639,6 +640,65 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         await expect(importRecords(repo, [makeValueRecord(1, T0), { ...tag, value: 2 }])).rejects.toThrow(/does not match/);
         expect(await rawIds("Tag")).toEqual([]);
         expect(await rawIds("Value")).toEqual([]);
+      });
+    });
+
+    describe("prototype keys (__proto__, constructor, prototype) are plain data", () => {
+      const NAMES = ["__proto__", "constructor", "prototype"];
+      /** A JSON object whose own keys are the names (an object literal would set its prototype instead). */
+      const protoValue = () => JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": [1]}, "prototype": null}') as JsonValue;
+
+      it("as task names, tag keys and JSON keys in values: recorded, shown, queried, counted and edited as any other", async () => {
+        const before = Object.getOwnPropertyNames(Object.prototype);
+        try {
+          const tasks = NAMES.map((n) => task(n, (v: unknown) => applyTags(v, { tags: [[n, protoValue()]] })));
+          const root = task("root", (v: unknown) => tasks.map((t) => t(v)));
+          const scheduler = new Scheduler({ repository: repo, now });
+          const tags: TagPair[] = NAMES.map((n) => [n, protoValue()]);
+          const { executionId, result } = await scheduler.runWithId(root(protoValue()), { tags });
+          expect((result as unknown[]).map((v) => canonicalJson(v))).toEqual(NAMES.map(() => canonicalJson(protoValue())));
+          const detail = await graph.show(executionId);
+          expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+          expect(({} as Record<string, unknown>).DONE).toBeUndefined();
+          expect(detail.jobCounts!.total).toBe(4);
+          for (const n of NAMES) {
+            expect(Object.hasOwn(detail.jobCounts!.byTask, n), n).toBe(true);
+            expect(detail.jobCounts!.byTask[n]).toEqual({ DONE: 1 });
+          }
+          expect(detail.record.tags.map(([k, v]) => [k, canonicalJson(v)])).toEqual(NAMES.map((n) => [n, canonicalJson(protoValue())]).sort());
+          // The job of task "__proto__": its argument keeps its own "__proto__" key.
+          const jobId = detail.jobTree!.children.find((c) => c.taskName === "__proto__")!.id;
+          const job = await graph.show(jobId);
+          const arg = job.call!.args[0]!.value!.value as Record<string, unknown>;
+          expect(Object.hasOwn(arg, "__proto__")).toBe(true);
+          expect(Object.getPrototypeOf(arg)).toBe(Object.prototype);
+          // Queries by those keys and task names.
+          for (const n of NAMES) {
+            expect((await graph.log({ tags: [[n, protoValue()]] })).records.map((r) => r.id), n).toEqual([executionId]);
+            expect((await graph.log({ tags: [[n]] })).records.map((r) => r.id), n).toEqual([executionId]);
+            expect((await graph.log({ types: ["Job"], taskNames: [n] })).records, n).toHaveLength(1);
+            expect((await graph.log({ types: ["Value"], tags: [[n]] })).records, n).toHaveLength(1);
+          }
+          const counts = await graph.listTags({ keys: NAMES });
+          expect(counts.map((c) => [c.key, c.entityType, c.count]).sort()).toEqual(
+            NAMES.flatMap((n) => [[n, "Execution", 1], [n, "Value", 1]]).sort(),
+          );
+          // Edits by those keys.
+          await graph.updateTags(executionId, [["constructor", 2]]);
+          await graph.removeTags(executionId, { keys: ["prototype"] });
+          await graph.renameTag(executionId, "__proto__", "proto");
+          const after = (await graph.show(executionId)).record.tags.map(([k, v]) => [k, canonicalJson(v)]);
+          expect(after).toEqual([["constructor", "2"], ["proto", canonicalJson(protoValue())]]);
+          // A cached re-run returns the value with its own "__proto__" key.
+          const again = (await scheduler.run(root(protoValue()))) as Record<string, unknown>[];
+          expect(again.every((v) => Object.hasOwn(v, "__proto__"))).toBe(true);
+          expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+        } finally {
+          // Undo any pollution, so one failure does not cascade through the rest of the run.
+          for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+            if (!before.includes(name)) delete (Object.prototype as Record<string, unknown>)[name];
+          }
+        }
       });
     });
 

@@ -628,6 +628,58 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
       });
     });
 
+    it("serves runs whose task names, tag keys and JSON keys are __proto__, constructor and prototype, and stays up", async () => {
+      const before = Object.getOwnPropertyNames(Object.prototype);
+      try {
+        const names = ["__proto__", "constructor", "prototype"];
+        const repo = createMemoryRepository();
+        const tasks = names.map((n) => task(n, (v: unknown) => v));
+        const root = task("root", (v: unknown) => tasks.map((t) => t(v)));
+        const value = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}');
+        const { executionId } = await new Scheduler({ repository: repo, now: () => T0 }).runWithId(root(value), {
+          tags: names.map((n) => [n, value]),
+        });
+        const records = (await repo.exportSince(null, 1000)).records;
+        expect((await post("/api/sync/push", { records })).status).toBe(200);
+        for (let i = 0; i < 2; i++) {
+          const shown = await get(`/api/records/${executionId}`);
+          expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+          expect(Object.keys(shown.body.jobCounts.byTask).sort()).toEqual([...names, "root"].sort());
+          for (const n of names) expect(shown.body.jobCounts.byTask[n]).toEqual({ DONE: 1 });
+          expect(shown.body.record.tags.map(([k]: [string]) => k)).toEqual([...names].sort());
+          expect((await get("/api/health")).status).toBe(200);
+          expect((await get("/api/records")).status).toBe(200);
+        }
+        expect((await get(`/api/records?tag=${encodeURIComponent('__proto__={"__proto__":{"polluted":true},"constructor":{"prototype":1}}')}`)).body.records.map((r: { id: string }) => r.id)).toEqual([executionId]);
+        expect((await get("/api/records?type=Job&task=constructor")).body.records).toHaveLength(1);
+        expect((await get("/api/tags?key=__proto__&key=constructor")).body.tags).toEqual([
+          { key: "__proto__", entityType: "Execution", count: 1 },
+          { key: "constructor", entityType: "Execution", count: 1 },
+        ]);
+        // As query parameters and body fields they are unknown names, refused, and nothing is written.
+        expectError(await get("/api/records?__proto__=1"), 400, "invalid", "__proto__");
+        expectError(await get("/api/records?constructor=1"), 400, "invalid", "constructor");
+        expectError(await get("/api/tags?prototype=1"), 400, "invalid", "prototype");
+        const edit = `/api/records/${executionId}/tags`;
+        expectError(await nothingWritten(() => post(edit, JSON.parse('{"op": "add", "tags": ["k=v"], "__proto__": {"op": "rm"}}'))), 400, "invalid", "__proto__");
+        expectError(await nothingWritten(() => post(edit, { op: "constructor", tags: ["k=v"] })), 400, "invalid", "op");
+        expectError(await nothingWritten(() => post("/api/repository/get", { type: "__proto__", ids: [] })), 400, "invalid", "type");
+        expectError(await nothingWritten(() => post("/api/repository/query", { query: { constructor: 1 } })), 400, "invalid", "constructor");
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [{ type: "constructor", id: "x", time: 1 }] })), 400, "invalid", "records[0].type");
+        // Edits by those keys.
+        const added = await post(edit, { op: "add", tags: [["constructor", value], "prototype=1"] });
+        expect(added.body.written).toBe(1);
+        expect(added.status, JSON.stringify(added.body)).toBe(200);
+        expect((await post(edit, { op: "rm", keys: ["__proto__"] })).body.written).toBe(1);
+        expect((await get(`/api/records/${executionId}`)).body.record.tags.map(([k]: [string]) => k)).toEqual(["constructor", "prototype", "prototype"]);
+        expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+      } finally {
+        for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+          if (!before.includes(name)) delete (Object.prototype as Record<string, unknown>)[name];
+        }
+      }
+    });
+
     it("records tags written by the API as ordinary tag records", async () => {
       await post(`/api/records/${bob}/tags`, { op: "add", tags: [["reviewed", true]] });
       const [tag] = (await h.repository.currentTags([bob])).filter((t) => t.key === "reviewed");
