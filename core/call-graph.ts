@@ -24,7 +24,9 @@ import {
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { decodeValue } from "./scheduler.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
+import { checkTagKey } from "./validate.ts";
 import {
+  checkEditTags,
   planAdd,
   planRemove,
   planRename,
@@ -225,12 +227,14 @@ export class CallGraph {
 
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
   async addTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planAdd(this.repository, entities, pairs, this.now()));
   }
 
   /** Replace every current value of each given key with the given value(s). */
   async updateTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planUpdate(this.repository, entities, pairs, this.now()));
   }
@@ -240,6 +244,7 @@ export class CallGraph {
     prefixes: string | readonly string[],
     what: { tags?: readonly (readonly [string, JsonValue | AnyValue])[]; keys?: readonly string[] },
   ): Promise<TagEditResult> {
+    checkEditTags(what.tags, what.keys);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     const filters = [...(what.tags ?? []), ...(what.keys ?? []).map((k) => [k, ANY_VALUE] as const)];
     if (filters.length === 0) throw new ValidationError("tags", "nothing to remove: give tags or keys");
@@ -249,6 +254,8 @@ export class CallGraph {
   /** Rename a tag key on each record, keeping values and history. */
   async renameTag(prefixes: string | readonly string[], from: string, to: string): Promise<TagEditResult> {
     if (!from || !to) throw new ValidationError("key", "rename needs two non-empty keys");
+    checkTagKey("from", from);
+    checkTagKey("to", to);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planRename(this.repository, entities, from, to, this.now()));
   }

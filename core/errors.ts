@@ -12,9 +12,18 @@ export class RedunEdgeError extends Error {
 /** Bad input: names the field (or tag text) that was wrong. */
 export class ValidationError extends RedunEdgeError {
   readonly field: string;
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super("invalid", message, options);
+  constructor(field: string, message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? "invalid", message, options);
     this.field = field;
+  }
+}
+
+/** Input over one of the size rules of core/limits.ts (the API answers 413). */
+export class TooLargeError extends ValidationError {
+  readonly limit: number;
+  constructor(field: string, message: string, limit: number) {
+    super(field, message, { code: "too_large" });
+    this.limit = limit;
   }
 }
 

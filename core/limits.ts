@@ -19,7 +19,7 @@ export const MAX_JSON_DEPTH = 64;
  * labels, so they may nest deeper than tags; the bound keeps encoding them off
  * the end of the stack.
  */
-export const MAX_VALUE_DEPTH = 1_000;
+export const MAX_VALUE_DEPTH = 512;
 /** Records one tag edit may name by id prefix; resolved together in one read. */
 export const MAX_EDIT_PREFIXES = 100;
 /** Longest id prefix accepted (ids are 36 or 40 characters). */

@@ -23,6 +23,7 @@
  */
 import { canonicalJson } from "./hash.ts";
 import { ValidationError } from "./errors.ts";
+import { checkTagKey, checkTagValue, checkText, isWellFormedText } from "./validate.ts";
 import type { QueryPage } from "./repository.ts";
 import {
   ENTITY_TYPES,
@@ -92,7 +93,7 @@ export function decodeCursor(text: string): QueryCursor {
   const at = text.indexOf("~");
   const time = Number(text.slice(0, at));
   const id = text.slice(at + 1);
-  if (at <= 0 || !Number.isFinite(time) || id === "") {
+  if (at <= 0 || !Number.isFinite(time) || id === "" || id.length > 128 || !isWellFormedText(id)) {
     throw new ValidationError("cursor", `malformed cursor: ${JSON.stringify(text)}`);
   }
   return { time, id };
@@ -103,6 +104,7 @@ function stringList(field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     throw new ValidationError(field, `${field} must be a list of strings`);
   }
+  for (const v of value) checkText(field, v);
   return value as string[];
 }
 
@@ -123,6 +125,9 @@ export function normalizeTagFilters(field: string, value: unknown): NormalizedTa
     if (!Array.isArray(filter) || filter.length < 1 || filter.length > 2 || typeof filter[0] !== "string" || filter[0] === "") {
       throw new ValidationError(field, `${field}: each filter must be [key] or [key, value] with a non-empty key`);
     }
+    // By the tag rules: a filter no tag could satisfy is bad input, and its value is hashed below.
+    checkTagKey(field, filter[0]);
+    if (filter.length === 2) checkTagValue(field, filter[1]);
     return { key: filter[0], valueJson: filter.length === 2 ? canonicalJson(filter[1] as JsonValue) : null };
   });
 }

@@ -6,6 +6,7 @@
  * an edit over many entities is atomic.
  */
 import { canonicalJson, makeTag } from "./hash.ts";
+import { checkTag, checkTagKey, checkTagValue } from "./validate.ts";
 import type { EntityType, JsonValue, TagRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
@@ -36,10 +37,31 @@ export interface TagPlan {
 /** Accepts `[[k, v], ...]` or `{ k: v }`. */
 export type TagInput = readonly (readonly [string, JsonValue])[] | Readonly<Record<string, JsonValue>>;
 
-export function toTagPairs(input: TagInput | undefined): TagPair[] {
+/**
+ * Tags as pairs, each checked by the tag rules (checkTag: well-formed text,
+ * size and nesting limits), so a bad tag from a task or a run fails where it
+ * is made, not when a batch is written.
+ */
+export function toTagPairs(input: TagInput | undefined, field = "tags"): TagPair[] {
   if (!input) return [];
-  if (Array.isArray(input)) return input.map(([k, v]) => [k, v] as TagPair);
-  return Object.entries(input as Record<string, JsonValue>);
+  const pairs = Array.isArray(input) ? input.map(([k, v]) => [k, v] as TagPair) : Object.entries(input as Record<string, JsonValue>);
+  pairs.forEach(([k, v], i) => checkTag(`${field}[${i}]`, k, v));
+  return pairs;
+}
+
+/**
+ * The tags and keys of an edit, checked by the tag rules before anything is
+ * read; errors name `tags[i]` / `keys[i]` as the API's body does.
+ */
+export function checkEditTags(
+  tags: readonly (readonly [unknown, unknown])[] = [],
+  keys: readonly unknown[] = [],
+): void {
+  tags.forEach(([k, v], i) => {
+    checkTagKey(`tags[${i}]`, k);
+    if (v !== ANY_VALUE) checkTagValue(`tags[${i}]`, v);
+  });
+  keys.forEach((k, i) => checkTagKey(`keys[${i}]`, k));
 }
 
 /** Drop repeated (key, value) pairs; JSON equality. */

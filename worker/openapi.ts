@@ -12,7 +12,9 @@ const err = (description: string) => ({ description, content: json(ref("Error"))
 
 const bad = err("Bad input (malformed tag text, bad JSON, unknown field or parameter, wrong type); nothing is written.");
 const unsupported = err("The body's Content-Type is not JSON (or JSON lines for push).");
-const tooLarge = err("The body is larger than the server's limit.");
+const tooLarge = err(
+  "The body is larger than the server's limit, or a field is over a size rule (a tag key over 1,024 bytes, a tag value over 65,536 bytes of JSON): `field` and `limit` name it.",
+);
 const unauthorized = err("A token is configured and the request has no valid `Authorization: Bearer <token>`.");
 const writeSecurity = [{ bearer: [] }];
 
@@ -52,7 +54,7 @@ export const openApiDocument = {
     version: VERSION,
     description:
       "Query and tag the recorded call graphs of workflow runs, and sync records between stores. " +
-      "Errors are JSON `{ error: { code, message, field?, prefix?, candidates? } }`. When the server has a token, " +
+      "Errors are JSON `{ error: { code, message, field?, prefix?, candidates? } }`; a 500 names only the `requestId` its cause is logged under. When the server has a token, " +
       "writes (tag edits, push) need `Authorization: Bearer <token>`; reads are open.",
   },
   servers: [{ url: "/" }],
@@ -78,6 +80,8 @@ export const openApiDocument = {
               prefix: { type: "string" },
               candidates: { type: "array", items: ref("RecordRef"), description: "409: the first records the prefix names, by id." },
               more: { type: "boolean", description: "409: present (true) when the prefix names more records than `candidates` lists." },
+              limit: { type: "integer", description: "413 for a field over a size rule: the limit in bytes." },
+              requestId: { type: "string", description: "500: the id the server logged the failure under (also the X-Request-Id header)." },
             },
             ["code", "message"],
           ),
@@ -219,6 +223,7 @@ export const openApiDocument = {
             required: ["records", "cursor"],
           }),
           400: bad,
+          413: tooLarge,
         },
       },
     },

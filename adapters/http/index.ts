@@ -9,6 +9,7 @@
 import {
   AmbiguousIdError,
   RepositoryError,
+  TooLargeError,
   UnknownIdError,
   MAX_EDIT_PREFIXES,
   QUERY_FIELDS,
@@ -79,6 +80,7 @@ interface WireError {
   prefix?: unknown;
   candidates?: unknown;
   more?: unknown;
+  limit?: unknown;
 }
 
 /** Rebuild core's typed error from the API's JSON error. */
@@ -91,6 +93,8 @@ export function errorFromResponse(status: number, body: unknown, url: string): E
     return new AmbiguousIdError(e.prefix, e.candidates as Candidate[], e.more === true);
   }
   if (status === 400) return new ValidationError(typeof e.field === "string" ? e.field : "request", message);
+  // A field over a size rule (a body over the server's limit has no field, and is split and sent again).
+  if (status === 413 && typeof e.field === "string") return new TooLargeError(e.field, message, typeof e.limit === "number" ? e.limit : 0);
   if (status === 401) {
     return new UnauthorizedError(status, code, `${url} refused the request (401 unauthorized): ${message}; give the server's token`);
   }
@@ -163,32 +167,48 @@ async function batched<T>(ids: readonly string[], run: (part: string[]) => Promi
  */
 async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number): Promise<number> {
   const encoded = records.map((r) => JSON.stringify(r));
-  const send = async (parts: string[]): Promise<number> => {
+  const send = async (parts: string[], offset: number): Promise<number> => {
     const raw = `{"records":[${parts.join(",")}]}`;
     try {
       return (await call<{ accepted: number }>({ method: "POST", path: "/api/sync/push", raw })).accepted;
     } catch (e) {
       if (e instanceof HttpError && e.status === 413 && parts.length > 1) {
         const half = Math.ceil(parts.length / 2);
-        return (await send(parts.slice(0, half))) + (await send(parts.slice(half)));
+        return (await send(parts.slice(0, half), offset)) + (await send(parts.slice(half), offset + half));
       }
-      throw e;
+      throw offset ? withRecordOffset(e, offset) : e;
     }
   };
-  let accepted = 0;
+  // Requests of at most chunkBytes, each with the index of its first record.
+  const requests: [string[], number][] = [];
   let part: string[] = [];
   let size = 0;
-  for (const text of encoded) {
+  encoded.forEach((text, i) => {
     if (part.length && size + text.length + 1 > chunkBytes) {
-      accepted += await send(part);
+      requests.push([part, i - part.length]);
       part = [];
       size = 0;
     }
     part.push(text);
     size += text.length + 1;
-  }
-  if (part.length) accepted += await send(part);
+  });
+  if (part.length) requests.push([part, encoded.length - part.length]);
+  let accepted = 0;
+  for (const [parts, offset] of requests) accepted += await send(parts, offset);
   return accepted;
+}
+
+/**
+ * A refusal of a request's `records[i]` renamed to the index within the whole
+ * push (`records[i + offset]`), so a caller can tell which record it was.
+ */
+function withRecordOffset(error: unknown, offset: number): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  const m = /^records\[(\d+)\]/.exec(error.field);
+  if (!m) return error;
+  const field = error.field.replace(/^records\[(\d+)\]/, `records[${Number(m[1]) + offset}]`);
+  const message = error.message.replace(/records\[(\d+)\]/g, (_, i: string) => `records[${Number(i) + offset}]`);
+  return error instanceof TooLargeError ? new TooLargeError(field, message, error.limit) : new ValidationError(field, message, { cause: error });
 }
 
 function filters(list: readonly NormalizedTagFilter[]): TagFilter[] {

@@ -8,7 +8,11 @@ import {
   AmbiguousIdError,
   CallGraph,
   MAX_EDIT_PREFIXES,
+  MAX_JSON_DEPTH,
+  MAX_TAG_KEY_BYTES,
+  MAX_TAG_VALUE_BYTES,
   MAX_VALUE_BYTES,
+  MAX_VALUE_DEPTH,
   PREVIEW_CHARS,
   Scheduler,
   UnknownIdError,
@@ -22,6 +26,8 @@ import {
   readRecordContext,
   task,
   taskHash,
+  valueHash,
+  verifyRecordId,
   type AnyRecord,
   type ExecutionRecord,
   type JobRecord,
@@ -698,6 +704,136 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
           for (const name of Object.getOwnPropertyNames(Object.prototype)) {
             if (!before.includes(name)) delete (Object.prototype as Record<string, unknown>)[name];
           }
+        }
+      });
+    });
+
+    describe("text, sizes and nesting: one rule for every store", () => {
+      const deep = (n: number): JsonValue => JSON.parse("[".repeat(n) + "]".repeat(n));
+      /** Run `fn`, expecting a refusal (code, field), and that no record of any type was written. */
+      async function refused(fn: () => Promise<unknown>, code: string, field: string | RegExp) {
+        const before = await Promise.all(ALL_TYPES.map(rawIds));
+        const error = (await fn().then(() => null, (e: unknown) => e)) as { code?: string; field?: string; name?: string } | null;
+        expect(error, "expected a refusal").not.toBeNull();
+        expect(error!.code, String(error)).toBe(code);
+        if (typeof field === "string") expect(error!.field).toBe(field);
+        else expect(error!.field).toMatch(field);
+        expect(await Promise.all(ALL_TYPES.map(rawIds))).toEqual(before);
+      }
+
+      it("refuses text that is not well-formed Unicode (a lone surrogate), naming the field, writing nothing", async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        const tag = (key: string, value: JsonValue) => makeTag("Execution", exec.id, key, value, [], T0);
+        await refused(() => importRecords(repo, [tag("sur\ud800", 1)]), "invalid", "records[0].key");
+        await refused(() => importRecords(repo, [tag("k", "x\udc00y")]), "invalid", "records[0].value");
+        await refused(() => importRecords(repo, [tag("k", JSON.parse('{"\\ud800": 1}'))]), "invalid", "records[0].value");
+        const t: TaskRecord = { type: "Task", id: taskHash("", "t\ud800", null, "s"), time: T0, name: "t\ud800", namespace: "", source: "s", version: null };
+        await refused(() => importRecords(repo, [makeValueRecord(1, T0), t]), "invalid", "records[1].name");
+        await expect(repo.write([tag("sur\ud800", 1)])).rejects.toThrow(/records\[0\]\.key is not well-formed Unicode/);
+        await refused(() => graph.addTags(exec.id, [["sur\ud800", 1]]), "invalid", "tags[0]");
+        await refused(() => graph.updateTags(exec.id, [["k", 1], ["k", ["\udfff"]]]), "invalid", "tags[1]");
+        await refused(() => graph.removeTags(exec.id, { keys: ["\ud800"] }), "invalid", "keys[0]");
+        await refused(() => graph.renameTag(exec.id, "k", "\ud800"), "invalid", "to");
+        await refused(() => graph.log({ tags: [["k", "\ud800"]] }), "invalid", "tags");
+        await refused(() => graph.log({ taskNames: ["\udc00"] }), "invalid", "taskNames");
+        const scheduler = new Scheduler({ repository: repo, now });
+        await refused(() => scheduler.run(add(1, 2), { tags: [["user\ud800", 1]] }), "invalid", "tags[0]");
+        const tagged = task("tagged", () => applyTags(1, { tags: [["v", "\ud800"]] }));
+        const failedRun = await scheduler.run(tagged()).catch((e: unknown) => e);
+        expect((failedRun as Error).message).toMatch(/tags\[0\] holds text that is not well-formed Unicode/);
+        expect(await repo.currentTags([exec.id])).toEqual([]);
+      });
+
+      it("keeps well-formed text of every kind exactly, so ids still match content after a round trip", async () => {
+        const odd = ["emoji \ud83d\ude00", "nul\u0000byte", "tab\tnew\nline\u2028", "na\u00efve \u65e5\u672c", "\uffff\ufeff"];
+        const keep = task("keep\u00e9", (...xs: string[]) => applyTags(xs, { tags: odd.map((k) => [k, k]) }), { namespace: "na\u00efve" });
+        const { executionId } = await new Scheduler({ repository: repo, now }).runWithId(keep(...odd), { tags: odd.map((k, i) => [k, { [k]: i }]) });
+        const tags = (await graph.show(executionId)).record.tags.filter(([k]) => k !== "project");
+        expect(tags).toEqual(odd.map((k, i): TagPair => [k, { [k]: i }]).sort(([a], [b]) => (a < b ? -1 : 1)));
+        const exported: AnyRecord[] = [];
+        for (let cursor: string | null = null; ; ) {
+          const page = await repo.exportSince(cursor, 1000);
+          exported.push(...page.records);
+          cursor = page.cursor;
+          if (page.done) break;
+        }
+        for (const r of exported) expect(verifyRecordId(r), `${r.type} ${r.id}`).toBe(true);
+        const other = await create();
+        try {
+          const problems: unknown[] = [];
+          await copyRecords(repo, { importRecords: (rs) => importRecords(other.repository, rs) }, { onSkip: (s) => problems.push(s) });
+          expect(problems).toEqual([]);
+          const there = new CallGraph(other.repository);
+          expect((await there.log({ tags: [[odd[1]!, { [odd[1]!]: 1 }]] })).records.map((r) => r.id)).toEqual([executionId]);
+          expect((await there.log({ types: ["Job"], taskNames: ["na\u00efve.keep\u00e9"] })).records).toHaveLength(1);
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it(`holds tag keys to ${MAX_TAG_KEY_BYTES} bytes and values to ${MAX_TAG_VALUE_BYTES} bytes of JSON, counted in UTF-8`, async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        const longKey = "\u00e9".repeat(MAX_TAG_KEY_BYTES / 2); // 2 bytes each: exactly the limit
+        const longValue = "\u00e9".repeat((MAX_TAG_VALUE_BYTES - 2) / 2); // with its quotes: exactly the limit
+        expect((await graph.addTags(exec.id, [[longKey, longValue]])).written).toBe(1);
+        expect((await graph.show(exec.id)).record.tags).toEqual([[longKey, longValue]]);
+        await refused(() => graph.addTags(exec.id, [[`${longKey}x`, 1]]), "too_large", "tags[0]");
+        await refused(() => graph.addTags(exec.id, [["k", `${longValue}x`]]), "too_large", "tags[0]");
+        await refused(() => graph.addTags(exec.id, [["k", 1], ["k", { v: longValue }]]), "too_large", "tags[1]");
+        await refused(() => graph.addTags(exec.id, [["k", "x".repeat(9_500_000)]]), "too_large", "tags[0]");
+        const big = makeTag("Execution", exec.id, "k", [longValue], [], T0);
+        await refused(() => importRecords(repo, [big]), "too_large", "records[0].value");
+        await expect(repo.write([big])).rejects.toThrow(/records\[0\]\.value: a tag value is at most 65536 bytes/);
+        const evaluation = { type: "Evaluation", id: "e".repeat(40), time: T0, taskHash: "t", argsHash: "a", valueHash: "v", callHash: "c", jobTags: [["k", longValue + "x"]] };
+        await expect(repo.write([evaluation as AnyRecord])).rejects.toThrow(/jobTags\[0\]: a tag value is at most/);
+        await refused(() => graph.log({ tags: [["k", `${longValue}x`]] }), "too_large", "tags");
+      });
+
+      it(`refuses JSON nested more than ${MAX_JSON_DEPTH} levels in tags and queries, and more than ${MAX_VALUE_DEPTH} in values, as bad input`, async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        expect((await graph.addTags(exec.id, [["ok", deep(MAX_JSON_DEPTH)]])).written).toBe(1);
+        for (const n of [MAX_JSON_DEPTH + 1, 10_000, 200_000]) {
+          await refused(() => graph.addTags(exec.id, [["deep", deep(n)]]), "invalid", "tags[0]");
+          await refused(() => graph.log({ tags: [["deep", deep(n)]] }), "invalid", "tags");
+          await refused(() => importRecords(repo, [{ ...makeTag("Execution", exec.id, "d", null, [], T0), value: deep(n) }]), "invalid", "records[0].value");
+        }
+        const encoded = "[".repeat(MAX_VALUE_DEPTH + 1) + "]".repeat(MAX_VALUE_DEPTH + 1);
+        const deepValue = { type: "Value", id: valueHash("array", encoded), time: T0, valueType: "array", encoded, size: encoded.length, preview: false };
+        await refused(() => importRecords(repo, [deepValue]), "invalid", "records[0].encoded");
+        const notJson = "{nope";
+        await refused(() => importRecords(repo, [{ ...deepValue, id: valueHash("object", notJson), valueType: "object", encoded: notJson, size: 5 }]), "invalid", "records[0].encoded");
+        const keep = task("keep", (v: unknown) => v);
+        await expect(new Scheduler({ repository: repo, now }).run(keep(deep(MAX_VALUE_DEPTH - 2)))).resolves.toEqual(deep(MAX_VALUE_DEPTH - 2));
+      });
+
+      it("a copy reports a record the target refuses and goes on past it", async () => {
+        await run([["user", "alice"]]);
+        const first = await repo.exportSince(null, 1000);
+        const forged = { ...first.records.find((r) => r.type === "Tag")!, value: "forged" };
+        const lone = { ...first.records.find((r) => r.type === "Tag")!, key: "sur\ud800" };
+        // A source that holds two bad records among its good ones (as a store holding an altered record would).
+        const source = {
+          exportSince: async (cursor: string | null, limit: number) => {
+            const page = await repo.exportSince(cursor, limit);
+            return cursor === null ? { ...page, records: [forged, ...page.records.slice(0, 3), lone, ...page.records.slice(3)] } : page;
+          },
+        };
+        const other = await create();
+        try {
+          const target = { importRecords: (rs: readonly AnyRecord[]) => importRecords(other.repository, rs) };
+          await expect(copyRecords(source, target)).rejects.toMatchObject({ field: "records[0].id" });
+          const skipped: { record: unknown; error: { field: string; message: string } }[] = [];
+          const result = await copyRecords(source, target, { pageSize: 5, onSkip: (s) => skipped.push(s) });
+          expect(skipped.map((s) => [s.record, s.error.field])).toEqual([[forged, "id"], [lone, "key"]]);
+          expect(skipped[1]!.error.message).toMatch(/^record\.key is not well-formed Unicode/);
+          expect(result.skipped).toBe(2);
+          expect(result.records).toBe(first.records.length);
+          for (const type of ALL_TYPES) expect(sortedIds(await other.raw.ids(type)), type).toEqual(await rawIds(type));
+        } finally {
+          await other.cleanup?.();
         }
       });
     });
