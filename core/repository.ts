@@ -67,6 +67,15 @@ export interface QueryContextPage extends QueryPage {
   context: RecordContext;
 }
 
+export interface WriteOptions {
+  /**
+   * Replace a stored Evaluation with the batch's (default true: a scheduler
+   * recording its own re-run). Sync passes false: a record from another
+   * store never replaces a cache entry (see `importRecords`).
+   */
+  replaceEvaluations?: boolean;
+}
+
 export interface RepositoryCapabilities {
   /** A short adapter name: "memory", "d1", "indexeddb", "http". */
   name: string;
@@ -81,9 +90,10 @@ export interface Repository {
    * Write a batch of records, atomically (all or nothing) and idempotently:
    * content-addressed records (Task, Value, CallNode, Tag) are inserted when
    * absent and never changed; Execution, Job and Evaluation are upserted by
-   * the rule of `shouldReplace`. Ids are not verified here (see `importRecords`).
+   * the rule of `shouldReplace` (and a preview Value is replaced by its whole
+   * value). Ids are not verified here (see `importRecords`).
    */
-  write(records: readonly AnyRecord[]): Promise<void>;
+  write(records: readonly AnyRecord[], options?: WriteOptions): Promise<void>;
 
   /** Records of one type by full id; missing ids are left out; order is not specified. */
   get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]>;

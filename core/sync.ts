@@ -2,17 +2,63 @@
  * Sync: stores exchange records; since content-addressed ids make merging a
  * set union, push and pull are idempotent, and an export cursor makes them
  * resumable. Imports verify every record's id against its content first.
+ *
+ * Trust (README, "Trust"): a store checks what it can of a record from
+ * elsewhere: its shape, its id against its content, and that a cache
+ * Evaluation agrees with the CallNode it names. It cannot check that a task
+ * really gave a result, so a record from elsewhere never replaces a cache
+ * entry already stored: only a scheduler's own writes do.
  */
-import type { AnyRecord } from "./records.ts";
+import type { AnyRecord, CallNodeRecord, EvaluationRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { ValidationError } from "./errors.ts";
 import { assertImportable, checkedBatch } from "./validate.ts";
 
-/** Verify and write records from another store (all or nothing). */
-export async function importRecords(repository: Repository, records: readonly unknown[]): Promise<number> {
+export interface ImportOptions {
+  /**
+   * Replace stored Evaluations (default false: sync never does). A server
+   * passes true for the writes of a scheduler it trusts as its own
+   * (`POST /api/repository/write` with `trustWriters`).
+   */
+  replaceEvaluations?: boolean;
+}
+
+/**
+ * Verify and write records from another store, all or nothing: shapes, ids
+ * against content, and each Evaluation against its CallNode (in the batch or
+ * stored): same task, arguments and result.
+ */
+export async function importRecords(repository: Repository, records: readonly unknown[], options: ImportOptions = {}): Promise<number> {
   const batch = checkedBatch(records);
-  if (batch.length) await repository.write(batch);
+  await assertEvaluationsAgree(repository, batch);
+  if (batch.length) await repository.write(batch, { replaceEvaluations: options.replaceEvaluations ?? false });
   return batch.length;
+}
+
+/** Each Evaluation names a CallNode of the batch or the store with its task, arguments and result (one read). */
+async function assertEvaluationsAgree(repository: Repository, batch: readonly AnyRecord[]): Promise<void> {
+  const evaluations = batch.flatMap((r, i) => (r.type === "Evaluation" ? [[r, i] as const] : []));
+  if (evaluations.length === 0) return;
+  const calls = new Map<string, CallNodeRecord>();
+  for (const r of batch) if (r.type === "CallNode") calls.set(r.id, r);
+  const missing = [...new Set(evaluations.map(([e]) => e.callHash).filter((id) => !calls.has(id)))];
+  if (missing.length) for (const call of await repository.get("CallNode", missing)) calls.set(call.id, call);
+  for (const [e, i] of evaluations) {
+    const call = calls.get(e.callHash);
+    if (!call) {
+      throw new ValidationError(`records[${i}].callHash`, `records[${i}]: the Evaluation names CallNode ${e.callHash}, which is neither stored nor in this batch`);
+    }
+    if (!agrees(e, call)) {
+      throw new ValidationError(
+        `records[${i}].callHash`,
+        `records[${i}]: the Evaluation does not agree with its CallNode ${call.id} (task, arguments and result must be the same)`,
+      );
+    }
+  }
+}
+
+function agrees(e: EvaluationRecord, call: CallNodeRecord): boolean {
+  return call.taskHash === e.taskHash && call.argsHash === e.argsHash && call.resultHash === e.valueHash;
 }
 
 export interface SyncProgress {

@@ -204,25 +204,6 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
         throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${JSON.stringify(r.status)}`);
       }
       break;
-    case "Value":
-      if (!r.preview) {
-        // What a view decodes and answers: JSON, nested no deeper than a task's values may be.
-        if (jsonTextDepth(r.encoded as string) > MAX_VALUE_DEPTH) {
-          throw new ValidationError(`${where}.encoded`, `${where}.encoded is nested more than ${MAX_VALUE_DEPTH} levels deep`);
-        }
-        try {
-          JSON.parse(r.encoded as string);
-        } catch {
-          throw new ValidationError(`${where}.encoded`, `${where}.encoded must be JSON text`);
-        }
-      } else if ((r.size as number) <= MAX_VALUE_BYTES || (r.encoded as string).length > PREVIEW_CHARS) {
-        // A preview stands for a value too large to keep; its id cannot be checked, so it claims no more than that.
-        throw new ValidationError(
-          `${where}.preview`,
-          `${where}: a preview is kept only for a value over ${MAX_VALUE_BYTES} bytes, and holds at most ${PREVIEW_CHARS} characters`,
-        );
-      }
-      break;
     case "CallNode":
       (r.args as unknown[]).forEach((arg, i) => {
         const a = arg as { key?: unknown; valueHash?: unknown } | null;
@@ -262,11 +243,40 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   }
 }
 
-/** Records from another store carry only their type's fields: what one store keeps, every store keeps. */
-function assertKnownFields(record: AnyRecord, where: string): void {
+/**
+ * What a record from another store must be besides its shape (a scheduler's
+ * own records are so by construction): only its type's fields, so what one
+ * store keeps every store keeps; and a Value as this store could have made
+ * it: whole, JSON text of at most MAX_VALUE_BYTES nested at most
+ * MAX_VALUE_DEPTH deep (what a view decodes and answers), or a preview of a
+ * larger one (whose id cannot be checked, so it claims no more than that).
+ */
+function assertFromElsewhere(record: AnyRecord, where: string): void {
   const known = KNOWN_FIELDS.get(record.type)!;
   for (const field of Object.keys(record)) {
     if (!known.has(field)) throw new ValidationError(`${where}.${field}`, `${where}.${field}: unknown field of a ${record.type}`);
+  }
+  if (record.type !== "Value") return;
+  if (record.preview) {
+    if (record.size <= MAX_VALUE_BYTES || record.encoded.length > PREVIEW_CHARS) {
+      throw new ValidationError(
+        `${where}.preview`,
+        `${where}: a preview is kept only for a value over ${MAX_VALUE_BYTES} bytes, and holds at most ${PREVIEW_CHARS} characters`,
+      );
+    }
+    return;
+  }
+  const bytes = overLimit(record.encoded, MAX_VALUE_BYTES);
+  if (bytes !== null) {
+    throw new TooLargeError(`${where}.encoded`, `${where}.encoded: a whole value is at most ${MAX_VALUE_BYTES} bytes (larger ones are kept as a preview), this one ${bytes}`, MAX_VALUE_BYTES);
+  }
+  if (jsonTextDepth(record.encoded) > MAX_VALUE_DEPTH) {
+    throw new ValidationError(`${where}.encoded`, `${where}.encoded is nested more than ${MAX_VALUE_DEPTH} levels deep`);
+  }
+  try {
+    JSON.parse(record.encoded);
+  } catch {
+    throw new ValidationError(`${where}.encoded`, `${where}.encoded must be JSON text`);
   }
 }
 
@@ -293,7 +303,7 @@ export function checkedBatch(records: readonly unknown[]): readonly AnyRecord[] 
 export function assertImportable(records: readonly unknown[]): asserts records is AnyRecord[] {
   records.forEach((record, i) => {
     assertRecordShape(record, `records[${i}]`);
-    assertKnownFields(record, `records[${i}]`);
+    assertFromElsewhere(record, `records[${i}]`);
     if (!verifyRecordId(record)) {
       throw new ValidationError(`records[${i}].id`, `records[${i}]: id ${record.id} does not match the ${record.type}'s content`);
     }

@@ -48,8 +48,16 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
 export interface AppOptions {
   repository: Repository;
-  /** When set, writes (tag edits, push) need `Authorization: Bearer <token>`; reads stay open. */
+  /** When set, writes (tag edits, push, repository write) need `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /**
+   * Whether a scheduler writing through POST /api/repository/write may
+   * replace cache Evaluations, as it does in a local store when it re-runs a
+   * task (default: when writes need a token, whose holders record runs).
+   * Otherwise that route merges as a sync push does: a stored Evaluation is
+   * kept. Sync (POST /api/sync/push) never replaces one either way.
+   */
+  trustWriters?: boolean | undefined;
   /** CORS for browser clients: true (any origin), an origin or list of origins, or hono/cors options. Off by default. */
   cors?: boolean | string | string[] | CorsOptions | undefined;
   /** Largest request body accepted, in bytes (default 10 MB); larger gets 413. */
@@ -94,6 +102,17 @@ function requireToken(token: string | undefined): MiddlewareHandler {
   };
 }
 
+/** A body of records: `{ records }` as JSON, or JSON lines. */
+const recordsBody = validator("json", async (value, c): Promise<PushBody> => {
+  const media = mediaType(c);
+  // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
+  if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
+  if (!JSON_MEDIA.test(media)) {
+    throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
+  }
+  return pushBody(value);
+});
+
 function corsOptions(option: true | string | string[] | CorsOptions): CorsOptions {
   const base: CorsOptions = { allowMethods: ["GET", "POST", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 86400 };
   if (option === true) return { ...base, origin: "*" };
@@ -107,6 +126,7 @@ export function createApp(options: AppOptions) {
   const graph = new CallGraph(repository, options.now ? { now: options.now } : {});
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const writeAuth = requireToken(options.token || undefined);
+  const trustWriters = options.trustWriters ?? Boolean(options.token);
 
   const app = new Hono();
   app.onError(onError);
@@ -130,6 +150,7 @@ export function createApp(options: AppOptions) {
         version: VERSION,
         repository: repository.capabilities,
         writesNeedToken: Boolean(options.token),
+        trustWriters,
       }),
     )
     .get("/api/openapi.json", (c) => c.json(openApiDocument))
@@ -169,25 +190,13 @@ export function createApp(options: AppOptions) {
     })
 
     // ---- sync ----
-    .post(
-      "/api/sync/push",
-      writeAuth,
-      validator("json", async (value, c): Promise<PushBody> => {
-        const media = mediaType(c);
-        // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
-        if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
-        if (!JSON_MEDIA.test(media)) {
-          throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
-        }
-        return pushBody(value);
-      }),
-      async (c) => {
-        // Every pushed record is verified: shape, and id against content.
-        const { records } = c.req.valid("json");
-        await importRecords(repository, records);
-        return c.json({ accepted: records.length });
-      },
-    )
+    .post("/api/sync/push", writeAuth, recordsBody, async (c) => {
+      // Every pushed record is verified (shape, id against content, Evaluations against their CallNodes),
+      // and never replaces a stored Evaluation.
+      const { records } = c.req.valid("json");
+      await importRecords(repository, records);
+      return c.json({ accepted: records.length });
+    })
     .get("/api/sync/pull", validator("query", (value) => pullParams(value)), async (c) => {
       const { cursor, limit } = c.req.valid("query");
       const page = await repository.exportSince(cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
@@ -195,6 +204,13 @@ export function createApp(options: AppOptions) {
     })
 
     // ---- repository primitives, for remote Repository clients (adapters/http) ----
+    .post("/api/repository/write", writeAuth, recordsBody, async (c) => {
+      // A scheduler's writes (the HTTP Repository): verified as a push is; they replace Evaluations only
+      // when the server trusts its writers.
+      const { records } = c.req.valid("json");
+      await importRecords(repository, records, { replaceEvaluations: trustWriters });
+      return c.json({ accepted: records.length });
+    })
     .post("/api/repository/get", jsonBody(getBody), async (c) => {
       const { type, ids } = c.req.valid("json");
       return c.json({ records: await repository.get(type, ids) });

@@ -5,7 +5,10 @@
  * - CORS_ORIGINS: `*` or a comma-separated list of origins allowed to call
  *   the API from a browser (unset: no CORS headers);
  * - MAX_BODY_BYTES: request body limit (default 10 MB);
- * - SERVER_TIMING: `1` adds a Server-Timing header (time spent in the Worker) to every response.
+ * - SERVER_TIMING: `1` adds a Server-Timing header (time spent in the Worker) to every response;
+ * - TRUST_WRITERS: `1` or `0`, whether a scheduler writing through POST
+ *   /api/repository/write may replace cache Evaluations (default: when
+ *   API_TOKEN is set, or in the CLI's own local store, LOCAL_SECRET; README, "Trust").
  */
 import type { ExecutionContext } from "hono";
 import { createD1Repository, type D1Like } from "../adapters/d1/index.ts";
@@ -17,6 +20,9 @@ export interface Env {
   CORS_ORIGINS?: string;
   MAX_BODY_BYTES?: string;
   SERVER_TIMING?: string;
+  TRUST_WRITERS?: string;
+  /** Set by the CLI's local store (cli/local-worker.ts): it answers only its own CLI, whose runs it records. */
+  LOCAL_SECRET?: string;
 }
 
 type App = ReturnType<typeof createApp>;
@@ -32,11 +38,12 @@ export function appOptions(env: Env): Omit<AppOptions, "repository"> {
     cors: origins.length === 0 ? undefined : origins.includes("*") ? true : origins,
     maxBodyBytes: Number.isInteger(maxBody) && maxBody > 0 ? maxBody : undefined,
     ...(env.SERVER_TIMING === "1" ? { serverTiming: true } : {}),
+    trustWriters: env.TRUST_WRITERS === "1" || (env.TRUST_WRITERS !== "0" && Boolean(env.API_TOKEN || env.LOCAL_SECRET)),
   };
 }
 
 function appFor(env: Env): App {
-  const key = JSON.stringify([env.API_TOKEN ?? "", env.CORS_ORIGINS ?? "", env.MAX_BODY_BYTES ?? "", env.SERVER_TIMING ?? ""]);
+  const key = JSON.stringify(Object.values(appOptions(env)));
   const hit = apps.get(env.DB);
   if (hit && hit.key === key) return hit.app;
   const app = createApp({ repository: createD1Repository(env.DB), ...appOptions(env) });

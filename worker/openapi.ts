@@ -30,6 +30,28 @@ const prefixParam = {
   schema: { type: "string", pattern: "^[0-9a-f-]+$" },
 };
 
+/** A POST route taking records (`{ records }` or JSON lines), a write. */
+function recordsRoute(tag: string, summary: string) {
+  return {
+    post: {
+      tags: [tag],
+      summary,
+      security: writeSecurity,
+      requestBody: {
+        required: true,
+        content: {
+          ...json(obj({ records: { type: "array", items: ref("Record") } }, ["records"])),
+          "application/x-ndjson": { schema: { type: "string", description: "One record per line." } },
+        },
+      },
+      responses: {
+        200: ok("Accepted", { type: "object", properties: { accepted: { type: "integer" } }, required: ["accepted"] }),
+        400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported,
+      },
+    },
+  };
+}
+
 /** A POST route of the repository primitives: body in, JSON out, reads only. */
 function primitive(summary: string, body: object, response: object) {
   return {
@@ -270,26 +292,12 @@ export const openApiDocument = {
         },
       },
     },
-    "/api/sync/push": {
-      post: {
-        tags: ["sync"],
-        summary: "Import records (idempotent; each record's shape and id-vs-content verified; all or nothing).",
-        security: writeSecurity,
-        requestBody: {
-          required: true,
-          content: {
-            ...json(obj({
-              records: { type: "array", items: ref("Record") },
-            }, ["records"])),
-            "application/x-ndjson": { schema: { type: "string", description: "One record per line." } },
-          },
-        },
-        responses: {
-          200: ok("Accepted", { type: "object", properties: { accepted: { type: "integer" } }, required: ["accepted"] }),
-          400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported,
-        },
-      },
-    },
+    "/api/sync/push": recordsRoute(
+      "sync",
+      "Import records (idempotent; all or nothing). Each record's shape and id-vs-content are verified, and each " +
+        "Evaluation against its CallNode (stored or in the batch: same task, arguments and result); a stored " +
+        "Evaluation is never replaced.",
+    ),
     "/api/sync/pull": {
       get: {
         tags: ["sync"],
@@ -301,6 +309,11 @@ export const openApiDocument = {
         responses: { 200: ok("A page", ref("ExportPage")), 400: bad },
       },
     },
+    "/api/repository/write": recordsRoute(
+      "repository",
+      "A scheduler's write through the HTTP Repository: verified as a push is; it replaces stored Evaluations " +
+        "(a re-run's result) only when the server trusts its writers (`trustWriters`, default: when writes need a token).",
+    ),
     "/api/repository/get": primitive(
       "Records of one type by full id.",
       obj({ type: ref("RecordType"), ids: idList }, ["type", "ids"]),

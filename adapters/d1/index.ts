@@ -33,6 +33,7 @@ import {
   type TagCount,
   type TagCountQuery,
   type TagRecord,
+  type WriteOptions,
 } from "../../core/index.ts";
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -278,10 +279,11 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     capabilities: { name: "d1", persistent: true },
     db,
 
-    async write(records: readonly AnyRecord[]) {
+    async write(records: readonly AnyRecord[], writeOptions?: WriteOptions) {
       if (records.length === 0) return;
       const tagValues = validateRecords(records);
-      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues, options.chunkBytes)) await batch("write", statements);
+      const replace = writeOptions?.replaceEvaluations ?? true;
+      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues, options.chunkBytes, replace)) await batch("write", statements);
     },
 
     async get(type, ids) {

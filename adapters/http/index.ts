@@ -162,15 +162,16 @@ async function batched<T>(ids: readonly string[], run: (part: string[]) => Promi
 }
 
 /**
- * Push records in requests of at most `chunkBytes`, each atomic on the
- * server. A 413 (a server with a smaller limit) splits the request and retries.
+ * Push records (to `path`: sync push, or the repository write) in requests of
+ * at most `chunkBytes`, each atomic on the server. A 413 (a server with a
+ * smaller limit) splits the request and retries.
  */
-async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number): Promise<number> {
+async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number, path = "/api/sync/push"): Promise<number> {
   const encoded = records.map((r) => JSON.stringify(r));
   const send = async (parts: string[], offset: number): Promise<number> => {
     const raw = `{"records":[${parts.join(",")}]}`;
     try {
-      return (await call<{ accepted: number }>({ method: "POST", path: "/api/sync/push", raw })).accepted;
+      return (await call<{ accepted: number }>({ method: "POST", path, raw })).accepted;
     } catch (e) {
       if (e instanceof HttpError && e.status === 413 && parts.length > 1) {
         const half = Math.ceil(parts.length / 2);
@@ -236,10 +237,12 @@ export interface HttpRepository extends Repository {
 }
 
 /**
- * A Repository over the API. Reads use /api/repository/*; `write` pushes
- * (shape checked here first, so a malformed batch sends nothing; ids are not
- * verified, as for every adapter's write, see core/sync.ts importRecords).
- * A write larger than `chunkBytes` goes as several requests, each atomic.
+ * A Repository over the API. Reads use /api/repository/*; `write` goes to
+ * POST /api/repository/write, which the server verifies as it does a push
+ * and lets replace cache Evaluations only when it trusts its writers (README,
+ * "Trust"); with `replaceEvaluations: false` it is a sync push. The shape is
+ * checked here first, so a malformed batch sends nothing. A write larger than
+ * `chunkBytes` goes as several requests, each atomic.
  */
 export function createHttpRepository(options: HttpOptions): HttpRepository {
   const call = transport(options);
@@ -250,9 +253,10 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
     url: baseUrl(options.url),
     capabilities,
 
-    async write(records) {
+    async write(records, writeOptions) {
       assertWritable(records);
-      if (records.length) await pushChunked(call, records, chunkBytes);
+      const path = writeOptions?.replaceEvaluations === false ? "/api/sync/push" : "/api/repository/write";
+      if (records.length) await pushChunked(call, records, chunkBytes, path);
     },
 
     async get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {

@@ -77,7 +77,7 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
   const repository: IndexedDbRepository = {
     capabilities: { name: "indexeddb", persistent: true },
 
-    write: (records) => writeBatch(ctx, records),
+    write: (records, options) => writeBatch(ctx, records, options),
 
     get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
       if (ids.length === 0) return Promise.resolve([]);

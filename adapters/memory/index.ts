@@ -166,11 +166,12 @@ export function createMemoryRepository(): MemoryRepository {
     setCurrent(tag, !children.has(tag.id));
   }
 
-  function apply(record: AnyRecord): void {
+  function apply(record: AnyRecord, replaceEvaluations: boolean): void {
     const rows = tables.get(record.type)!;
     const existing = rows.get(record.id);
-    if (existing && !shouldReplace(existing, record)) return;
-    const copy = freezeRecord(record);
+    if (existing && !shouldReplace(existing, record, replaceEvaluations)) return;
+    // A whole Value replacing its preview keeps the preview's time (its place in time order).
+    const copy = freezeRecord(existing && record.type === "Value" ? { ...record, time: existing.time } : record);
     rows.set(record.id, copy);
     seq += 1;
     log.push({ seq, type: record.type, id: record.id });
@@ -326,10 +327,10 @@ export function createMemoryRepository(): MemoryRepository {
     capabilities: { name: "memory", persistent: false },
     raw: tables,
 
-    async write(records) {
+    async write(records, options) {
       // Validate the whole batch first: a bad record leaves nothing written.
       assertWritable(records);
-      for (const r of records) apply(r);
+      for (const r of records) apply(r, options?.replaceEvaluations ?? true);
     },
 
     async get(type, ids) {

@@ -17,6 +17,7 @@ import {
   Scheduler,
   UnknownIdError,
   applyTags,
+  callNodeHash,
   canonicalJson,
   copyRecords,
   importRecords,
@@ -835,6 +836,86 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         } finally {
           await other.cleanup?.();
         }
+      });
+    });
+
+    describe("trust: what a record from another store may change", () => {
+      const double = task("double", (x: number) => x * 2);
+
+      it("takes a cache Evaluation only when it agrees with its CallNode, and never lets one from elsewhere replace a stored one", async () => {
+        const scheduler = new Scheduler({ repository: repo, now });
+        expect(await scheduler.run(double(21))).toBe(42);
+        const [stored] = await repo.get("Evaluation", await rawIds("Evaluation"));
+        const [call] = await repo.get("CallNode", [stored!.callHash]);
+        // A forged result: 666, with a CallNode claiming double(21) gave it.
+        const evil = makeValueRecord(666, T0);
+        const forgedCall = { ...call!, id: callNodeHash(call!.taskHash, call!.argsHash, evil.id, []), resultHash: evil.id, children: [] };
+        const forged = { ...stored!, valueHash: evil.id, callHash: forgedCall.id, time: T0 + 99 };
+        const before = await Promise.all(ALL_TYPES.map(rawIds));
+        // Without its CallNode, or naming the real one with another result: refused, nothing written.
+        await expect(importRecords(repo, [evil, forged])).rejects.toMatchObject({ code: "invalid", field: "records[1].callHash" });
+        await expect(importRecords(repo, [evil, { ...stored!, valueHash: evil.id }])).rejects.toMatchObject({ field: "records[1].callHash" });
+        await expect(importRecords(repo, [{ ...forged, argsHash: "a".repeat(40) }])).rejects.toMatchObject({ field: "records[0].id" });
+        expect(await Promise.all(ALL_TYPES.map(rawIds))).toEqual(before);
+        // Consistent with its own CallNode: the records are taken, the stored cache entry is kept.
+        await importRecords(repo, [evil, forgedCall, forged]);
+        expect(await rawIds("CallNode")).toContain(forgedCall.id);
+        expect(await repo.get("Evaluation", [stored!.id])).toEqual([stored]);
+        expect(await scheduler.run(double(21))).toBe(42);
+        expect((await graph.log({ types: ["Job"], limit: 1 })).records[0]).toMatchObject({ status: "CACHED" });
+        // A store without one takes it (the union), and a scheduler's own re-run may replace its entry.
+        const other = await create();
+        try {
+          await importRecords(other.repository, [evil, forgedCall, forged]);
+          expect(await other.repository.get("Evaluation", [stored!.id])).toEqual([forged]);
+          await other.repository.write([call!, { ...stored!, time: T0 + 100 }]);
+          expect((await other.repository.get("Evaluation", [stored!.id]))[0]).toMatchObject({ valueHash: stored!.valueHash, time: T0 + 100 });
+          await other.repository.write([forged], { replaceEvaluations: false });
+          expect((await other.repository.get("Evaluation", [stored!.id]))[0]).toMatchObject({ valueHash: stored!.valueHash });
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it("replaces a preview by its whole value, never a whole value by a preview, and takes no preview of a small value", async () => {
+        // A preview claiming a small value's id: its id cannot be checked, only that it claims to stand for a large value.
+        const whole = makeValueRecord({ answer: 42 }, T0 + 5);
+        const claim = { ...whole, time: T0, encoded: '{"answer":6', size: MAX_VALUE_BYTES + 1, preview: true };
+        await expect(importRecords(repo, [{ ...claim, size: 10 }])).rejects.toMatchObject({ field: "records[0].preview" });
+        await expect(importRecords(repo, [{ ...claim, encoded: "x".repeat(PREVIEW_CHARS + 1) }])).rejects.toMatchObject({ field: "records[0].preview" });
+        await importRecords(repo, [claim]);
+        expect((await repo.get("Value", [whole.id]))[0]).toMatchObject({ preview: true });
+        const { cursor } = await repo.exportSince(null, 1000);
+        await importRecords(repo, [whole]);
+        expect(await repo.get("Value", [whole.id])).toEqual([{ ...whole, time: T0 }]);
+        expect(await rawIds("Value")).toEqual([whole.id]);
+        // Exported again, whole.
+        expect((await repo.exportSince(cursor, 1000)).records).toEqual([{ ...whole, time: T0 }]);
+        await repo.write([claim]);
+        expect(await repo.get("Value", [whole.id])).toEqual([{ ...whole, time: T0 }]);
+        // A whole value of a cached call is reused once it replaces the preview.
+        const keep = task("keep", (v: unknown) => v);
+        const scheduler = new Scheduler({ repository: repo, now });
+        expect(await scheduler.run(keep({ answer: 42 }))).toEqual({ answer: 42 });
+        // Both in one batch, either order: the whole value.
+        const other = await create();
+        try {
+          const second = makeValueRecord([1, 2, 3], T0);
+          const secondClaim = { ...second, encoded: "[1,", size: MAX_VALUE_BYTES + 9, preview: true };
+          await other.repository.write([secondClaim, second]);
+          await other.repository.write([whole, claim]);
+          expect((await other.repository.get("Value", [second.id, whole.id])).map((v) => v.preview)).toEqual([false, false]);
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it("takes whole values from elsewhere only up to the preview limit, as JSON", async () => {
+        const encoded = JSON.stringify("x".repeat(MAX_VALUE_BYTES));
+        const big = { type: "Value", id: valueHash("string", encoded), time: T0, valueType: "string", encoded, size: encoded.length, preview: false };
+        await expect(importRecords(repo, [big])).rejects.toMatchObject({ code: "too_large", field: "records[0].encoded" });
+        await expect(importRecords(repo, [{ ...makeValueRecord(1, T0), extra: 1 }])).rejects.toMatchObject({ field: "records[0].extra" });
+        expect(await rawIds("Value")).toEqual([]);
       });
     });
 

@@ -8,6 +8,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   CallGraph,
   MAX_EDIT_PREFIXES,
+  callNodeHash,
+  makeValueRecord,
   Scheduler,
   applyTags,
   makeTag,
@@ -19,6 +21,7 @@ import {
   type RecordType,
   type Repository,
 } from "redun-edge";
+import { createHttpRepository } from "redun-edge/http";
 import { createMemoryRepository } from "redun-edge/memory";
 import type { AppOptions } from "redun-edge/worker";
 
@@ -563,6 +566,70 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
       });
     });
 
+    describe("trust: cache entries and previews", () => {
+      const double = task("double", (x: number) => x * 2, { namespace: "demo" });
+
+      /** A scheduler's store over the API (the HTTP Repository, through this app). */
+      const overApi = (serve: Requester, token?: string) =>
+        createHttpRepository({ url: "http://api.test", token, fetch: (url, init) => serve(url, init) });
+
+      /** double(21) recorded through the API, and a forgery claiming it gave 666, consistent with a CallNode of its own. */
+      async function forgery(serve: Requester, token?: string) {
+        const scheduler = new Scheduler({ repository: overApi(serve, token), now: () => T0 });
+        expect(await scheduler.run(double(21))).toBe(42);
+        const [stored] = (await h.repository.get("Evaluation", (await h.repository.exportSince(null, 10_000)).records.filter((r) => r.type === "Evaluation").map((r) => r.id)))
+          .filter((e) => e.taskHash === double.hash);
+        const [call] = await h.repository.get("CallNode", [stored!.callHash]);
+        const evil = makeValueRecord(666, T0);
+        const forgedCall = { ...call!, id: callNodeHash(call!.taskHash, call!.argsHash, evil.id, []), resultHash: evil.id, children: [] };
+        const forged = { ...stored!, valueHash: evil.id, callHash: forgedCall.id };
+        return { scheduler, stored: stored!, evil, forgedCall, forged };
+      }
+
+      it("a push never changes a cached result, and an Evaluation must agree with its CallNode", async () => {
+        const { scheduler, stored, evil, forgedCall, forged } = await forgery(request);
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [evil, forged] })), 400, "invalid", "records[1].callHash");
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [evil, { ...stored, valueHash: evil.id }] })), 400, "invalid", "records[1].callHash");
+        const a = await post("/api/sync/push", { records: [evil, forgedCall, forged] });
+        expect(a.status, JSON.stringify(a.body)).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        expect(await scheduler.run(double(21))).toBe(42);
+        // The repository write of an untrusted server merges the same way.
+        expect((await post("/api/repository/write", { records: [evil, forgedCall, forged] })).status).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        expect((await get("/api/health")).body.trustWriters).toBe(false);
+      });
+
+      it("a server that trusts its writers lets a scheduler's re-run replace its cache entry, through the token", async () => {
+        const TOKEN = "recorder-token";
+        const trusted = h.serve({ token: TOKEN });
+        const { scheduler, stored, evil, forgedCall, forged } = await forgery(trusted, TOKEN);
+        expect((await answer(trusted("/api/health"))).body.trustWriters).toBe(true);
+        const records = [evil, forgedCall, forged];
+        expectError(await nothingWritten(() => answer(trusted("/api/repository/write", json({ records })))), 401, "unauthorized");
+        expect((await answer(trusted("/api/sync/push", json({ records }, { authorization: `Bearer ${TOKEN}` })))).status).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        const written = await answer(trusted("/api/repository/write", json({ records }, { authorization: `Bearer ${TOKEN}` })));
+        expect(written.status, JSON.stringify(written.body)).toBe(200);
+        expect((await h.repository.get("Evaluation", [stored.id]))[0]).toMatchObject({ valueHash: evil.id });
+        expect(await scheduler.run(double(21))).toBe(666);
+        // Still only a consistent one.
+        expectError(await nothingWritten(() => answer(trusted("/api/repository/write", json({ records: [{ ...stored, valueHash: evil.id }] }, { authorization: `Bearer ${TOKEN}` })))), 400, "invalid", "records[0].callHash");
+      });
+
+      it("a whole value replaces a preview claiming its id, and a preview never replaces a whole value", async () => {
+        const whole = makeValueRecord("the real one", T0);
+        const claim = { ...whole, encoded: '"a fake', size: 2_000_000, preview: true };
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [{ ...claim, size: 10 }] })), 400, "invalid", "records[0].preview");
+        expect((await post("/api/sync/push", { records: [claim] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: true });
+        expect((await post("/api/sync/push", { records: [whole] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: false, value: "the real one" });
+        expect((await post("/api/sync/push", { records: [claim] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: false, value: "the real one" });
+      });
+    });
+
     describe("with a token", () => {
       const TOKEN = "s3cret-token";
       let secured: Requester;
@@ -576,6 +643,7 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         const writes: [string, unknown][] = [
           [`/api/records/${alice}/tags`, { op: "add", tags: ["k=v"] }],
           ["/api/sync/push", { records }],
+          ["/api/repository/write", { records }],
         ];
         for (const [path, body] of writes) {
           for (const headers of [{}, auth("Bearer wrong"), auth(`Basic ${TOKEN}`), auth(`Bearer ${TOKEN}x`), auth("Bearer")]) {

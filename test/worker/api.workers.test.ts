@@ -90,6 +90,18 @@ describe("Worker entry (worker/entry.ts)", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("trusts writers to replace cache entries when API_TOKEN or the CLI's LOCAL_SECRET is set, unless TRUST_WRITERS=0", async () => {
+    const trusts = async (extra: Record<string, string>) => {
+      const res = await answer(Promise.resolve(worker.fetch(new Request(url("/api/health")), { ...env, ...extra } as Parameters<typeof worker.fetch>[1])));
+      return res.body.trustWriters as boolean;
+    };
+    expect(await trusts({})).toBe(false);
+    expect(await trusts({ API_TOKEN: "t" })).toBe(true);
+    expect(await trusts({ LOCAL_SECRET: "s" })).toBe(true);
+    expect(await trusts({ API_TOKEN: "t", TRUST_WRITERS: "0" })).toBe(false);
+    expect(await trusts({ TRUST_WRITERS: "1" })).toBe(true);
+  });
+
   it("answers a clear 500 when the D1 binding is missing", async () => {
     const res = await answer(Promise.resolve(worker.fetch(new Request(url("/api/health")), {} as Parameters<typeof worker.fetch>[1])));
     expect(res.status).toBe(500);
