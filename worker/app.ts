@@ -51,6 +51,12 @@ export interface AppOptions {
   /** When set, writes (tag edits, push, repository write) need `Authorization: Bearer <token>`. */
   token?: string | undefined;
   /**
+   * When set, reads need a bearer token too (every route but /api/health and
+   * /api/openapi.json): this one (read-only) or `token` (which grants reads as
+   * well); `true`: `token` alone. Unset (the default): reads are open.
+   */
+  readToken?: string | true | undefined;
+  /**
    * Whether a scheduler writing through POST /api/repository/write may
    * replace cache Evaluations, as it does in a local store when it re-runs a
    * task (default: when writes need a token, whose holders record runs).
@@ -90,17 +96,27 @@ function jsonBody<T>(parse: (value: unknown) => T) {
   });
 }
 
-/** Writes need the bearer token when one is configured; compared in constant time. */
-function requireToken(token: string | undefined): MiddlewareHandler {
+/**
+ * Requests need a bearer token equal to one of `tokens` when any is
+ * configured (`what`: "writes" or "reads", for the message); compared in
+ * constant time.
+ */
+function requireToken(what: string, ...tokens: (string | undefined)[]): MiddlewareHandler {
+  const accepted = tokens.filter((t): t is string => Boolean(t));
   return async (c, next) => {
-    if (token) {
+    if (accepted.length) {
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) throw new ApiError(401, "unauthorized", "writes need a token: send Authorization: Bearer <token>");
-      if (!(await timingSafeEqual(match[1]!, token))) throw new ApiError(401, "unauthorized", "invalid token");
+      if (!match) throw new ApiError(401, "unauthorized", `${what} need a token: send Authorization: Bearer <token>`);
+      let ok = false;
+      for (const token of accepted) if (await timingSafeEqual(match[1]!, token)) ok = true;
+      if (!ok) throw new ApiError(401, "unauthorized", "invalid token");
     }
     await next();
   };
 }
+
+/** Routes open to all even when reads need a token: a liveness probe and the API's description. */
+const OPEN_ROUTES = new Set(["/api/health", "/api/openapi.json"]);
 
 /** A body of records: `{ records }` as JSON, or JSON lines. */
 const recordsBody = validator("json", async (value, c): Promise<PushBody> => {
@@ -125,7 +141,10 @@ export function createApp(options: AppOptions) {
   if (!repository) throw new TypeError("createApp needs a repository");
   const graph = new CallGraph(repository, options.now ? { now: options.now } : {});
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const writeAuth = requireToken(options.token || undefined);
+  const writeAuth = requireToken("writes", options.token || undefined);
+  const readToken = options.readToken === true ? options.token || undefined : options.readToken || undefined;
+  if (options.readToken === true && !options.token) throw new TypeError("createApp: readToken: true needs a token");
+  const readAuth = requireToken("reads", readToken, readToken ? options.token || undefined : undefined);
   const trustWriters = options.trustWriters ?? Boolean(options.token);
 
   const app = new Hono();
@@ -133,6 +152,8 @@ export function createApp(options: AppOptions) {
   if (options.serverTiming) app.use("*", timing());
   app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   if (options.cors) app.use("*", cors(corsOptions(options.cors)));
+  // After CORS, so a browser's preflight is answered (and an error marked) without a token.
+  app.use("/api/*", async (c, next) => (OPEN_ROUTES.has(c.req.path) ? next() : readAuth(c, next)));
   app.use(
     "*",
     bodyLimit({
@@ -150,6 +171,7 @@ export function createApp(options: AppOptions) {
         version: VERSION,
         repository: repository.capabilities,
         writesNeedToken: Boolean(options.token),
+        readsNeedToken: Boolean(readToken),
         trustWriters,
       }),
     )

@@ -59,7 +59,7 @@ function primitive(summary: string, body: object, response: object) {
       tags: ["repository"],
       summary,
       requestBody: { required: true, content: json(body) },
-      responses: { 200: ok("Result", response), 400: bad, 413: tooLarge, 415: unsupported },
+      responses: { 200: ok("Result", response), 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported },
     },
   };
 }
@@ -77,7 +77,8 @@ export const openApiDocument = {
     description:
       "Query and tag the recorded call graphs of workflow runs, and sync records between stores. " +
       "Errors are JSON `{ error: { code, message, field?, prefix?, candidates? } }`; a 500 names only the `requestId` its cause is logged under. When the server has a token, " +
-      "writes (tag edits, push) need `Authorization: Bearer <token>`; reads are open.",
+      "writes (tag edits, push, repository write) need `Authorization: Bearer <token>`; reads are open unless the server " +
+      "has a read token (API_READ_TOKEN), when every route but /api/health and /api/openapi.json needs it or the write token.",
   },
   servers: [{ url: "/" }],
   tags: [
@@ -244,7 +245,7 @@ export const openApiDocument = {
             properties: { records: { type: "array", items: ref("RecordView") }, cursor: { type: ["string", "null"] } },
             required: ["records", "cursor"],
           }),
-          400: bad,
+          400: bad, 401: unauthorized,
           413: tooLarge,
         },
       },
@@ -256,7 +257,7 @@ export const openApiDocument = {
         parameters: [prefixParam],
         responses: {
           200: ok("The record", ref("RecordDetail")),
-          400: bad,
+          400: bad, 401: unauthorized,
           404: err("No record has this prefix."),
           409: err("The prefix names several records; `candidates` lists them."),
         },
@@ -288,7 +289,7 @@ export const openApiDocument = {
         ],
         responses: {
           200: ok("Counts", { type: "object", properties: { tags: { type: "array", items: ref("TagCount") } }, required: ["tags"] }),
-          400: bad,
+          400: bad, 401: unauthorized,
         },
       },
     },
@@ -306,7 +307,7 @@ export const openApiDocument = {
           queryOne("cursor", "The `cursor` of the previous page; absent or empty: from the start."),
           queryOne("limit", "Page size, 1..1000 (default 500).", { type: "integer", minimum: 1, maximum: 1000 }),
         ],
-        responses: { 200: ok("A page", ref("ExportPage")), 400: bad },
+        responses: { 200: ok("A page", ref("ExportPage")), 400: bad, 401: unauthorized },
       },
     },
     "/api/repository/write": recordsRoute(

@@ -502,7 +502,9 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         const a = await repo("find-by-prefix", { prefixes: [alice.slice(0, 8), "ab", "ffffffff"], types: ["Execution", "Job"], limit: 5 });
         expect(a.status, JSON.stringify(a.body)).toBe(200);
         expect(a.body.refs[0]).toContainEqual({ type: "Execution", id: alice });
-        expect(a.body.refs[1]).toEqual([{ type: "Execution", id: TWIN_A }, { type: "Execution", id: TWIN_B }]);
+        // Jobs have random ids: one may start with "ab" too.
+        expect(a.body.refs[1].filter((r: { type: string }) => r.type === "Execution")).toEqual([{ type: "Execution", id: TWIN_A }, { type: "Execution", id: TWIN_B }]);
+        expect(a.body.refs[1].every((r: { id: string }) => r.id.startsWith("ab"))).toBe(true);
         expect(a.body.refs[2]).toEqual([]);
         expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Execution"], limit: 1 })).body.refs).toEqual([[{ type: "Execution", id: TWIN_A }]]);
         expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Tag"], limit: 5 })).body.refs[0].every((r: { type: string }) => r.type === "Tag")).toBe(true);
@@ -666,6 +668,85 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         expect((await answer(secured("/api/sync/pull"))).status).toBe(200);
         expect((await answer(secured("/api/repository/get", json({ type: "Execution", ids: [alice] })))).status).toBe(200);
         expect((await answer(secured("/api/health"))).body.writesNeedToken).toBe(true);
+        expect((await answer(secured("/api/health"))).body.readsNeedToken).toBe(false);
+      });
+    });
+
+    describe("with a read token", () => {
+      const WRITE = "write-token";
+      const READ = "read-token";
+      const ORIGIN = "https://notebook.example";
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      /** Every read route, as [path, init]. */
+      const reads = (): [string, RequestInit?][] => [
+        ["/api/records"],
+        ["/api/records?tag=user=alice"],
+        [`/api/records/${alice.slice(0, 8)}`],
+        ["/api/tags?values=1"],
+        ["/api/sync/pull"],
+        ["/api/repository/get", json({ type: "Execution", ids: [alice] })],
+        ["/api/repository/find-by-prefix", json({ prefixes: [""], types: ["Execution"], limit: 5 })],
+        ["/api/repository/query", json({ query: {} })],
+        ["/api/repository/current-tags", json({ entityIds: [alice] })],
+        ["/api/repository/tag-children", json({ tagIds: [] })],
+        ["/api/repository/count-tags", json({})],
+        ["/api/repository/jobs-of-execution", json({ executionId: alice })],
+        ["/api/repository/export-since", json({ cursor: null })],
+      ];
+      const withHeaders = (init: RequestInit | undefined, headers: Record<string, string>): RequestInit => ({
+        ...init,
+        headers: { ...(init?.headers as Record<string, string> | undefined), ...headers },
+      });
+
+      it("needs the read token (or the write token) for every read; health and the API description stay open", async () => {
+        const closed = h.serve({ token: WRITE, readToken: READ });
+        for (const [path, init] of reads()) {
+          for (const headers of [{}, bearer("nope"), bearer(`${READ}x`), { authorization: `Basic ${READ}` }]) {
+            const a = await answer(closed(path, withHeaders(init, headers)));
+            expectError(a, 401, "unauthorized");
+            expect(a.headers.get("www-authenticate"), path).toMatch(/^Bearer/);
+            expect(JSON.stringify(a.body)).not.toContain(alice);
+          }
+          expect((await answer(closed(path, withHeaders(init, bearer(READ))))).status, path).toBe(200);
+          expect((await answer(closed(path, withHeaders(init, bearer(WRITE))))).status, path).toBe(200);
+        }
+        const health = await answer(closed("/api/health"));
+        expect(health.status).toBe(200);
+        expect(health.body).toMatchObject({ readsNeedToken: true, writesNeedToken: true });
+        expect((await answer(closed("/api/openapi.json"))).status).toBe(200);
+        // The read token grants no writes.
+        const edit = `/api/records/${alice}/tags`;
+        expectError(await nothingWritten(() => answer(closed(edit, json({ op: "add", tags: ["k=v"] }, bearer(READ))))), 401, "unauthorized");
+        expect((await answer(closed(edit, json({ op: "add", tags: ["k=v"] }, bearer(WRITE))))).status).toBe(200);
+      });
+
+      it("can be the write token itself, and without a write token guards writes too", async () => {
+        const one = h.serve({ token: WRITE, readToken: true });
+        expectError(await answer(one("/api/records")), 401, "unauthorized");
+        expectError(await answer(one("/api/records", { headers: bearer(READ) })), 401, "unauthorized");
+        expect((await answer(one("/api/records", { headers: bearer(WRITE) }))).status).toBe(200);
+        const readOnly = h.serve({ readToken: READ });
+        expectError(await nothingWritten(() => answer(readOnly(`/api/records/${alice}/tags`, json({ op: "add", tags: ["k=v"] })))), 401, "unauthorized");
+        expect((await answer(readOnly(`/api/records/${alice}/tags`, json({ op: "add", tags: ["k=v"] }, bearer(READ))))).status).toBe(200);
+        expect(() => h.serve({ readToken: true })).toThrow(/needs a token/);
+      });
+
+      it("still honours the CORS origins: preflights need no token, and refusals carry the CORS headers", async () => {
+        const closed = h.serve({ token: WRITE, readToken: READ, cors: [ORIGIN] });
+        const pre = await closed("/api/records", {
+          method: "OPTIONS",
+          headers: { origin: ORIGIN, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+        });
+        expect(pre.status).toBe(204);
+        expect(pre.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const refused = await closed("/api/records", { headers: { origin: ORIGIN } });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const ok = await closed("/api/records", { headers: { origin: ORIGIN, ...bearer(READ) } });
+        expect(ok.status).toBe(200);
+        expect(ok.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const other = await closed("/api/records", { headers: { origin: "https://evil.example", ...bearer(READ) } });
+        expect(other.headers.get("access-control-allow-origin")).toBeNull();
       });
     });
 

@@ -90,9 +90,30 @@ describe("Worker entry (worker/entry.ts)", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("needs API_READ_TOKEN (or API_TOKEN) for reads when set, and READS_NEED_TOKEN=1 makes reads need API_TOKEN", async () => {
+    const call = (extra: Record<string, string>, path: string, headers: Record<string, string> = {}) =>
+      answer(Promise.resolve(worker.fetch(new Request(url(path), { headers }), { ...env, ...extra } as unknown as Parameters<typeof worker.fetch>[1])));
+    const closed = { API_TOKEN: "w-secret", API_READ_TOKEN: "r-secret", CORS_ORIGINS: "https://nb.example" };
+    const refused = await call(closed, "/api/records", { origin: "https://nb.example" });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("https://nb.example");
+    expect((await call(closed, "/api/records", { authorization: "Bearer r-secret" })).status).toBe(200);
+    expect((await call(closed, "/api/sync/pull", { authorization: "Bearer w-secret" })).status).toBe(200);
+    expect((await call(closed, "/api/health")).body).toMatchObject({ readsNeedToken: true, writesNeedToken: true });
+    const one = { API_TOKEN: "w-secret", READS_NEED_TOKEN: "1" };
+    expect((await call(one, "/api/records", { authorization: "Bearer r-secret" })).status).toBe(401);
+    expect((await call(one, "/api/records", { authorization: "Bearer w-secret" })).status).toBe(200);
+    // Unset: open, as the local default is.
+    expect((await call({}, "/api/records")).status).toBe(200);
+    // Asked to close reads with no token to close them with: closed, saying why.
+    const misconfigured = await call({ READS_NEED_TOKEN: "1" }, "/api/records");
+    expect(misconfigured.status).toBe(500);
+    expect(misconfigured.body.error.message).toMatch(/misconfigured.*needs a token/);
+  });
+
   it("trusts writers to replace cache entries when API_TOKEN or the CLI's LOCAL_SECRET is set, unless TRUST_WRITERS=0", async () => {
     const trusts = async (extra: Record<string, string>) => {
-      const res = await answer(Promise.resolve(worker.fetch(new Request(url("/api/health")), { ...env, ...extra } as Parameters<typeof worker.fetch>[1])));
+      const res = await answer(Promise.resolve(worker.fetch(new Request(url("/api/health")), { ...env, ...extra } as unknown as Parameters<typeof worker.fetch>[1])));
       return res.body.trustWriters as boolean;
     };
     expect(await trusts({})).toBe(false);
