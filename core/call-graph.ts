@@ -3,7 +3,7 @@
  * a notebook): query records with their current tags, show one by id prefix,
  * edit tags with the core's semantics, count tags.
  */
-import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
+import { AmbiguousIdError, UnknownIdError, ValidationError, quoted } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
 import { MAX_CANDIDATES, MAX_EDIT_PREFIXES, MAX_PREFIX_CHARS } from "./limits.ts";
 import { normalizeQuery, type Query } from "./query.ts";
@@ -155,7 +155,7 @@ export class CallGraph {
   private async resolveAll(prefixes: readonly string[], types: readonly EntityType[]): Promise<RecordRef[]> {
     for (const prefix of prefixes) {
       if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
-        throw new ValidationError("prefix", `id prefix must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters, got ${JSON.stringify(prefix)}`);
+        throw new ValidationError("prefix", `id prefix must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters, got ${quoted(prefix)}`);
       }
     }
     const unique = [...new Set(prefixes)];

@@ -1,5 +1,19 @@
 /** Typed errors. Each carries a stable `code` so the API and CLI can map it. */
 
+/**
+ * Input quoted in an error message (JSON), cut to `max` characters: an
+ * answer never echoes a 10 MB field back.
+ */
+export function quoted(value: unknown, max = 100): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+
+/** A name from the input (an unknown field or parameter) as an error's `field`, cut to `max` characters. */
+export function fieldName(name: string, max = 100): string {
+  return name.length > max ? `${name.slice(0, max - 1)}\u2026` : name;
+}
+
 export class RedunEdgeError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -30,14 +44,14 @@ export class TooLargeError extends ValidationError {
 /** Tag text that cannot be read (`key=value`). */
 export class TagParseError extends ValidationError {
   constructor(text: string, message: string, options?: { cause?: unknown }) {
-    super("tag", `invalid tag ${JSON.stringify(text)}: ${message}`, options);
+    super("tag", `invalid tag ${quoted(text)}: ${message}`, options);
   }
 }
 
 export class UnknownIdError extends RedunEdgeError {
   readonly prefix: string;
   constructor(prefix: string) {
-    super("not_found", `no record with id prefix ${JSON.stringify(prefix)}`);
+    super("not_found", `no record with id prefix ${quoted(prefix)}`);
     this.prefix = prefix;
   }
 }
@@ -56,7 +70,7 @@ export class AmbiguousIdError extends RedunEdgeError {
   constructor(prefix: string, candidates: Candidate[], more = false) {
     super(
       "ambiguous",
-      `id prefix ${JSON.stringify(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}${more ? ", and more" : ""}`,
+      `id prefix ${quoted(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}${more ? ", and more" : ""}`,
     );
     this.prefix = prefix;
     this.candidates = candidates;

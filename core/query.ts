@@ -22,7 +22,7 @@
  *   (default 100, at most 1000) and an opaque `cursor` page through them.
  */
 import { canonicalJson } from "./hash.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError, fieldName, quoted } from "./errors.ts";
 import { checkTagKey, checkTagValue, checkText, isWellFormedText } from "./validate.ts";
 import type { QueryPage } from "./repository.ts";
 import {
@@ -94,7 +94,7 @@ export function decodeCursor(text: string): QueryCursor {
   const time = Number(text.slice(0, at));
   const id = text.slice(at + 1);
   if (at <= 0 || !Number.isFinite(time) || id === "" || id.length > 128 || !isWellFormedText(id)) {
-    throw new ValidationError("cursor", `malformed cursor: ${JSON.stringify(text)}`);
+    throw new ValidationError("cursor", `malformed cursor: ${quoted(text)}`);
   }
   return { time, id };
 }
@@ -112,7 +112,7 @@ function enumList<T extends string>(field: string, value: unknown, allowed: read
   const list = stringList(field, value);
   for (const v of list) {
     if (!allowed.includes(v as T)) {
-      throw new ValidationError(field, `${field}: unknown value ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+      throw new ValidationError(field, `${field}: unknown value ${quoted(v)} (expected one of ${allowed.join(", ")})`);
     }
   }
   return list as T[];
@@ -138,7 +138,7 @@ export function normalizeQuery(query: Query = {}): NormalizedQuery {
     throw new ValidationError("query", "query must be an object");
   }
   for (const field of Object.keys(query)) {
-    if (!QUERY_FIELDS.has(field)) throw new ValidationError(field, `unknown query field ${JSON.stringify(field)}`);
+    if (!QUERY_FIELDS.has(field)) throw new ValidationError(fieldName(field), `unknown query field ${quoted(field)}`);
   }
   const types = enumList("types", query.types, ENTITY_TYPES);
   let limit = DEFAULT_LIMIT;

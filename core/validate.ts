@@ -4,7 +4,7 @@
  * is written: record shapes, well-formed Unicode in every string, and the tag
  * rules (key and value sizes, JSON nesting) of core/limits.ts.
  */
-import { RepositoryError, TooLargeError, ValidationError } from "./errors.ts";
+import { RepositoryError, TooLargeError, ValidationError, quoted } from "./errors.ts";
 import { canonicalJson, verifyRecordId } from "./hash.ts";
 import { MAX_JSON_DEPTH, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES, MAX_VALUE_DEPTH } from "./limits.ts";
 import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, MAX_VALUE_BYTES, PREVIEW_CHARS, RECORD_TYPES, type AnyRecord } from "./records.ts";
@@ -181,7 +181,7 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   }
   const r = record as Record<string, unknown>;
   if (!RECORD_TYPES.includes(r.type as AnyRecord["type"])) {
-    throw new ValidationError(`${where}.type`, `${where}.type: unknown record type ${JSON.stringify(r.type)}`);
+    throw new ValidationError(`${where}.type`, `${where}.type: unknown record type ${quoted(r.type)}`);
   }
   if (typeof r.id !== "string" || r.id === "" || r.id.length > MAX_ID_CHARS || !isWellFormedText(r.id)) {
     throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
@@ -195,13 +195,13 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   switch (r.type) {
     case "Execution":
       if (!EXECUTION_STATUSES.includes(r.status as never)) {
-        throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${JSON.stringify(r.status)}`);
+        throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${quoted(r.status)}`);
       }
       stringItems(`${where}.argv`, r.argv as unknown[]);
       break;
     case "Job":
       if (!JOB_STATUSES.includes(r.status as never)) {
-        throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${JSON.stringify(r.status)}`);
+        throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${quoted(r.status)}`);
       }
       break;
     case "CallNode":
@@ -217,7 +217,7 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
       break;
     case "Tag":
       if (r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
-        throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${JSON.stringify(r.entityType)}`);
+        throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${quoted(r.entityType)}`);
       }
       if ((r.entityType === null) !== (r.entityId === null)) {
         throw new ValidationError(`${where}.entityId`, `${where}: entityType and entityId must both be set, or both be null (a delete record)`);

@@ -14,6 +14,8 @@ import {
   RECORD_TYPES,
   TagParseError,
   ValidationError,
+  quoted,
+  fieldName,
   normalizeQuery,
   parseTagKeyValue,
   toTagFilter,
@@ -43,8 +45,8 @@ function rejectUnknown(where: "query parameter" | "field", given: Iterable<strin
   const unknown = [...given].filter((k) => !allowed.includes(k));
   if (unknown.length) {
     throw new ValidationError(
-      unknown[0]!,
-      `unknown ${where}${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} (expected ${allowed.join(", ")})`,
+      fieldName(unknown[0]!),
+      `unknown ${where}${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 5).map((k) => quoted(k)).join(", ")}${unknown.length > 5 ? ", ..." : ""} (expected ${allowed.join(", ")})`,
     );
   }
 }
@@ -105,13 +107,13 @@ export function tagFilter(param: string, text: string): TagFilter {
 function enumValues<T extends string>(param: string, values: string[], allowed: readonly T[]): T[] {
   return values.flatMap((v) => v.split(",")).filter((v) => v !== "").map((v) => {
     const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
-    if (!hit) throw new ValidationError(param, `${param}: unknown value ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+    if (!hit) throw new ValidationError(param, `${param}: unknown value ${quoted(v)} (expected one of ${allowed.join(", ")})`);
     return hit;
   });
 }
 
 export function positiveInt(field: string, text: string, max: number): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new ValidationError(field, `${field} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new ValidationError(field, `${field} must be a positive integer, got ${quoted(text)}`);
   return Math.min(Number(text), max);
 }
 
@@ -208,7 +210,7 @@ function integer(field: string, v: unknown, max: number): number {
 }
 
 const required = (b: Body, field: string): unknown => {
-  if (b[field] === undefined) throw new ValidationError(field, `missing field ${JSON.stringify(field)}`);
+  if (b[field] === undefined) throw new ValidationError(field, `missing field ${quoted(field)}`);
   return b[field];
 };
 
@@ -239,7 +241,7 @@ export function tagEditBody(value: unknown): TagEditBody {
   if (!isObject(value)) throw new ValidationError("body", "request body must be a JSON object");
   const op = value.op;
   if (!OPS.includes(op as (typeof OPS)[number])) {
-    throw new ValidationError("op", `op must be one of ${OPS.join(", ")}, got ${JSON.stringify(op)}`);
+    throw new ValidationError("op", `op must be one of ${OPS.join(", ")}, got ${quoted(op)}`);
   }
   // The path names one record; `prefixes` the others.
   const prefixes = value.prefixes === undefined ? undefined : stringArray("prefixes", value.prefixes, { max: MAX_EDIT_PREFIXES - 1 });
@@ -286,7 +288,7 @@ export function getBody(value: unknown): { type: RecordType; ids: string[] } {
   const b = body(value, ["type", "ids"]);
   const type = required(b, "type");
   if (!RECORD_TYPES.includes(type as RecordType)) {
-    throw new ValidationError("type", `type: unknown record type ${JSON.stringify(type)} (expected one of ${RECORD_TYPES.join(", ")})`);
+    throw new ValidationError("type", `type: unknown record type ${quoted(type)} (expected one of ${RECORD_TYPES.join(", ")})`);
   }
   return { type: type as RecordType, ids: stringArray("ids", required(b, "ids")) };
 }
@@ -302,7 +304,7 @@ export function findByPrefixBody(value: unknown): { prefixes: string[]; types: R
   const types = stringArray("types", required(b, "types"), { max: RECORD_TYPES.length * 2 });
   for (const type of types) {
     if (!RECORD_TYPES.includes(type as RecordType)) {
-      throw new ValidationError("types", `types: unknown record type ${JSON.stringify(type)} (expected ${RECORD_TYPES.join(", ")})`);
+      throw new ValidationError("types", `types: unknown record type ${quoted(type)} (expected ${RECORD_TYPES.join(", ")})`);
     }
   }
   return { prefixes, types: types as RecordType[], limit: integer("limit", required(b, "limit"), MAX_IDS) };

@@ -13,6 +13,7 @@ import {
   RedunEdgeError,
   RepositoryError,
   ValidationError,
+  quoted,
   compareNewestFirst,
   compareRefsById,
   pageOf,
@@ -426,7 +427,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     async exportSince(cursor: string | null, limit: number): Promise<ExportPage> {
       const after = cursor === null ? 0 : Number(cursor);
       if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {
-        throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+        throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
       }
       if (limit <= 0) return { records: [], cursor: String(after), done: false };
       // The next limit + 1 changes of each table (one round trip), merged by seq.

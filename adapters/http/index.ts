@@ -14,6 +14,7 @@ import {
   MAX_EDIT_PREFIXES,
   QUERY_FIELDS,
   ValidationError,
+  quoted,
   assertWritable,
   encodeCursor,
   formatTagValue,
@@ -335,7 +336,7 @@ export interface HttpClient {
 /** A tag filter as query-string text; keys with `=` cannot be written so. */
 function filterText(param: string, filter: TagFilter): string {
   const [key] = filter;
-  if (key.includes("=")) throw new ValidationError(param, `${param}: a key containing "=" cannot be sent as tag text: ${JSON.stringify(key)}`);
+  if (key.includes("=")) throw new ValidationError(param, `${param}: a key containing "=" cannot be sent as tag text: ${quoted(key)}`);
   return filter.length === 1 ? key : `${key}=${formatTagValue(filter[1])}`;
 }
 
@@ -353,7 +354,7 @@ function recordsParams(query: Query): URLSearchParams {
   if (query.limit !== undefined) p.set("limit", String(query.limit));
   if (query.cursor) p.set("cursor", query.cursor);
   const unknown = Object.keys(query).filter((k) => !QUERY_FIELDS.has(k));
-  if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${JSON.stringify(unknown[0])}`);
+  if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${quoted(unknown[0])}`);
   return p;
 }
 

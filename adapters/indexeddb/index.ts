@@ -8,6 +8,7 @@ import {
   RedunEdgeError,
   RepositoryError,
   ValidationError,
+  quoted,
   compareRefsById,
   type AnyRecord,
   type ExportPage,
@@ -298,7 +299,7 @@ async function exportSince(ctx: Context, cursor: string | null, limit: number): 
   let fromId = "";
   if (cursor !== null) {
     const m = /^(\d+):(.*)$/s.exec(cursor);
-    if (!m) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+    if (!m || !Number.isSafeInteger(Number(m[1]))) throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
     fromSeq = Number(m[1]);
     fromId = m[2]!;
   }

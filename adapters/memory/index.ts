@@ -7,6 +7,7 @@
 import {
   RepositoryError,
   ValidationError,
+  quoted,
   assertWritable,
   canonicalJson,
   compareNewestFirst,
@@ -389,7 +390,9 @@ export function createMemoryRepository(): MemoryRepository {
 
     async exportSince(cursor, limit) {
       const after = cursor === null ? 0 : Number(cursor);
-      if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+      if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {
+        throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
+      }
       // Binary search the first log entry after the cursor.
       let lo = 0;
       let hi = log.length;

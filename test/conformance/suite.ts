@@ -602,7 +602,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
 
     describe("sync", () => {
       it("refuses a malformed export cursor as invalid input naming the field", async () => {
-        for (const cursor of ["nope", "-1", "1.5"]) {
+        for (const cursor of ["nope", "-1", "1.5", " 1", "99999999999999999999", "99999999999999999999:x", "1e3"]) {
           await expect(repo.exportSince(cursor, 5), cursor).rejects.toMatchObject({ code: "invalid", field: "cursor" });
         }
       });

@@ -6,20 +6,15 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { D1_TABLES, createD1Repository, type D1Like } from "redun-edge/d1";
+import { createD1Repository, type D1Like } from "redun-edge/d1";
 import { createApp } from "redun-edge/worker";
 import worker from "../../worker/entry.ts";
-import { emptyDatabase } from "../d1/harness.ts";
-import { RECORD_TYPES, answer, json, recordsOfRun, runApiSuite } from "./api-suite.ts";
+import { emptyDatabase, rowCounts } from "../d1/harness.ts";
+import { answer, json, recordsOfRun, runApiSuite } from "./api-suite.ts";
 
 const db = env.DB as D1Like;
 
-/** Rows of every table, counted with SQL: what a write really stored. */
-async function counts(): Promise<Record<string, number>> {
-  const tables = [...RECORD_TYPES.map((type) => [type, D1_TABLES[type]] as const), ["tag_parents", "tag_parents"] as const];
-  const rows = await db.batch<{ n: number }>(tables.map(([, table]) => db.prepare(`SELECT count(*) AS n FROM ${table}`)));
-  return Object.fromEntries(tables.map(([name], i) => [name, rows[i]!.results[0]!.n]));
-}
+const counts = () => rowCounts(db);
 
 runApiSuite("d1 (workerd)", async () => {
   await emptyDatabase(db);
