@@ -4,31 +4,12 @@
  * subprocess per command) against its background server over a local D1.
  * The detail view lists the tasks, and every later command still works.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-
-const REPO = resolve(import.meta.dirname, "../..");
-const NODE = join(REPO, "node_modules", ".bin", "node");
-const MAIN = join(REPO, "cli", "main.ts");
-
-function cli(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      NODE,
-      [MAIN, ...args],
-      {
-        cwd,
-        env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "60", REDUN_EDGE_STORE: cwd },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { REPO, cli } from "./run-cli.ts";
 
 let dir: string;
 beforeAll(() => {

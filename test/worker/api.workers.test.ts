@@ -6,7 +6,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { copyRecords, importRecords, type AnyRecord, type SkippedRecord } from "redun-edge";
 import { createD1Repository, type D1Like } from "redun-edge/d1";
+import { createHttpClient } from "redun-edge/http";
+import { createMemoryRepository } from "redun-edge/memory";
 import { createApp } from "redun-edge/worker";
 import worker from "../../worker/entry.ts";
 import { emptyDatabase, rowCounts } from "../d1/harness.ts";
@@ -116,6 +119,49 @@ describe("Worker entry (worker/entry.ts)", () => {
     expect(await trusts({ LOCAL_SECRET: "s" })).toBe(true);
     expect(await trusts({ API_TOKEN: "t", TRUST_WRITERS: "0" })).toBe(false);
     expect(await trusts({ TRUST_WRITERS: "1" })).toBe(true);
+  });
+
+  it("answers a storage failure with a generic 500 naming a request id, never D1's text", async () => {
+    // A database without the schema: every read fails inside D1 ("no such table").
+    const bare = createApp({ repository: createD1Repository(env.DB_MIGRATE as D1Like) });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      for (const path of ["/api/records", "/api/records/abc", "/api/tags", "/api/sync/pull"]) {
+        const res = await bare.request(path);
+        const text = await res.text();
+        expect(res.status, path).toBe(500);
+        expect(text).not.toMatch(/no such table|SQLITE|D1_ERROR/i);
+        const body = JSON.parse(text) as { error: { code: string; message: string; requestId: string } };
+        expect(body.error).toEqual({ code: "repository", message: `internal error (request ${body.error.requestId})`, requestId: body.error.requestId });
+        expect(res.headers.get("x-request-id")).toBe(body.error.requestId);
+      }
+      // The log has the cause, under the same id.
+      expect(logged).toHaveLength(4);
+      expect(String((logged[0]![1] as Error).message)).toMatch(/no such table/);
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it("lets a pull go on past a record D1 holds altered, reporting it", async () => {
+    const records = await recordsOfRun("vera");
+    await createD1Repository(db).write(records);
+    // What a lone surrogate did before it was refused at the door: the stored key no longer matches the tag's id.
+    const tag = records.find((r) => r.type === "Tag" && r.key === "user")!;
+    await db.prepare("UPDATE tags SET key = 'us\uFFFDr' WHERE id = ?1").bind(tag.id).run();
+    const target = createMemoryRepository();
+    const source = createHttpClient({ url: "https://redun-edge.test", fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
+    const from = { exportSince: (cursor: string | null, limit: number) => source.pull(cursor, limit) };
+    const into = { importRecords: (rs: readonly AnyRecord[]) => importRecords(target, rs) };
+    await expect(copyRecords(from, into, { pageSize: 4 })).rejects.toMatchObject({ field: expect.stringMatching(/^records\[\d\]\.id$/) });
+    const skipped: SkippedRecord[] = [];
+    const result = await copyRecords(from, into, { pageSize: 4, onSkip: (s) => skipped.push(s) });
+    expect(skipped.map((s) => [(s.record as AnyRecord).id, s.error.field])).toEqual([[tag.id, "id"]]);
+    expect(result).toMatchObject({ records: records.length - 1, skipped: 1 });
+    expect(target.raw.get("Tag")!.has(tag.id)).toBe(false);
+    expect(target.raw.get("Execution")!.size).toBe(1);
   });
 
   it("answers a clear 500 when the D1 binding is missing", async () => {
