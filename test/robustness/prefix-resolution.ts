@@ -1,7 +1,7 @@
 /**
  * Id prefix resolution against a brute-force answer (issue 13, item 2): a
- * store of 10,000 executions, each with a job and a tag, and values and cache
- * entries besides, so records a person never names (tags, evaluations) share
+ * store of 10,000 executions, each with a job and six tags, and values and
+ * cache entries besides, so records a person never names (tags, evaluations) share
  * every short prefix with the ones they do. For prefixes of 1 to 8
  * characters, random and cut from stored ids, CallGraph.resolve and
  * Repository.findByPrefix must give what a scan of every id gives: unknown
@@ -30,6 +30,7 @@ import {
 import { rng, uuidFrom } from "../d1/fixtures.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
+const TAG_KEYS = ["user", "project", "git_commit", "git_origin_url", "redun_edge.version", "n"];
 
 export interface PrefixDataset {
   records: AnyRecord[];
@@ -52,7 +53,8 @@ export function prefixDataset(executions = 10_000, seed = 13): PrefixDataset {
       type: "Job", id: jobId, time, executionId: execId, parentId: null, taskHash, callHash: null,
       startTime: time, endTime: time + 1, status: "DONE", error: null,
     };
-    records.push(exec, job, makeTag("Execution", execId, "n", i, [], time));
+    // Tags as a run records them (user, project, git commit, ...): most short prefixes name tags first.
+    records.push(exec, job, ...TAG_KEYS.map((key) => makeTag("Execution", execId, key, i, [], time)));
     if (i % 5 === 0) {
       const value = makeValueRecord(i, time);
       const args = argsHash([{ key: "0", valueHash: value.id }]);
