@@ -22,8 +22,8 @@ import {
   type Repository,
 } from "redun-edge";
 import { createHttpRepository } from "redun-edge/http";
-import { createMemoryRepository } from "redun-edge/memory";
-import type { AppOptions } from "redun-edge/worker";
+import { createMemoryRepository, type MemoryRepository } from "redun-edge/memory";
+import { createApp, type AppOptions } from "redun-edge/worker";
 
 export type Requester = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -34,6 +34,22 @@ export interface ApiHarness {
   /** Rows per record type (and any side tables), read from the store directly. */
   counts(): Promise<Record<string, number>>;
 }
+
+/** An ApiHarness of the app over `repository`, requests through `app.request`, rows counted by `counts`. */
+export function appHarness(repository: Repository, counts: () => Promise<Record<string, number>>): ApiHarness {
+  return {
+    repository,
+    serve: (options = {}) => {
+      const app = createApp({ repository, ...options });
+      return async (path, init) => app.request(path, init);
+    },
+    counts,
+  };
+}
+
+/** Rows per record type of a memory store, read from its raw Maps (below the adapter's reads). */
+export const memoryCounts = (repository: MemoryRepository) => async () =>
+  Object.fromEntries([...repository.raw].map(([type, rows]) => [type, rows.size]));
 
 export const RECORD_TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
 const T0 = Date.UTC(2026, 0, 1);

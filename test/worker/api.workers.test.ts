@@ -13,7 +13,7 @@ import { createMemoryRepository } from "redun-edge/memory";
 import { createApp } from "redun-edge/worker";
 import worker from "../../worker/entry.ts";
 import { emptyDatabase, rowCounts } from "../d1/harness.ts";
-import { answer, json, recordsOfRun, runApiSuite } from "./api-suite.ts";
+import { answer, appHarness, json, recordsOfRun, runApiSuite } from "./api-suite.ts";
 
 const db = env.DB as D1Like;
 
@@ -21,15 +21,7 @@ const counts = () => rowCounts(db);
 
 runApiSuite("d1 (workerd)", async () => {
   await emptyDatabase(db);
-  const repository = createD1Repository(db);
-  return {
-    repository,
-    serve: (options = {}) => {
-      const app = createApp({ repository, ...options });
-      return async (path, init) => app.request(path, init);
-    },
-    counts,
-  };
+  return appHarness(createD1Repository(db), counts);
 });
 
 describe("Worker entry (worker/entry.ts)", () => {

@@ -8,19 +8,11 @@ import { describe, expect, it } from "vitest";
 import { RepositoryError, TaskError } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createApp, openApiDocument, type AppType } from "redun-edge/worker";
-import { runApiSuite } from "./api-suite.ts";
+import { appHarness, memoryCounts, runApiSuite } from "./api-suite.ts";
 
 runApiSuite("memory (Node)", async () => {
   const repository = createMemoryRepository();
-  return {
-    repository,
-    serve: (options = {}) => {
-      const app = createApp({ repository, ...options });
-      return async (path, init) => app.request(path, init);
-    },
-    // The raw Maps, so "nothing written" is checked below the adapter's reads.
-    counts: async () => Object.fromEntries([...repository.raw].map(([type, rows]) => [type, rows.size])),
-  };
+  return appHarness(repository, memoryCounts(repository));
 });
 
 describe("createApp", () => {
