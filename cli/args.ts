@@ -73,7 +73,7 @@ export function parseArgs(
       const eq = arg.indexOf("=");
       const raw = long ? arg.slice(2, eq === -1 ? undefined : eq) : arg.slice(1, 2);
       const name = long ? raw : byShort.get(raw);
-      if (!name || !all[name] || (!long && arg.length > 2)) {
+      if (!name || !Object.hasOwn(all, name) || (!long && arg.length > 2)) {
         throw new UsageError(`unknown option ${long ? `--${raw}` : arg}`, command);
       }
       const spec = all[name]!;

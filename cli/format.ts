@@ -57,18 +57,22 @@ function showValue(value: ValueView | null): string {
   return formatRepr(value.value, 200);
 }
 
-/** `| TASK | DONE | CACHED | FAILED | TOTAL |`: job counts per task, as redun's execution view. */
+/**
+ * `| TASK | DONE | CACHED | FAILED | TOTAL |`: job counts per task, as redun's
+ * execution view. Task names are user data, so rows are read as entries, never
+ * looked up by name (`__proto__` names a task too).
+ */
 function jobTable(byTask: Record<string, Partial<Record<string, number>>>): string[] {
   const statuses = ["RUNNING", "DONE", "CACHED", "FAILED"];
-  const used = statuses.filter((s) => Object.values(byTask).some((row) => row[s]));
+  const entries = Object.entries(byTask).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const count = (row: Partial<Record<string, number>>, status: string) => (Object.hasOwn(row, status) ? (row[status] ?? 0) : 0);
+  const used = statuses.filter((s) => entries.some(([, row]) => count(row, s)));
   const columns = used.length ? used : ["DONE"];
-  const names = Object.keys(byTask).sort();
-  const width = Math.max(4, ...names.map((n) => n.length));
+  const width = Math.max(4, ...entries.map(([n]) => n.length));
   const header = `| ${"TASK".padEnd(width)} | ${[...columns, "TOTAL"].map((c) => c.padStart(7)).join(" | ")} |`;
-  const rows = names.map((name) => {
-    const row = byTask[name]!;
+  const rows = entries.map(([name, row]) => {
     const total = Object.values(row).reduce<number>((a, b) => a + (b ?? 0), 0);
-    return `| ${name.padEnd(width)} | ${[...columns.map((c) => row[c] ?? 0), total].map((n) => String(n).padStart(7)).join(" | ")} |`;
+    return `| ${name.padEnd(width)} | ${[...columns.map((c) => count(row, c)), total].map((n) => String(n).padStart(7)).join(" | ")} |`;
   });
   return [header, ...rows];
 }

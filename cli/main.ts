@@ -43,7 +43,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   if (command === "help") {
     const topic = rest[0] ?? "main";
-    if (!HELP[topic]) throw new UsageError(`no help for ${JSON.stringify(topic)} (commands: ${COMMANDS.join(", ")})`);
+    if (!Object.hasOwn(HELP, topic)) throw new UsageError(`no help for ${JSON.stringify(topic)} (commands: ${COMMANDS.join(", ")})`);
     process.stdout.write(`${HELP[topic]}\n`);
     return 0;
   }

@@ -41,26 +41,25 @@ function argValue(name: string, text: string): JsonValue {
 
 export function parseTaskArgs(words: readonly string[]): unknown[] {
   const positional: JsonValue[] = [];
-  const named: Record<string, JsonValue> = {};
-  let hasNamed = false;
+  // Argument names are user text (`--__proto__ 1` is a name too): gathered in a Map, made own properties.
+  const named = new Map<string, JsonValue>();
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (word.startsWith("--") && word.length > 2) {
-      hasNamed = true;
       const eq = word.indexOf("=");
       if (eq !== -1) {
-        named[word.slice(2, eq)] = argValue(word.slice(0, eq), word.slice(eq + 1));
+        named.set(word.slice(2, eq), argValue(word.slice(0, eq), word.slice(eq + 1)));
       } else {
         const next = words[i + 1];
-        if (next === undefined || (next.startsWith("--") && next.length > 2)) named[word.slice(2)] = true;
+        if (next === undefined || (next.startsWith("--") && next.length > 2)) named.set(word.slice(2), true);
         else {
-          named[word.slice(2)] = argValue(word, next);
+          named.set(word.slice(2), argValue(word, next));
           i++;
         }
       }
     } else positional.push(argValue(`#${positional.length + 1}`, word));
   }
-  return hasNamed ? [...positional, named] : positional;
+  return named.size ? [...positional, Object.fromEntries(named)] : positional;
 }
 
 function git(cwd: string, args: string[]): string | null {

@@ -18,13 +18,16 @@ interface SyncState {
   remotes: Record<string, { push?: string | null; pull?: string | null }>;
 }
 
+/** Remotes by key, in an object without a prototype: a key is user text (a folder named __proto__ is a key too). */
 function readState(path: string): SyncState {
+  let remotes: SyncState["remotes"] = {};
   try {
     const state = JSON.parse(readFileSync(path, "utf8")) as SyncState;
-    return state && typeof state.remotes === "object" ? state : { remotes: {} };
+    if (state && typeof state.remotes === "object" && state.remotes !== null) remotes = state.remotes;
   } catch {
-    return { remotes: {} };
+    // No state yet, or an unreadable one: start over (copies are idempotent).
   }
+  return { remotes: Object.assign(Object.create(null) as SyncState["remotes"], remotes) };
 }
 
 /** A progress line on stderr, only when it is a terminal. */
@@ -73,6 +76,11 @@ export async function syncCommand(direction: "push" | "pull", argv: readonly str
         // --from-start: copy everything again (a wiped or replaced remote); harmless, as copies are idempotent.
         cursor: flag(p, "from-start") ? null : (entry[direction] ?? null),
         pageSize: 1000,
+        // A record the other store refuses is reported and left out; the copy goes on past it.
+        onSkip: ({ record, error }) => {
+          const r = record as { type?: unknown; id?: unknown };
+          process.stderr.write(`redun-edge: skipped ${String(r?.type)} ${String(r?.id)}: ${error.message}\n`);
+        },
         onProgress: ({ records, cursor }) => {
           // Saved after every page: an interrupted copy resumes from here.
           entry[direction] = cursor;
@@ -83,8 +91,9 @@ export async function syncCommand(direction: "push" | "pull", argv: readonly str
     );
     bar.done();
     const where = remote.label;
+    const skipped = result.skipped ? ` (${result.skipped} refused, left out: see above)` : "";
     process.stdout.write(
-      direction === "push" ? `pushed ${result.records} records to ${where}\n` : `pulled ${result.records} records from ${where}\n`,
+      direction === "push" ? `pushed ${result.records} records to ${where}${skipped}\n` : `pulled ${result.records} records from ${where}${skipped}\n`,
     );
     return 0;
   } finally {

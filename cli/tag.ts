@@ -6,6 +6,7 @@
  */
 import {
   ENTITY_TYPES,
+  canonicalJson,
   formatRecordLine,
   formatTagKeyValue,
   toTagFilter,
@@ -113,9 +114,9 @@ async function tagList(argv: readonly string[]): Promise<number> {
       const keys = [...new Set(filters.map(([k]) => k))];
       let rows = await store.client.listTags({ values: true, ...(keys.length ? { keys } : {}) });
       // key=value filters narrow the rows to those values (JSON equality, as queries use).
-      const wanted = filters.filter((f) => f.length === 2).map(([k, v]) => `${k}\u0000${canonical(v!)}`);
+      const wanted = filters.filter((f) => f.length === 2).map(([k, v]) => `${k}\u0000${canonicalJson(v!)}`);
       const keyOnly = new Set(filters.filter((f) => f.length === 1).map(([k]) => k));
-      if (wanted.length) rows = rows.filter((r) => keyOnly.has(r.key) || wanted.includes(`${r.key}\u0000${canonical(r.value ?? null)}`));
+      if (wanted.length) rows = rows.filter((r) => keyOnly.has(r.key) || wanted.includes(`${r.key}\u0000${canonicalJson(r.value ?? null)}`));
       lines = formatValueCounts(rows);
     } else if (filters.length) {
       const limit = p.options.limit ? Number(p.options.limit) : 100;
@@ -129,12 +130,6 @@ async function tagList(argv: readonly string[]): Promise<number> {
   } finally {
     await store.close();
   }
-}
-
-function canonical(value: JsonValue): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k]!)}`).join(",")}}`;
 }
 
 async function tagEdit(op: "add" | "update" | "rm", argv: readonly string[]): Promise<number> {

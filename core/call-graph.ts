@@ -3,8 +3,9 @@
  * a notebook): query records with their current tags, show one by id prefix,
  * edit tags with the core's semantics, count tags.
  */
-import { AmbiguousIdError, UnknownIdError, ValidationError } from "./errors.ts";
+import { AmbiguousIdError, UnknownIdError, ValidationError, quoted } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
+import { MAX_CANDIDATES, MAX_EDIT_PREFIXES, MAX_PREFIX_CHARS } from "./limits.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
@@ -23,7 +24,9 @@ import {
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { decodeValue } from "./scheduler.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
+import { checkTagKey } from "./validate.ts";
 import {
+  checkEditTags,
   planAdd,
   planRemove,
   planRename,
@@ -128,24 +131,44 @@ export class CallGraph {
   }
 
   /** Resolve an id prefix to one record. Unknown and ambiguous prefixes are typed errors. */
-  async resolve(prefix: string, types: readonly string[] = ENTITY_TYPES): Promise<RecordRef> {
-    if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix)) {
-      throw new ValidationError("prefix", `id prefix must be lowercase hex, got ${JSON.stringify(prefix)}`);
-    }
-    const found = (await this.repository.findByPrefix(prefix, 11)).filter((r) => types.includes(r.type));
-    if (found.length === 0) throw new UnknownIdError(prefix);
-    const exact = found.find((r) => r.id === prefix);
-    if (exact) return exact;
-    if (found.length > 1) throw new AmbiguousIdError(prefix, found.slice(0, 10));
-    return found[0]!;
+  async resolve(prefix: string, types: readonly EntityType[] = ENTITY_TYPES): Promise<RecordRef> {
+    return (await this.resolveAll([prefix], types))[0]!;
   }
 
-  /** Resolve many prefixes to entities (all or nothing). */
+  /** Resolve the prefixes of one edit to entities, all or nothing, in one read of the store. */
   async resolveEntities(prefixes: readonly string[]): Promise<EntityRef[]> {
     if (prefixes.length === 0) throw new ValidationError("prefix", "no record id prefix given");
-    const refs = await Promise.all(prefixes.map((p) => this.resolve(p)));
+    if (prefixes.length > MAX_EDIT_PREFIXES) {
+      throw new ValidationError("prefixes", `an edit names at most ${MAX_EDIT_PREFIXES} records, got ${prefixes.length}`);
+    }
+    const refs = await this.resolveAll(prefixes, ENTITY_TYPES);
     const seen = new Set<string>();
     return refs.filter((r) => !seen.has(r.id) && seen.add(r.id)) as EntityRef[];
+  }
+
+  /**
+   * Each prefix's one record among `types`; the first prefix (in order) that
+   * names none or several is the error. The store lists every candidate of
+   * those types up to one more than an ambiguous prefix shows, so a prefix is
+   * unique exactly when it lists one.
+   */
+  private async resolveAll(prefixes: readonly string[], types: readonly EntityType[]): Promise<RecordRef[]> {
+    for (const prefix of prefixes) {
+      if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+        throw new ValidationError("prefix", `id prefix must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters, got ${quoted(prefix)}`);
+      }
+    }
+    const unique = [...new Set(prefixes)];
+    const found = await this.repository.findByPrefix(unique, types, MAX_CANDIDATES + 1);
+    const answers = new Map(unique.map((prefix, i) => [prefix, (found[i] ?? []).filter((r) => types.includes(r.type as EntityType) && r.id.startsWith(prefix))]));
+    return prefixes.map((prefix) => {
+      const refs = answers.get(prefix)!;
+      if (refs.length === 0) throw new UnknownIdError(prefix);
+      const exact = refs.find((r) => r.id === prefix);
+      if (exact) return exact;
+      if (refs.length > 1) throw new AmbiguousIdError(prefix, refs.slice(0, MAX_CANDIDATES), refs.length > MAX_CANDIDATES);
+      return refs[0]!;
+    });
   }
 
   /** One record by id prefix, with its tags and details (reads in three rounds at most). */
@@ -159,14 +182,16 @@ export class CallGraph {
     if (record!.type === "Execution") {
       const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
       const nodes = new Map<string, JobTreeNode>();
-      const byStatus: Partial<Record<JobStatus, number>> = {};
-      const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};
+      // Task names are user data (`__proto__` is a name too): counted in Maps, handed out as own properties.
+      const byStatus = new Map<JobStatus, number>();
+      const byTask = new Map<string, Map<JobStatus, number>>();
       for (const job of jobs) {
         const task = tasks.get(job.taskHash);
         const name = task ? fullName(task) : job.taskHash.slice(0, 8);
-        byStatus[job.status] = (byStatus[job.status] ?? 0) + 1;
-        const row = (byTask[name] ??= {});
-        row[job.status] = (row[job.status] ?? 0) + 1;
+        byStatus.set(job.status, (byStatus.get(job.status) ?? 0) + 1);
+        let row = byTask.get(name);
+        if (!row) byTask.set(name, (row = new Map()));
+        row.set(job.status, (row.get(job.status) ?? 0) + 1);
         nodes.set(job.id, {
           id: job.id, taskName: task ? name : null, status: job.status, startTime: job.startTime,
           endTime: job.endTime, error: job.error, tags: tags.get(job.id) ?? [], children: [],
@@ -174,7 +199,11 @@ export class CallGraph {
       }
       for (const job of jobs) if (job.parentId) nodes.get(job.parentId)?.children.push(nodes.get(job.id)!);
       detail.jobTree = nodes.get((record as ExecutionRecord).rootJobId) ?? null;
-      detail.jobCounts = { total: jobs.length, byStatus, byTask };
+      detail.jobCounts = {
+        total: jobs.length,
+        byStatus: Object.fromEntries(byStatus),
+        byTask: Object.fromEntries([...byTask].map(([name, row]) => [name, Object.fromEntries(row)])),
+      };
     }
     if (record!.type === "Job" || record!.type === "CallNode") {
       const callHash = record!.type === "Job" ? record!.callHash : record!.id;
@@ -198,12 +227,14 @@ export class CallGraph {
 
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
   async addTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planAdd(this.repository, entities, pairs, this.now()));
   }
 
   /** Replace every current value of each given key with the given value(s). */
   async updateTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
+    checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planUpdate(this.repository, entities, pairs, this.now()));
   }
@@ -213,6 +244,7 @@ export class CallGraph {
     prefixes: string | readonly string[],
     what: { tags?: readonly (readonly [string, JsonValue | AnyValue])[]; keys?: readonly string[] },
   ): Promise<TagEditResult> {
+    checkEditTags(what.tags, what.keys);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     const filters = [...(what.tags ?? []), ...(what.keys ?? []).map((k) => [k, ANY_VALUE] as const)];
     if (filters.length === 0) throw new ValidationError("tags", "nothing to remove: give tags or keys");
@@ -222,6 +254,8 @@ export class CallGraph {
   /** Rename a tag key on each record, keeping values and history. */
   async renameTag(prefixes: string | readonly string[], from: string, to: string): Promise<TagEditResult> {
     if (!from || !to) throw new ValidationError("key", "rename needs two non-empty keys");
+    checkTagKey("from", from);
+    checkTagKey("to", to);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     return this.commit(await planRename(this.repository, entities, from, to, this.now()));
   }

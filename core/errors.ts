@@ -1,5 +1,19 @@
 /** Typed errors. Each carries a stable `code` so the API and CLI can map it. */
 
+/**
+ * Input quoted in an error message (JSON), cut to `max` characters: an
+ * answer never echoes a 10 MB field back.
+ */
+export function quoted(value: unknown, max = 100): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+
+/** A name from the input (an unknown field or parameter) as an error's `field`, cut to `max` characters. */
+export function fieldName(name: string, max = 100): string {
+  return name.length > max ? `${name.slice(0, max - 1)}\u2026` : name;
+}
+
 export class RedunEdgeError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -12,23 +26,32 @@ export class RedunEdgeError extends Error {
 /** Bad input: names the field (or tag text) that was wrong. */
 export class ValidationError extends RedunEdgeError {
   readonly field: string;
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super("invalid", message, options);
+  constructor(field: string, message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? "invalid", message, options);
     this.field = field;
+  }
+}
+
+/** Input over one of the size rules of core/limits.ts (the API answers 413). */
+export class TooLargeError extends ValidationError {
+  readonly limit: number;
+  constructor(field: string, message: string, limit: number) {
+    super(field, message, { code: "too_large" });
+    this.limit = limit;
   }
 }
 
 /** Tag text that cannot be read (`key=value`). */
 export class TagParseError extends ValidationError {
   constructor(text: string, message: string, options?: { cause?: unknown }) {
-    super("tag", `invalid tag ${JSON.stringify(text)}: ${message}`, options);
+    super("tag", `invalid tag ${quoted(text)}: ${message}`, options);
   }
 }
 
 export class UnknownIdError extends RedunEdgeError {
   readonly prefix: string;
   constructor(prefix: string) {
-    super("not_found", `no record with id prefix ${JSON.stringify(prefix)}`);
+    super("not_found", `no record with id prefix ${quoted(prefix)}`);
     this.prefix = prefix;
   }
 }
@@ -40,14 +63,18 @@ export interface Candidate {
 
 export class AmbiguousIdError extends RedunEdgeError {
   readonly prefix: string;
+  /** The first records it names, by id. */
   readonly candidates: Candidate[];
-  constructor(prefix: string, candidates: Candidate[]) {
+  /** True when it names more records than `candidates` lists. */
+  readonly more: boolean;
+  constructor(prefix: string, candidates: Candidate[], more = false) {
     super(
       "ambiguous",
-      `id prefix ${JSON.stringify(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}`,
+      `id prefix ${quoted(prefix)} is ambiguous; it names: ${candidates.map((c) => `${c.type} ${c.id}`).join(", ")}${more ? ", and more" : ""}`,
     );
     this.prefix = prefix;
     this.candidates = candidates;
+    this.more = more;
   }
 }
 

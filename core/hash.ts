@@ -6,10 +6,19 @@
  */
 import { sha1Hex, sha1Matches } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";
+import { MAX_VALUE_DEPTH } from "./limits.ts";
 import type { AnyRecord, CallArgument, JsonValue, TagRecord } from "./records.ts";
 
-/** JSON with sorted object keys and no whitespace; one text per JSON value. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with sorted object keys and no whitespace; one text per JSON value.
+ * Nesting deeper than `maxDepth` is bad input (a ValidationError), not a
+ * stack overflow.
+ */
+export function canonicalJson(value: unknown, maxDepth = MAX_VALUE_DEPTH): string {
+  return encode(value, maxDepth);
+}
+
+function encode(value: unknown, depth: number): string {
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
@@ -22,13 +31,14 @@ export function canonicalJson(value: unknown): string {
       return "null";
     case "object": {
       if (value === null) return "null";
+      if (depth <= 0) throw new ValidationError("value", "value is nested too deeply");
       if (Array.isArray(value)) {
         let out = "[";
-        for (let i = 0; i < value.length; i++) out += (i ? "," : "") + canonicalJson(value[i] === undefined ? null : value[i]);
+        for (let i = 0; i < value.length; i++) out += (i ? "," : "") + encode(value[i] === undefined ? null : value[i], depth - 1);
         return out + "]";
       }
       if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
-        return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+        return encode((value as { toJSON: () => unknown }).toJSON(), depth);
       }
       const keys = Object.keys(value).sort();
       let out = "{";
@@ -36,7 +46,7 @@ export function canonicalJson(value: unknown): string {
       for (const k of keys) {
         const v = (value as Record<string, unknown>)[k];
         if (v === undefined || typeof v === "function") continue;
-        out += (first ? "" : ",") + JSON.stringify(k) + ":" + canonicalJson(v);
+        out += (first ? "" : ",") + JSON.stringify(k) + ":" + encode(v, depth - 1);
         first = false;
       }
       return out + "}";

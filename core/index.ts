@@ -7,6 +7,7 @@ export type * from "./repository.ts";
 export * from "./tag-text.ts";
 export * from "./tags.ts";
 export * from "./validate.ts";
+export * from "./limits.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
 export * from "./format.ts";

@@ -22,7 +22,8 @@
  *   (default 100, at most 1000) and an opaque `cursor` page through them.
  */
 import { canonicalJson } from "./hash.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError, fieldName, quoted } from "./errors.ts";
+import { checkTagKey, checkTagValue, checkText, isWellFormedText } from "./validate.ts";
 import type { QueryPage } from "./repository.ts";
 import {
   ENTITY_TYPES,
@@ -92,8 +93,8 @@ export function decodeCursor(text: string): QueryCursor {
   const at = text.indexOf("~");
   const time = Number(text.slice(0, at));
   const id = text.slice(at + 1);
-  if (at <= 0 || !Number.isFinite(time) || id === "") {
-    throw new ValidationError("cursor", `malformed cursor: ${JSON.stringify(text)}`);
+  if (at <= 0 || !Number.isFinite(time) || id === "" || id.length > 128 || !isWellFormedText(id)) {
+    throw new ValidationError("cursor", `malformed cursor: ${quoted(text)}`);
   }
   return { time, id };
 }
@@ -103,6 +104,7 @@ function stringList(field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     throw new ValidationError(field, `${field} must be a list of strings`);
   }
+  for (const v of value) checkText(field, v);
   return value as string[];
 }
 
@@ -110,7 +112,7 @@ function enumList<T extends string>(field: string, value: unknown, allowed: read
   const list = stringList(field, value);
   for (const v of list) {
     if (!allowed.includes(v as T)) {
-      throw new ValidationError(field, `${field}: unknown value ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+      throw new ValidationError(field, `${field}: unknown value ${quoted(v)} (expected one of ${allowed.join(", ")})`);
     }
   }
   return list as T[];
@@ -123,6 +125,9 @@ export function normalizeTagFilters(field: string, value: unknown): NormalizedTa
     if (!Array.isArray(filter) || filter.length < 1 || filter.length > 2 || typeof filter[0] !== "string" || filter[0] === "") {
       throw new ValidationError(field, `${field}: each filter must be [key] or [key, value] with a non-empty key`);
     }
+    // By the tag rules: a filter no tag could satisfy is bad input, and its value is hashed below.
+    checkTagKey(field, filter[0]);
+    if (filter.length === 2) checkTagValue(field, filter[1]);
     return { key: filter[0], valueJson: filter.length === 2 ? canonicalJson(filter[1] as JsonValue) : null };
   });
 }
@@ -133,7 +138,7 @@ export function normalizeQuery(query: Query = {}): NormalizedQuery {
     throw new ValidationError("query", "query must be an object");
   }
   for (const field of Object.keys(query)) {
-    if (!QUERY_FIELDS.has(field)) throw new ValidationError(field, `unknown query field ${JSON.stringify(field)}`);
+    if (!QUERY_FIELDS.has(field)) throw new ValidationError(fieldName(field), `unknown query field ${quoted(field)}`);
   }
   const types = enumList("types", query.types, ENTITY_TYPES);
   let limit = DEFAULT_LIMIT;
@@ -172,6 +177,11 @@ export function hasExecutionFilter(q: NormalizedQuery): boolean {
 export function compareNewestFirst(a: { time: number; id: string }, b: { time: number; id: string }): number {
   if (a.time !== b.time) return b.time - a.time;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Order of `Repository.findByPrefix` answers: by id, then by type. */
+export function compareRefsById(a: { type: string; id: string }, b: { type: string; id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0;
 }
 
 /**

@@ -113,7 +113,9 @@ export interface TagRecord extends Base {
 
 /**
  * Cache entry: the result of a task on some arguments. Its id is
- * hash(task hash, args hash); it is a mutable cache slot (last write wins).
+ * hash(task hash, args hash); it is a mutable cache slot: a scheduler that
+ * runs the task again records it again, but a record from another store
+ * (sync) never replaces one (see `shouldReplace` and `importRecords`).
  */
 export interface EvaluationRecord extends Base {
   type: "Evaluation";
@@ -155,15 +157,23 @@ export const MAX_VALUE_BYTES = 1_000_000;
 export const PREVIEW_CHARS = 4_096;
 
 /**
- * Merge rule for mutable records written twice (by a re-write or by sync):
- * a finished Execution/Job is never replaced by a RUNNING one; otherwise the
- * incoming record wins. Every adapter applies this rule in its upsert.
+ * Merge rule for a record written twice (by a re-write or by sync), which
+ * every adapter applies in its upsert:
+ * - a finished Execution/Job is never replaced by a RUNNING one; otherwise
+ *   the incoming one wins;
+ * - an Evaluation is replaced only when `replaceEvaluations` (a scheduler's
+ *   own writes), never by sync (`importRecords`);
+ * - a Value kept as a preview is replaced by the whole value (whose id was
+ *   checked against its content), keeping its time; a preview never replaces
+ *   anything;
+ * - other content-addressed records are never replaced.
  */
-export function shouldReplace(existing: AnyRecord, incoming: AnyRecord): boolean {
+export function shouldReplace(existing: AnyRecord, incoming: AnyRecord, replaceEvaluations = true): boolean {
   if (incoming.type === "Execution" || incoming.type === "Job") {
     const old = existing as ExecutionRecord | JobRecord;
     return !(incoming.status === "RUNNING" && old.status !== "RUNNING");
   }
-  if (incoming.type === "Evaluation") return true;
+  if (incoming.type === "Evaluation") return replaceEvaluations;
+  if (incoming.type === "Value") return (existing as ValueRecord).preview && !incoming.preview;
   return false;
 }

@@ -67,6 +67,15 @@ export interface QueryContextPage extends QueryPage {
   context: RecordContext;
 }
 
+export interface WriteOptions {
+  /**
+   * Replace a stored Evaluation with the batch's (default true: a scheduler
+   * recording its own re-run). Sync passes false: a record from another
+   * store never replaces a cache entry (see `importRecords`).
+   */
+  replaceEvaluations?: boolean;
+}
+
 export interface RepositoryCapabilities {
   /** A short adapter name: "memory", "d1", "indexeddb", "http". */
   name: string;
@@ -81,18 +90,23 @@ export interface Repository {
    * Write a batch of records, atomically (all or nothing) and idempotently:
    * content-addressed records (Task, Value, CallNode, Tag) are inserted when
    * absent and never changed; Execution, Job and Evaluation are upserted by
-   * the rule of `shouldReplace`. Ids are not verified here (see `importRecords`).
+   * the rule of `shouldReplace` (and a preview Value is replaced by its whole
+   * value). Ids are not verified here (see `importRecords`).
    */
-  write(records: readonly AnyRecord[]): Promise<void>;
+  write(records: readonly AnyRecord[], options?: WriteOptions): Promise<void>;
 
   /** Records of one type by full id; missing ids are left out; order is not specified. */
   get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]>;
 
   /**
-   * Records of any type (Tag and Evaluation included) whose id starts with
-   * `prefix`, at most `limit` of them, sorted by id.
+   * For each prefix, in the prefixes' order: the records of `types` whose id
+   * starts with it, sorted by id, at most `limit` of them (an empty prefix
+   * matches every id). All prefixes are answered in one round trip, and only
+   * records of `types` count toward `limit`, so a prefix's answer holds every
+   * candidate of those types up to the limit (CallGraph.resolve asks for one
+   * more than it shows, to tell a unique prefix from an ambiguous one).
    */
-  findByPrefix(prefix: string, limit: number): Promise<RecordRef[]>;
+  findByPrefix(prefixes: readonly string[], types: readonly RecordType[], limit: number): Promise<RecordRef[][]>;
 
   /** Run a normalized query (see `normalizeQuery` for its meaning). */
   query(query: NormalizedQuery): Promise<QueryPage>;

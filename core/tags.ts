@@ -6,6 +6,7 @@
  * an edit over many entities is atomic.
  */
 import { canonicalJson, makeTag } from "./hash.ts";
+import { checkTag, checkTagKey, checkTagValue } from "./validate.ts";
 import type { EntityType, JsonValue, TagRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
@@ -36,10 +37,31 @@ export interface TagPlan {
 /** Accepts `[[k, v], ...]` or `{ k: v }`. */
 export type TagInput = readonly (readonly [string, JsonValue])[] | Readonly<Record<string, JsonValue>>;
 
-export function toTagPairs(input: TagInput | undefined): TagPair[] {
+/**
+ * Tags as pairs, each checked by the tag rules (checkTag: well-formed text,
+ * size and nesting limits), so a bad tag from a task or a run fails where it
+ * is made, not when a batch is written.
+ */
+export function toTagPairs(input: TagInput | undefined, field = "tags"): TagPair[] {
   if (!input) return [];
-  if (Array.isArray(input)) return input.map(([k, v]) => [k, v] as TagPair);
-  return Object.entries(input as Record<string, JsonValue>);
+  const pairs = Array.isArray(input) ? input.map(([k, v]) => [k, v] as TagPair) : Object.entries(input as Record<string, JsonValue>);
+  pairs.forEach(([k, v], i) => checkTag(`${field}[${i}]`, k, v));
+  return pairs;
+}
+
+/**
+ * The tags and keys of an edit, checked by the tag rules before anything is
+ * read; errors name `tags[i]` / `keys[i]` as the API's body does.
+ */
+export function checkEditTags(
+  tags: readonly (readonly [unknown, unknown])[] = [],
+  keys: readonly unknown[] = [],
+): void {
+  tags.forEach(([k, v], i) => {
+    checkTagKey(`tags[${i}]`, k);
+    if (v !== ANY_VALUE) checkTagValue(`tags[${i}]`, v);
+  });
+  keys.forEach((k, i) => checkTagKey(`keys[${i}]`, k));
 }
 
 /** Drop repeated (key, value) pairs; JSON equality. */
@@ -64,40 +86,47 @@ export function plainTags(entity: EntityRef, pairs: readonly TagPair[], time: nu
   return dedupePairs(pairs).map(([k, v]) => makeTag(entity.type, entity.id, k, v, [], time));
 }
 
+/** An explicit add of key=value to an entity that does not hold it now. */
+interface ExplicitAdd {
+  entity: EntityRef;
+  key: string;
+  value: JsonValue;
+}
+
 /**
- * An explicit add of k=v: the root tag (no parents), or, when that tag was once
+ * Explicit adds, each as its root tag (no parents) or, when that tag was once
  * replaced or removed, its re-creation as a child, walking down until a tag
- * that is not replaced. Returns null when k=v is already current.
+ * that is not replaced. Read in rounds: one `get` for every add's next step,
+ * so an edit of many records costs as many reads as its longest chain, not
+ * one per record and tag. Null for an add that another of the same edit
+ * already plans.
  */
-async function explicitTag(
-  repo: Repository,
-  entity: EntityRef,
-  key: string,
-  value: JsonValue,
-  current: readonly TagRecord[],
-  planned: ReadonlyMap<string, TagRecord>,
-  time: number,
-): Promise<TagRecord | null> {
-  if (current.some((t) => sameValue(t, key, value))) return null;
-  let candidate = makeTag(entity.type, entity.id, key, value, [], time);
-  for (;;) {
-    if (planned.has(candidate.id)) return null;
-    const [existing] = await repo.get("Tag", [candidate.id]);
-    if (!existing) return candidate;
-    // It exists but is not current (it is not in `current`): follow it down.
-    candidate = makeTag(entity.type, entity.id, key, value, [existing.id], time);
+async function explicitTags(repo: Repository, adds: readonly ExplicitAdd[], time: number): Promise<(TagRecord | null)[]> {
+  const out: (TagRecord | null)[] = adds.map(() => null);
+  let open = adds.map((add, i) => ({ i, candidate: makeTag(add.entity.type, add.entity.id, add.key, add.value, [], time) }));
+  while (open.length) {
+    const stored = new Set((await repo.get("Tag", [...new Set(open.map((o) => o.candidate.id))])).map((t) => t.id));
+    const next: typeof open = [];
+    for (const o of open) {
+      if (!stored.has(o.candidate.id)) out[o.i] = o.candidate;
+      else {
+        // It exists but is not current (the caller checked): follow it down.
+        const add = adds[o.i]!;
+        next.push({ i: o.i, candidate: makeTag(add.entity.type, add.entity.id, add.key, add.value, [o.candidate.id], time) });
+      }
+    }
+    open = next;
   }
+  const planned = new Set<string>();
+  return out.map((tag) => (tag && !planned.has(tag.id) && planned.add(tag.id) ? tag : null));
 }
 
 /** Collects an edit's new tag records and the changes they make. */
 class PlanBuilder {
   readonly records: TagRecord[] = [];
   readonly changes: TagChange[] = [];
-  /** New tags by id, so an edit never plans one tag twice. */
-  readonly planned = new Map<string, TagRecord>();
 
   record(tag: TagRecord): void {
-    this.planned.set(tag.id, tag);
     this.records.push(tag);
   }
 
@@ -135,12 +164,14 @@ export async function planAdd(
 ): Promise<TagPlan> {
   const out = new PlanBuilder();
   const currentOf = await currentByEntity(repo, entities);
+  const adds: ExplicitAdd[] = [];
   for (const entity of entities) {
     for (const [key, value] of dedupePairs(pairs)) {
-      const tag = await explicitTag(repo, entity, key, value, currentOf(entity), out.planned, time);
-      if (tag) out.add("add", entity, tag);
+      if (!currentOf(entity).some((t) => sameValue(t, key, value))) adds.push({ entity, key, value });
     }
   }
+  const tags = await explicitTags(repo, adds, time);
+  tags.forEach((tag, i) => tag && out.add("add", adds[i]!.entity, tag));
   return out.plan;
 }
 
@@ -155,6 +186,9 @@ export async function planUpdate(
   const byKey = new Map<string, JsonValue[]>();
   for (const [k, v] of dedupePairs(pairs)) byKey.set(k, [...(byKey.get(k) ?? []), v]);
   const currentOf = await currentByEntity(repo, entities);
+  // In edit order: a tag replacing the key's current ones, or (for a key the entity lacks) an explicit add.
+  const steps: ({ entity: EntityRef; tag: TagRecord } | { entity: EntityRef; add: number })[] = [];
+  const adds: ExplicitAdd[] = [];
   for (const entity of entities) {
     const current = currentOf(entity);
     for (const [key, values] of byKey) {
@@ -162,13 +196,15 @@ export async function planUpdate(
       const oldJson = new Set(old.map((t) => canonicalJson(t.value)));
       if (old.length === values.length && values.every((v) => oldJson.has(canonicalJson(v)))) continue;
       for (const value of values) {
-        const tag =
-          old.length === 0
-            ? await explicitTag(repo, entity, key, value, current, out.planned, time)
-            : makeTag(entity.type, entity.id, key, value, old.map((t) => t.id), time);
-        if (tag) out.add("update", entity, tag);
+        if (old.length === 0) steps.push({ entity, add: adds.push({ entity, key, value }) - 1 });
+        else steps.push({ entity, tag: makeTag(entity.type, entity.id, key, value, old.map((t) => t.id), time) });
       }
     }
+  }
+  const added = await explicitTags(repo, adds, time);
+  for (const step of steps) {
+    const tag = "tag" in step ? step.tag : added[step.add];
+    if (tag) out.add("update", step.entity, tag);
   }
   return out.plan;
 }

@@ -1,10 +1,110 @@
 /**
- * Shape checks for records arriving from outside (sync push, adapters' write
- * batches), so a bad record is refused before anything is written.
+ * Checks of input from outside (sync push, adapters' write batches, tag
+ * edits, queries), so bad input is refused, naming its field, before anything
+ * is written: record shapes, well-formed Unicode in every string, and the tag
+ * rules (key and value sizes, JSON nesting) of core/limits.ts.
  */
-import { RepositoryError, ValidationError } from "./errors.ts";
-import { verifyRecordId } from "./hash.ts";
-import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, RECORD_TYPES, type AnyRecord } from "./records.ts";
+import { RepositoryError, TooLargeError, ValidationError, quoted } from "./errors.ts";
+import { canonicalJson, verifyRecordId } from "./hash.ts";
+import { MAX_JSON_DEPTH, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES, MAX_VALUE_DEPTH } from "./limits.ts";
+import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, MAX_VALUE_BYTES, PREVIEW_CHARS, RECORD_TYPES, type AnyRecord } from "./records.ts";
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/**
+ * Text that is well-formed Unicode (no lone surrogate). Stores keep only
+ * such text unaltered (D1 replaces a lone surrogate, and the record's id no
+ * longer matches its content), so nothing else gets in.
+ */
+export function isWellFormedText(text: string): boolean {
+  return nativeWellFormed ? nativeWellFormed.call(text) : !LONE_SURROGATE.test(text);
+}
+
+/** A string of well-formed Unicode, or a ValidationError naming `field`. */
+export function checkText(field: string, value: unknown, what = "a string"): asserts value is string {
+  if (typeof value !== "string") throw new ValidationError(field, `${field} must be ${what}`);
+  if (!isWellFormedText(value)) throw new ValidationError(field, `${field} is not well-formed Unicode (it holds a lone surrogate)`);
+}
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 bytes of well-formed text when over `limit`, else null (counted only when a UTF-16 unit's 3 bytes could pass it). */
+function overLimit(text: string, limit: number): number | null {
+  if (text.length * 3 <= limit) return null;
+  const bytes = utf8.encode(text).length;
+  return bytes > limit ? bytes : null;
+}
+
+/**
+ * A JSON value as canonicalJson encodes it: null, booleans, finite numbers,
+ * well-formed strings (object keys too), arrays and objects nested at most
+ * `maxDepth` deep. Walked without recursion, so no input can overflow the stack.
+ */
+export function checkJsonValue(field: string, value: unknown, maxDepth = MAX_JSON_DEPTH): void {
+  if (value === undefined) throw new ValidationError(field, `${field} must be a JSON value`);
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    switch (typeof v) {
+      case "string":
+        if (!isWellFormedText(v)) throw new ValidationError(field, `${field} holds text that is not well-formed Unicode (a lone surrogate)`);
+        break;
+      case "number":
+        if (!Number.isFinite(v)) throw new ValidationError(field, `${field} holds a number JSON cannot write (${v})`);
+        break;
+      case "boolean":
+      case "undefined":
+        break;
+      case "object": {
+        if (v === null) break;
+        if (depth >= maxDepth) throw new ValidationError(field, `${field} is nested more than ${maxDepth} levels deep`);
+        if (Array.isArray(v)) {
+          for (const item of v) stack.push([item, depth + 1]);
+          break;
+        }
+        if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
+          stack.push([(v as { toJSON: () => unknown }).toJSON(), depth]);
+          break;
+        }
+        for (const key of Object.keys(v)) {
+          if (!isWellFormedText(key)) throw new ValidationError(field, `${field} holds a key that is not well-formed Unicode (a lone surrogate)`);
+          const item = (v as Record<string, unknown>)[key];
+          if (typeof item !== "function") stack.push([item, depth + 1]);
+        }
+        break;
+      }
+      default:
+        throw new ValidationError(field, `${field} holds a ${typeof v}, which is not JSON`);
+    }
+  }
+}
+
+/** A tag key: non-empty well-formed text of at most MAX_TAG_KEY_BYTES. */
+export function checkTagKey(field: string, key: unknown): asserts key is string {
+  checkText(field, key);
+  if (key === "") throw new ValidationError(field, `${field}: a tag key must not be empty`);
+  const bytes = overLimit(key, MAX_TAG_KEY_BYTES);
+  if (bytes !== null) throw new TooLargeError(field, `${field}: a tag key is at most ${MAX_TAG_KEY_BYTES} bytes, this one ${bytes}`, MAX_TAG_KEY_BYTES);
+}
+
+/** A tag value: a JSON value (checkJsonValue) whose canonical JSON is at most MAX_TAG_VALUE_BYTES. */
+export function checkTagValue(field: string, value: unknown): void {
+  checkJsonValue(field, value);
+  // Scalars are short unless they are long strings; a string's JSON takes at most 6 bytes per unit, plus quotes.
+  if (value === null || typeof value === "number" || typeof value === "boolean") return;
+  if (typeof value === "string" && value.length * 6 + 2 <= MAX_TAG_VALUE_BYTES) return;
+  const bytes = overLimit(canonicalJson(value), MAX_TAG_VALUE_BYTES);
+  if (bytes !== null) {
+    throw new TooLargeError(field, `${field}: a tag value is at most ${MAX_TAG_VALUE_BYTES} bytes of JSON, this one ${bytes}`, MAX_TAG_VALUE_BYTES);
+  }
+}
+
+/** A tag as [key, value]: checkTagKey and checkTagValue, both naming `field`. */
+export function checkTag(field: string, key: unknown, value: unknown): void {
+  checkTagKey(field, key);
+  checkTagValue(field, value);
+}
 
 type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any";
 
@@ -26,11 +126,17 @@ const FIELD_LIST = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t,
   [string, Check][]
 >;
 
+/** Every field a record of each type has: the ones above, and type, id, time. */
+const KNOWN_FIELDS = new Map(Object.entries(FIELDS).map(([t, f]) => [t, new Set(["type", "id", "time", ...Object.keys(f)])]));
+
+/** Longest id of any record (ids are 36 or 40 characters; tests and tools use others). */
+const MAX_ID_CHARS = 128;
+
 function ok(check: Check, v: unknown): boolean {
   switch (check) {
-    case "string": return typeof v === "string";
+    case "string": return typeof v === "string" && isWellFormedText(v);
     case "number": return typeof v === "number" && Number.isFinite(v);
-    case "string|null": return v === null || typeof v === "string";
+    case "string|null": return v === null || (typeof v === "string" && isWellFormedText(v));
     case "number|null": return v === null || (typeof v === "number" && Number.isFinite(v));
     case "boolean": return typeof v === "boolean";
     case "array": return Array.isArray(v);
@@ -38,37 +144,139 @@ function ok(check: Check, v: unknown): boolean {
   }
 }
 
-/** Throw a ValidationError naming the first wrong field of a record. */
+/** Every item of a list field a well-formed string. */
+function stringItems(field: string, list: unknown[]): void {
+  list.forEach((item, i) => checkText(`${field}[${i}]`, item));
+}
+
+/**
+ * Nesting of JSON text, scanned (no parse, no recursion): the deepest run of
+ * open brackets outside strings.
+ */
+function jsonTextDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped unit
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+/**
+ * Throw a ValidationError naming the first wrong field of a record: its
+ * shape, every string well-formed Unicode, and tags and job tags by the tag
+ * rules (checkTag). Records from other stores are checked further by
+ * assertImportable.
+ */
 export function assertRecordShape(record: unknown, where = "record"): asserts record is AnyRecord {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new ValidationError(where, `${where} must be an object`);
   }
   const r = record as Record<string, unknown>;
   if (!RECORD_TYPES.includes(r.type as AnyRecord["type"])) {
-    throw new ValidationError(`${where}.type`, `${where}.type: unknown record type ${JSON.stringify(r.type)}`);
+    throw new ValidationError(`${where}.type`, `${where}.type: unknown record type ${quoted(r.type)}`);
   }
-  if (typeof r.id !== "string" || r.id === "") throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string`);
+  if (typeof r.id !== "string" || r.id === "" || r.id.length > MAX_ID_CHARS || !isWellFormedText(r.id)) {
+    throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
+  }
   if (typeof r.time !== "number" || !Number.isFinite(r.time)) throw new ValidationError(`${where}.time`, `${where}.time must be a number`);
   for (const [field, check] of FIELD_LIST[r.type as AnyRecord["type"]]) {
-    if (!ok(check, r[field])) throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check}`);
+    if (ok(check, r[field])) continue;
+    if (typeof r[field] === "string" && check.includes("string")) checkText(`${where}.${field}`, r[field]);
+    throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check.replace("|", " or ")}`);
   }
-  if (r.type === "Execution" && !EXECUTION_STATUSES.includes(r.status as never)) {
-    throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${JSON.stringify(r.status)}`);
+  switch (r.type) {
+    case "Execution":
+      if (!EXECUTION_STATUSES.includes(r.status as never)) {
+        throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${quoted(r.status)}`);
+      }
+      stringItems(`${where}.argv`, r.argv as unknown[]);
+      break;
+    case "Job":
+      if (!JOB_STATUSES.includes(r.status as never)) {
+        throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${quoted(r.status)}`);
+      }
+      break;
+    case "CallNode":
+      (r.args as unknown[]).forEach((arg, i) => {
+        const a = arg as { key?: unknown; valueHash?: unknown } | null;
+        if (typeof a !== "object" || a === null || Array.isArray(a)) {
+          throw new ValidationError(`${where}.args[${i}]`, `${where}.args[${i}] must be {key, valueHash}`);
+        }
+        checkText(`${where}.args[${i}].key`, a.key);
+        checkText(`${where}.args[${i}].valueHash`, a.valueHash);
+      });
+      stringItems(`${where}.children`, r.children as unknown[]);
+      break;
+    case "Tag":
+      if (r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
+        throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${quoted(r.entityType)}`);
+      }
+      if ((r.entityType === null) !== (r.entityId === null)) {
+        throw new ValidationError(`${where}.entityId`, `${where}: entityType and entityId must both be set, or both be null (a delete record)`);
+      }
+      stringItems(`${where}.parents`, r.parents as unknown[]);
+      if (r.entityId === null) {
+        if (r.key !== "" || r.value !== null || (r.parents as unknown[]).length === 0) {
+          throw new ValidationError(`${where}.key`, `${where}: a delete record has key "", value null and at least one parent`);
+        }
+      } else {
+        checkTagKey(`${where}.key`, r.key);
+        checkTagValue(`${where}.value`, r.value);
+      }
+      break;
+    case "Evaluation":
+      (r.jobTags as unknown[]).forEach((pair, i) => {
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new ValidationError(`${where}.jobTags[${i}]`, `${where}.jobTags[${i}] must be [key, value]`);
+        }
+        checkTag(`${where}.jobTags[${i}]`, pair[0], pair[1]);
+      });
+      break;
   }
-  if (r.type === "Job" && !JOB_STATUSES.includes(r.status as never)) {
-    throw new ValidationError(`${where}.status`, `${where}.status: unknown job status ${JSON.stringify(r.status)}`);
+}
+
+/**
+ * What a record from another store must be besides its shape (a scheduler's
+ * own records are so by construction): only its type's fields, so what one
+ * store keeps every store keeps; and a Value as this store could have made
+ * it: whole, JSON text of at most MAX_VALUE_BYTES nested at most
+ * MAX_VALUE_DEPTH deep (what a view decodes and answers), or a preview of a
+ * larger one (whose id cannot be checked, so it claims no more than that).
+ */
+function assertFromElsewhere(record: AnyRecord, where: string): void {
+  const known = KNOWN_FIELDS.get(record.type)!;
+  for (const field of Object.keys(record)) {
+    if (!known.has(field)) throw new ValidationError(`${where}.${field}`, `${where}.${field}: unknown field of a ${record.type}`);
   }
-  if (r.type === "Tag") {
-    if (r.entityType !== null && !ENTITY_TYPES.includes(r.entityType as never)) {
-      throw new ValidationError(`${where}.entityType`, `${where}.entityType: unknown entity type ${JSON.stringify(r.entityType)}`);
+  if (record.type !== "Value") return;
+  if (record.preview) {
+    if (record.size <= MAX_VALUE_BYTES || record.encoded.length > PREVIEW_CHARS) {
+      throw new ValidationError(
+        `${where}.preview`,
+        `${where}: a preview is kept only for a value over ${MAX_VALUE_BYTES} bytes, and holds at most ${PREVIEW_CHARS} characters`,
+      );
     }
-    if ((r.entityType === null) !== (r.entityId === null)) {
-      throw new ValidationError(`${where}.entityId`, `${where}: entityType and entityId must both be set, or both be null (a delete record)`);
-    }
-    if (r.entityId === null && (r.key !== "" || r.value !== null || (r.parents as unknown[]).length === 0)) {
-      throw new ValidationError(`${where}.key`, `${where}: a delete record has key "", value null and at least one parent`);
-    }
-    if (r.entityId !== null && r.key === "") throw new ValidationError(`${where}.key`, `${where}.key must not be empty`);
+    return;
+  }
+  const bytes = overLimit(record.encoded, MAX_VALUE_BYTES);
+  if (bytes !== null) {
+    throw new TooLargeError(`${where}.encoded`, `${where}.encoded: a whole value is at most ${MAX_VALUE_BYTES} bytes (larger ones are kept as a preview), this one ${bytes}`, MAX_VALUE_BYTES);
+  }
+  if (jsonTextDepth(record.encoded) > MAX_VALUE_DEPTH) {
+    throw new ValidationError(`${where}.encoded`, `${where}.encoded is nested more than ${MAX_VALUE_DEPTH} levels deep`);
+  }
+  try {
+    JSON.parse(record.encoded);
+  } catch {
+    throw new ValidationError(`${where}.encoded`, `${where}.encoded must be JSON text`);
   }
 }
 
@@ -95,6 +303,7 @@ export function checkedBatch(records: readonly unknown[]): readonly AnyRecord[] 
 export function assertImportable(records: readonly unknown[]): asserts records is AnyRecord[] {
   records.forEach((record, i) => {
     assertRecordShape(record, `records[${i}]`);
+    assertFromElsewhere(record, `records[${i}]`);
     if (!verifyRecordId(record)) {
       throw new ValidationError(`records[${i}].id`, `records[${i}]: id ${record.id} does not match the ${record.type}'s content`);
     }

@@ -48,8 +48,22 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
 export interface AppOptions {
   repository: Repository;
-  /** When set, writes (tag edits, push) need `Authorization: Bearer <token>`; reads stay open. */
+  /** When set, writes (tag edits, push, repository write) need `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /**
+   * When set, reads need a bearer token too (every route but /api/health and
+   * /api/openapi.json): this one (read-only) or `token` (which grants reads as
+   * well); `true`: `token` alone. Unset (the default): reads are open.
+   */
+  readToken?: string | true | undefined;
+  /**
+   * Whether a scheduler writing through POST /api/repository/write may
+   * replace cache Evaluations, as it does in a local store when it re-runs a
+   * task (default: when writes need a token, whose holders record runs).
+   * Otherwise that route merges as a sync push does: a stored Evaluation is
+   * kept. Sync (POST /api/sync/push) never replaces one either way.
+   */
+  trustWriters?: boolean | undefined;
   /** CORS for browser clients: true (any origin), an origin or list of origins, or hono/cors options. Off by default. */
   cors?: boolean | string | string[] | CorsOptions | undefined;
   /** Largest request body accepted, in bytes (default 10 MB); larger gets 413. */
@@ -82,17 +96,38 @@ function jsonBody<T>(parse: (value: unknown) => T) {
   });
 }
 
-/** Writes need the bearer token when one is configured; compared in constant time. */
-function requireToken(token: string | undefined): MiddlewareHandler {
+/**
+ * Requests need a bearer token equal to one of `tokens` when any is
+ * configured (`what`: "writes" or "reads", for the message); compared in
+ * constant time.
+ */
+function requireToken(what: string, ...tokens: (string | undefined)[]): MiddlewareHandler {
+  const accepted = tokens.filter((t): t is string => Boolean(t));
   return async (c, next) => {
-    if (token) {
+    if (accepted.length) {
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) throw new ApiError(401, "unauthorized", "writes need a token: send Authorization: Bearer <token>");
-      if (!(await timingSafeEqual(match[1]!, token))) throw new ApiError(401, "unauthorized", "invalid token");
+      if (!match) throw new ApiError(401, "unauthorized", `${what} need a token: send Authorization: Bearer <token>`);
+      let ok = false;
+      for (const token of accepted) if (await timingSafeEqual(match[1]!, token)) ok = true;
+      if (!ok) throw new ApiError(401, "unauthorized", "invalid token");
     }
     await next();
   };
 }
+
+/** Routes open to all even when reads need a token: a liveness probe and the API's description. */
+const OPEN_ROUTES = new Set(["/api/health", "/api/openapi.json"]);
+
+/** A body of records: `{ records }` as JSON, or JSON lines. */
+const recordsBody = validator("json", async (value, c): Promise<PushBody> => {
+  const media = mediaType(c);
+  // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
+  if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
+  if (!JSON_MEDIA.test(media)) {
+    throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
+  }
+  return pushBody(value);
+});
 
 function corsOptions(option: true | string | string[] | CorsOptions): CorsOptions {
   const base: CorsOptions = { allowMethods: ["GET", "POST", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 86400 };
@@ -106,13 +141,19 @@ export function createApp(options: AppOptions) {
   if (!repository) throw new TypeError("createApp needs a repository");
   const graph = new CallGraph(repository, options.now ? { now: options.now } : {});
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const writeAuth = requireToken(options.token || undefined);
+  const writeAuth = requireToken("writes", options.token || undefined);
+  const readToken = options.readToken === true ? options.token || undefined : options.readToken || undefined;
+  if (options.readToken === true && !options.token) throw new TypeError("createApp: readToken: true needs a token");
+  const readAuth = requireToken("reads", readToken, readToken ? options.token || undefined : undefined);
+  const trustWriters = options.trustWriters ?? Boolean(options.token);
 
   const app = new Hono();
   app.onError(onError);
   if (options.serverTiming) app.use("*", timing());
   app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   if (options.cors) app.use("*", cors(corsOptions(options.cors)));
+  // After CORS, so a browser's preflight is answered (and an error marked) without a token.
+  app.use("/api/*", async (c, next) => (OPEN_ROUTES.has(c.req.path) ? next() : readAuth(c, next)));
   app.use(
     "*",
     bodyLimit({
@@ -130,6 +171,8 @@ export function createApp(options: AppOptions) {
         version: VERSION,
         repository: repository.capabilities,
         writesNeedToken: Boolean(options.token),
+        readsNeedToken: Boolean(readToken),
+        trustWriters,
       }),
     )
     .get("/api/openapi.json", (c) => c.json(openApiDocument))
@@ -169,25 +212,13 @@ export function createApp(options: AppOptions) {
     })
 
     // ---- sync ----
-    .post(
-      "/api/sync/push",
-      writeAuth,
-      validator("json", async (value, c): Promise<PushBody> => {
-        const media = mediaType(c);
-        // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
-        if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
-        if (!JSON_MEDIA.test(media)) {
-          throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
-        }
-        return pushBody(value);
-      }),
-      async (c) => {
-        // Every pushed record is verified: shape, and id against content.
-        const { records } = c.req.valid("json");
-        await importRecords(repository, records);
-        return c.json({ accepted: records.length });
-      },
-    )
+    .post("/api/sync/push", writeAuth, recordsBody, async (c) => {
+      // Every pushed record is verified (shape, id against content, Evaluations against their CallNodes),
+      // and never replaces a stored Evaluation.
+      const { records } = c.req.valid("json");
+      await importRecords(repository, records);
+      return c.json({ accepted: records.length });
+    })
     .get("/api/sync/pull", validator("query", (value) => pullParams(value)), async (c) => {
       const { cursor, limit } = c.req.valid("query");
       const page = await repository.exportSince(cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
@@ -195,13 +226,20 @@ export function createApp(options: AppOptions) {
     })
 
     // ---- repository primitives, for remote Repository clients (adapters/http) ----
+    .post("/api/repository/write", writeAuth, recordsBody, async (c) => {
+      // A scheduler's writes (the HTTP Repository): verified as a push is; they replace Evaluations only
+      // when the server trusts its writers.
+      const { records } = c.req.valid("json");
+      await importRecords(repository, records, { replaceEvaluations: trustWriters });
+      return c.json({ accepted: records.length });
+    })
     .post("/api/repository/get", jsonBody(getBody), async (c) => {
       const { type, ids } = c.req.valid("json");
       return c.json({ records: await repository.get(type, ids) });
     })
     .post("/api/repository/find-by-prefix", jsonBody(findByPrefixBody), async (c) => {
-      const { prefix, limit } = c.req.valid("json");
-      return c.json({ refs: await repository.findByPrefix(prefix, limit) });
+      const { prefixes, types, limit } = c.req.valid("json");
+      return c.json({ refs: await repository.findByPrefix(prefixes, types, limit) });
     })
     .post("/api/repository/query", jsonBody(queryBody), async (c) => {
       return c.json(await repository.query(normalizeQuery(c.req.valid("json").query)));

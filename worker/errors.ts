@@ -7,7 +7,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AmbiguousIdError,
-  RedunEdgeError,
+  RepositoryError,
+  TooLargeError,
   UnknownIdError,
   ValidationError,
   type Candidate,
@@ -34,8 +35,14 @@ export interface ApiErrorBody {
     field?: string;
     /** 404 / 409: the id prefix asked for. */
     prefix?: string;
-    /** 409: the records an ambiguous prefix names. */
+    /** 409: the records an ambiguous prefix names (the first ones, by id). */
     candidates?: Candidate[];
+    /** 409: true when the prefix names more records than `candidates` lists. */
+    more?: true;
+    /** 413 for a field over a size rule: the limit, in bytes. */
+    limit?: number;
+    /** 500: the id the server logged the failure under. */
+    requestId?: string;
   };
 }
 
@@ -58,8 +65,12 @@ const CODE_OF_STATUS: Partial<Record<number, ApiErrorCode>> = {
   415: "unsupported_media_type",
 };
 
-/** Map any thrown value to [status, body]. Unknown errors become a bare 500 (no internals leak). */
-export function errorBody(err: unknown): [ContentfulStatusCode, ApiErrorBody] {
+/**
+ * Map any thrown value to [status, body]. A failure that is not the request's
+ * fault (storage, a bug) becomes a bare 500 naming only `requestId`: its text
+ * (a SQLite message, say) goes to the log, never to the client.
+ */
+export function errorBody(err: unknown, requestId = "-"): [ContentfulStatusCode, ApiErrorBody] {
   if (err instanceof ApiError) {
     return [err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }];
   }
@@ -68,6 +79,9 @@ export function errorBody(err: unknown): [ContentfulStatusCode, ApiErrorBody] {
     const code = CODE_OF_STATUS[err.status] ?? `http_${err.status}`;
     return [err.status, { error: { code, message: err.message || `HTTP ${err.status}`, ...(err.status === 400 ? { field: "body" } : {}) } }];
   }
+  if (err instanceof TooLargeError) {
+    return [413, { error: { code: "too_large", message: err.message, field: err.field, limit: err.limit } }];
+  }
   if (err instanceof ValidationError) {
     return [400, { error: { code: "invalid", message: err.message, field: err.field } }];
   }
@@ -75,19 +89,19 @@ export function errorBody(err: unknown): [ContentfulStatusCode, ApiErrorBody] {
     return [404, { error: { code: "not_found", message: err.message, prefix: err.prefix } }];
   }
   if (err instanceof AmbiguousIdError) {
-    return [409, { error: { code: "ambiguous", message: err.message, prefix: err.prefix, candidates: err.candidates } }];
+    return [409, { error: { code: "ambiguous", message: err.message, prefix: err.prefix, candidates: err.candidates, ...(err.more ? { more: true } : {}) } }];
   }
-  if (err instanceof RedunEdgeError) {
-    return [500, { error: { code: err.code, message: err.message } }];
-  }
-  return [500, { error: { code: "internal", message: "internal error" } }];
+  const code = err instanceof RepositoryError ? "repository" : "internal";
+  return [500, { error: { code, message: `internal error (request ${requestId})`, requestId } }];
 }
 
-/** app.onError handler. */
+/** app.onError handler: a 500 is logged with the request id its answer names. */
 export function onError(err: Error, c: Context): Response {
-  const [status, body] = errorBody(err);
-  if (status >= 500) console.error("redun-edge api:", err);
+  const requestId = globalThis.crypto.randomUUID();
+  const [status, body] = errorBody(err, requestId);
+  if (status >= 500) console.error(`redun-edge api: request ${requestId}: ${c.req.method} ${c.req.path}:`, err);
   const res = c.json(body, status);
+  if (status >= 500) res.headers.set("X-Request-Id", requestId);
   if (status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="redun-edge"');
   return res;
 }

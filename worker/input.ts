@@ -8,10 +8,14 @@ import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
   JOB_STATUSES,
+  MAX_EDIT_PREFIXES,
   MAX_LIMIT,
+  MAX_PREFIX_CHARS,
   RECORD_TYPES,
   TagParseError,
   ValidationError,
+  quoted,
+  fieldName,
   normalizeQuery,
   parseTagKeyValue,
   toTagFilter,
@@ -41,8 +45,8 @@ function rejectUnknown(where: "query parameter" | "field", given: Iterable<strin
   const unknown = [...given].filter((k) => !allowed.includes(k));
   if (unknown.length) {
     throw new ValidationError(
-      unknown[0]!,
-      `unknown ${where}${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} (expected ${allowed.join(", ")})`,
+      fieldName(unknown[0]!),
+      `unknown ${where}${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 5).map((k) => quoted(k)).join(", ")}${unknown.length > 5 ? ", ..." : ""} (expected ${allowed.join(", ")})`,
     );
   }
 }
@@ -103,21 +107,21 @@ export function tagFilter(param: string, text: string): TagFilter {
 function enumValues<T extends string>(param: string, values: string[], allowed: readonly T[]): T[] {
   return values.flatMap((v) => v.split(",")).filter((v) => v !== "").map((v) => {
     const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
-    if (!hit) throw new ValidationError(param, `${param}: unknown value ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+    if (!hit) throw new ValidationError(param, `${param}: unknown value ${quoted(v)} (expected one of ${allowed.join(", ")})`);
     return hit;
   });
 }
 
 export function positiveInt(field: string, text: string, max: number): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new ValidationError(field, `${field} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new ValidationError(field, `${field} must be a positive integer, got ${quoted(text)}`);
   return Math.min(Number(text), max);
 }
 
 /** Query field -> the query parameter it comes from (to name parameters in errors). */
-const PARAM_OF_FIELD: Record<string, string> = {
-  types: "type", tags: "tag", execTags: "exec_tag", execStatus: "exec_status", jobStatus: "job_status",
-  taskNames: "task", execIds: "exec_id", idPrefix: "id_prefix", limit: "limit", cursor: "cursor",
-};
+const PARAM_OF_FIELD = new Map<string, string>([
+  ["types", "type"], ["tags", "tag"], ["execTags", "exec_tag"], ["execStatus", "exec_status"], ["jobStatus", "job_status"],
+  ["taskNames", "task"], ["execIds", "exec_id"], ["idPrefix", "id_prefix"], ["limit", "limit"], ["cursor", "cursor"],
+]);
 
 /** Build the core Query of GET /api/records; checked by normalizeQuery too, errors naming parameters. */
 export function recordsQuery(p: RecordsParams): Query {
@@ -135,9 +139,8 @@ export function recordsQuery(p: RecordsParams): Query {
   try {
     normalizeQuery(q);
   } catch (e) {
-    if (e instanceof ValidationError && PARAM_OF_FIELD[e.field]) {
-      throw new ValidationError(PARAM_OF_FIELD[e.field]!, e.message, { cause: e });
-    }
+    const param = e instanceof ValidationError ? PARAM_OF_FIELD.get(e.field) : undefined;
+    if (param) throw new ValidationError(param, (e as Error).message, { cause: e });
     throw e;
   }
   return q;
@@ -207,7 +210,7 @@ function integer(field: string, v: unknown, max: number): number {
 }
 
 const required = (b: Body, field: string): unknown => {
-  if (b[field] === undefined) throw new ValidationError(field, `missing field ${JSON.stringify(field)}`);
+  if (b[field] === undefined) throw new ValidationError(field, `missing field ${quoted(field)}`);
   return b[field];
 };
 
@@ -238,9 +241,10 @@ export function tagEditBody(value: unknown): TagEditBody {
   if (!isObject(value)) throw new ValidationError("body", "request body must be a JSON object");
   const op = value.op;
   if (!OPS.includes(op as (typeof OPS)[number])) {
-    throw new ValidationError("op", `op must be one of ${OPS.join(", ")}, got ${JSON.stringify(op)}`);
+    throw new ValidationError("op", `op must be one of ${OPS.join(", ")}, got ${quoted(op)}`);
   }
-  const prefixes = value.prefixes === undefined ? undefined : stringArray("prefixes", value.prefixes, { max: MAX_IDS - 1 });
+  // The path names one record; `prefixes` the others.
+  const prefixes = value.prefixes === undefined ? undefined : stringArray("prefixes", value.prefixes, { max: MAX_EDIT_PREFIXES - 1 });
   const withPrefixes = <T extends object>(b: T) => (prefixes ? { ...b, prefixes } : b);
   switch (op) {
     case "add":
@@ -284,16 +288,26 @@ export function getBody(value: unknown): { type: RecordType; ids: string[] } {
   const b = body(value, ["type", "ids"]);
   const type = required(b, "type");
   if (!RECORD_TYPES.includes(type as RecordType)) {
-    throw new ValidationError("type", `type: unknown record type ${JSON.stringify(type)} (expected one of ${RECORD_TYPES.join(", ")})`);
+    throw new ValidationError("type", `type: unknown record type ${quoted(type)} (expected one of ${RECORD_TYPES.join(", ")})`);
   }
   return { type: type as RecordType, ids: stringArray("ids", required(b, "ids")) };
 }
 
-export function findByPrefixBody(value: unknown): { prefix: string; limit: number } {
-  const b = body(value, ["prefix", "limit"]);
-  const prefix = string("prefix", required(b, "prefix"));
-  if (!/^[0-9a-f-]*$/.test(prefix) || prefix.length > 64) throw new ValidationError("prefix", "prefix must be lowercase hex");
-  return { prefix, limit: integer("limit", required(b, "limit"), MAX_IDS) };
+export function findByPrefixBody(value: unknown): { prefixes: string[]; types: RecordType[]; limit: number } {
+  const b = body(value, ["prefixes", "types", "limit"]);
+  const prefixes = stringArray("prefixes", required(b, "prefixes"), { max: MAX_EDIT_PREFIXES });
+  prefixes.forEach((prefix, i) => {
+    if (!/^[0-9a-f-]*$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+      throw new ValidationError(`prefixes[${i}]`, `prefixes[${i}] must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters`);
+    }
+  });
+  const types = stringArray("types", required(b, "types"), { max: RECORD_TYPES.length * 2 });
+  for (const type of types) {
+    if (!RECORD_TYPES.includes(type as RecordType)) {
+      throw new ValidationError("types", `types: unknown record type ${quoted(type)} (expected ${RECORD_TYPES.join(", ")})`);
+    }
+  }
+  return { prefixes, types: types as RecordType[], limit: integer("limit", required(b, "limit"), MAX_IDS) };
 }
 
 export function queryBody(value: unknown): { query: Query } {

@@ -12,7 +12,9 @@ const err = (description: string) => ({ description, content: json(ref("Error"))
 
 const bad = err("Bad input (malformed tag text, bad JSON, unknown field or parameter, wrong type); nothing is written.");
 const unsupported = err("The body's Content-Type is not JSON (or JSON lines for push).");
-const tooLarge = err("The body is larger than the server's limit.");
+const tooLarge = err(
+  "The body is larger than the server's limit, or a field is over a size rule (a tag key over 1,024 bytes, a tag value over 65,536 bytes of JSON): `field` and `limit` name it.",
+);
 const unauthorized = err("A token is configured and the request has no valid `Authorization: Bearer <token>`.");
 const writeSecurity = [{ bearer: [] }];
 
@@ -28,6 +30,28 @@ const prefixParam = {
   schema: { type: "string", pattern: "^[0-9a-f-]+$" },
 };
 
+/** A POST route taking records (`{ records }` or JSON lines), a write. */
+function recordsRoute(tag: string, summary: string) {
+  return {
+    post: {
+      tags: [tag],
+      summary,
+      security: writeSecurity,
+      requestBody: {
+        required: true,
+        content: {
+          ...json(obj({ records: { type: "array", items: ref("Record") } }, ["records"])),
+          "application/x-ndjson": { schema: { type: "string", description: "One record per line." } },
+        },
+      },
+      responses: {
+        200: ok("Accepted", { type: "object", properties: { accepted: { type: "integer" } }, required: ["accepted"] }),
+        400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported,
+      },
+    },
+  };
+}
+
 /** A POST route of the repository primitives: body in, JSON out, reads only. */
 function primitive(summary: string, body: object, response: object) {
   return {
@@ -35,7 +59,7 @@ function primitive(summary: string, body: object, response: object) {
       tags: ["repository"],
       summary,
       requestBody: { required: true, content: json(body) },
-      responses: { 200: ok("Result", response), 400: bad, 413: tooLarge, 415: unsupported },
+      responses: { 200: ok("Result", response), 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported },
     },
   };
 }
@@ -52,8 +76,9 @@ export const openApiDocument = {
     version: VERSION,
     description:
       "Query and tag the recorded call graphs of workflow runs, and sync records between stores. " +
-      "Errors are JSON `{ error: { code, message, field?, prefix?, candidates? } }`. When the server has a token, " +
-      "writes (tag edits, push) need `Authorization: Bearer <token>`; reads are open.",
+      "Errors are JSON `{ error: { code, message, field?, prefix?, candidates? } }`; a 500 names only the `requestId` its cause is logged under. When the server has a token, " +
+      "writes (tag edits, push, repository write) need `Authorization: Bearer <token>`; reads are open unless the server " +
+      "has a read token (API_READ_TOKEN), when every route but /api/health and /api/openapi.json needs it or the write token.",
   },
   servers: [{ url: "/" }],
   tags: [
@@ -76,7 +101,10 @@ export const openApiDocument = {
               message: { type: "string" },
               field: { type: "string", description: "The field or query parameter at fault." },
               prefix: { type: "string" },
-              candidates: { type: "array", items: ref("RecordRef") },
+              candidates: { type: "array", items: ref("RecordRef"), description: "409: the first records the prefix names, by id." },
+              more: { type: "boolean", description: "409: present (true) when the prefix names more records than `candidates` lists." },
+              limit: { type: "integer", description: "413 for a field over a size rule: the limit in bytes." },
+              requestId: { type: "string", description: "500: the id the server logged the failure under (also the X-Request-Id header)." },
             },
             ["code", "message"],
           ),
@@ -126,7 +154,12 @@ export const openApiDocument = {
           keys: { type: "array", items: { type: "string" }, description: "rm: remove every value of these keys." },
           from: { type: "string", description: "rename: the old key." },
           to: { type: "string", description: "rename: the new key." },
-          prefixes: { type: "array", items: { type: "string" }, description: "More records to edit in the same (atomic) edit." },
+          prefixes: {
+            type: "array",
+            items: { type: "string" },
+            maxItems: 99,
+            description: "More records to edit in the same (atomic) edit; with the path's, at most 100.",
+          },
         },
         required: ["op"],
       },
@@ -212,7 +245,8 @@ export const openApiDocument = {
             properties: { records: { type: "array", items: ref("RecordView") }, cursor: { type: ["string", "null"] } },
             required: ["records", "cursor"],
           }),
-          400: bad,
+          400: bad, 401: unauthorized,
+          413: tooLarge,
         },
       },
     },
@@ -223,7 +257,7 @@ export const openApiDocument = {
         parameters: [prefixParam],
         responses: {
           200: ok("The record", ref("RecordDetail")),
-          400: bad,
+          400: bad, 401: unauthorized,
           404: err("No record has this prefix."),
           409: err("The prefix names several records; `candidates` lists them."),
         },
@@ -255,30 +289,16 @@ export const openApiDocument = {
         ],
         responses: {
           200: ok("Counts", { type: "object", properties: { tags: { type: "array", items: ref("TagCount") } }, required: ["tags"] }),
-          400: bad,
+          400: bad, 401: unauthorized,
         },
       },
     },
-    "/api/sync/push": {
-      post: {
-        tags: ["sync"],
-        summary: "Import records (idempotent; each record's shape and id-vs-content verified; all or nothing).",
-        security: writeSecurity,
-        requestBody: {
-          required: true,
-          content: {
-            ...json(obj({
-              records: { type: "array", items: ref("Record") },
-            }, ["records"])),
-            "application/x-ndjson": { schema: { type: "string", description: "One record per line." } },
-          },
-        },
-        responses: {
-          200: ok("Accepted", { type: "object", properties: { accepted: { type: "integer" } }, required: ["accepted"] }),
-          400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported,
-        },
-      },
-    },
+    "/api/sync/push": recordsRoute(
+      "sync",
+      "Import records (idempotent; all or nothing). Each record's shape and id-vs-content are verified, and each " +
+        "Evaluation against its CallNode (stored or in the batch: same task, arguments and result); a stored " +
+        "Evaluation is never replaced.",
+    ),
     "/api/sync/pull": {
       get: {
         tags: ["sync"],
@@ -287,18 +307,30 @@ export const openApiDocument = {
           queryOne("cursor", "The `cursor` of the previous page; absent or empty: from the start."),
           queryOne("limit", "Page size, 1..1000 (default 500).", { type: "integer", minimum: 1, maximum: 1000 }),
         ],
-        responses: { 200: ok("A page", ref("ExportPage")), 400: bad },
+        responses: { 200: ok("A page", ref("ExportPage")), 400: bad, 401: unauthorized },
       },
     },
+    "/api/repository/write": recordsRoute(
+      "repository",
+      "A scheduler's write through the HTTP Repository: verified as a push is; it replaces stored Evaluations " +
+        "(a re-run's result) only when the server trusts its writers (`trustWriters`, default: when writes need a token).",
+    ),
     "/api/repository/get": primitive(
       "Records of one type by full id.",
       obj({ type: ref("RecordType"), ids: idList }, ["type", "ids"]),
       { type: "object", properties: { records: { type: "array", items: ref("Record") } } },
     ),
     "/api/repository/find-by-prefix": primitive(
-      "Records of any type whose id starts with a prefix, sorted by id.",
-      obj({ prefix: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }, ["prefix", "limit"]),
-      { type: "object", properties: { refs: { type: "array", items: ref("RecordRef") } } },
+      "For each prefix (in order), the records of the given types whose id starts with it, sorted by id, at most `limit` each.",
+      obj(
+        {
+          prefixes: { type: "array", items: { type: "string", pattern: "^[0-9a-f-]*$", maxLength: 64 }, maxItems: 100 },
+          types: { type: "array", items: ref("RecordType") },
+          limit: { type: "integer", minimum: 1, maximum: 1000 },
+        },
+        ["prefixes", "types", "limit"],
+      ),
+      { type: "object", properties: { refs: { type: "array", items: { type: "array", items: ref("RecordRef") } } } },
     ),
     "/api/repository/query": primitive(
       "Run a query (normalized server-side); record refs only.",

@@ -13,7 +13,9 @@ import {
   RedunEdgeError,
   RepositoryError,
   ValidationError,
+  quoted,
   compareNewestFirst,
+  compareRefsById,
   pageOf,
   readRecordContext,
   type AnyRecord,
@@ -32,11 +34,12 @@ import {
   type TagCount,
   type TagCountQuery,
   type TagRecord,
+  type WriteOptions,
 } from "../../core/index.ts";
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";
 import { buildQueryArms, planChoiceSql, prefixRange, type Driver, type Planner } from "./query-sql.ts";
-import { ALL_TYPES, TABLES, anyEntityTimeSql, joinTagById, selectColumns, specOf, tagIdsInRange, type Row, type TableSpec } from "./tables.ts";
+import { ALL_TYPES, TABLES, anyEntityTimeSql, cachedSql, joinTagById, selectColumns, specOf, tagIdsInRange, type Row, type TableSpec } from "./tables.ts";
 import { CHUNK_BYTES, jsonArrays, planWrite, validateRecords } from "./write.ts";
 
 export type { D1Like, D1Result, D1Statement } from "./d1.ts";
@@ -114,6 +117,25 @@ const CURRENT_TAGS_SQL =
   `${ENTITY_KEYS}SELECT t.entity_id, json_group_array(json_array(t.id, t.time, t.entity_type, t.key, t.value_json, t.parents)) AS tags ` +
   `${CURRENT_OF_KEYS} AND length(t.value_json) <= ${INLINE_VALUE_CHARS} GROUP BY t.entity_id`;
 const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${INLINE_VALUE_CHARS}`;
+
+/** Upper end of the id range of the empty prefix: above every id (ids are ASCII). */
+const AFTER_EVERY_ID = "\u{10FFFF}";
+
+/**
+ * Per id range `[lo, hi]` of the JSON array ?1 (its index `i`): the first ?2
+ * ids of one type's table in the range, as a JSON array, each range one index
+ * range scan (tags through tag_ids, migration 0005).
+ */
+function prefixSql(type: RecordType): string {
+  return cachedSql(`prefix:${type}`, () => {
+    const [lo, hi] = ["p.value ->> 0", "p.value ->> 1"];
+    const ids =
+      type === "Tag"
+        ? `${tagIdsInRange(lo, hi)} ORDER BY t.id LIMIT ?2`
+        : `SELECT id FROM ${TABLES[type].table} WHERE id >= ${lo} AND id < ${hi} ORDER BY id LIMIT ?2`;
+    return `SELECT p.key AS i, (SELECT json_group_array(id) FROM (${ids})) AS ids FROM json_each(?1) AS p`;
+  });
+}
 
 /** Tags by id (?1, a JSON array), through tag_ids (migration 0005). */
 const TAGS_BY_ID_SQL = `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS i ${joinTagById("t", "i.value")}`;
@@ -258,10 +280,11 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     capabilities: { name: "d1", persistent: true },
     db,
 
-    async write(records: readonly AnyRecord[]) {
+    async write(records: readonly AnyRecord[], writeOptions?: WriteOptions) {
       if (records.length === 0) return;
       const tagValues = validateRecords(records);
-      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues, options.chunkBytes)) await batch("write", statements);
+      const replace = writeOptions?.replaceEvaluations ?? true;
+      for (const statements of planWrite(db, records, options.maxBatchStatements, tagValues, options.chunkBytes, replace)) await batch("write", statements);
     },
 
     async get(type, ids) {
@@ -269,23 +292,21 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       return getRecords(type, ids);
     },
 
-    async findByPrefix(prefix: string, limit: number): Promise<RecordRef[]> {
-      if (limit <= 0) return [];
-      const range = prefix === "" ? null : prefixRange(prefix);
-      const where = range ? "WHERE id >= ?1 AND id < ?2" : "";
-      const params: unknown[] = range ? [...range, limit] : [limit];
-      // Tags through tag_ids (migration 0005), keyed by the id's first 8 characters.
-      const tagSelect = range ? tagIdsInRange("?1", "?2") : "SELECT id FROM tags";
-      // One index range scan per table, in one round trip; merged here.
-      const results = await batch<{ id: string }>(
+    async findByPrefix(prefixes: readonly string[], types: readonly RecordType[], limit: number): Promise<RecordRef[][]> {
+      const wanted = ALL_TYPES.filter((type) => types.includes(type));
+      if (prefixes.length === 0) return [];
+      if (limit <= 0 || wanted.length === 0) return prefixes.map(() => []);
+      // Every prefix as an id range, bound as one JSON array; one statement per type, in one round trip.
+      const ranges = JSON.stringify(prefixes.map((prefix) => (prefix === "" ? ["", AFTER_EVERY_ID] : prefixRange(prefix))));
+      const results = await batch<{ i: number; ids: string }>(
         "findByPrefix",
-        ALL_TYPES.map((type) =>
-          db.prepare(`${type === "Tag" ? tagSelect : `SELECT id FROM ${TABLES[type].table} ${where}`} ORDER BY id LIMIT ?${params.length}`).bind(...params),
-        ),
+        wanted.map((type) => db.prepare(prefixSql(type)).bind(ranges, limit)),
       );
-      const refs = results.flatMap((rows, i) => rows.map((r) => ({ type: ALL_TYPES[i]!, id: r.id })));
-      refs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-      return refs.slice(0, limit);
+      const out = prefixes.map((): RecordRef[] => []);
+      results.forEach((rows, k) => {
+        for (const row of rows) for (const id of JSON.parse(row.ids) as string[]) out[row.i]!.push({ type: wanted[k]!, id });
+      });
+      return out.map((refs) => refs.sort(compareRefsById).slice(0, limit));
     },
 
     async query(q: NormalizedQuery): Promise<QueryPage> {
@@ -406,7 +427,7 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
     async exportSince(cursor: string | null, limit: number): Promise<ExportPage> {
       const after = cursor === null ? 0 : Number(cursor);
       if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {
-        throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+        throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
       }
       if (limit <= 0) return { records: [], cursor: String(after), done: false };
       // The next limit + 1 changes of each table (one round trip), merged by seq.

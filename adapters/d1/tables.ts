@@ -19,8 +19,12 @@ import {
 
 export type Row = Record<string, unknown>;
 
-/** How a second write of the same id is merged (see `shouldReplace`). */
-export type Merge = "insert-only" | "unless-finished" | "last-write-wins";
+/**
+ * How a second write of the same id is merged (see `shouldReplace`):
+ * "whole-over-preview" replaces a stored preview by the whole value (keeping
+ * its time); "last-write-wins" replaces unless the write keeps Evaluations.
+ */
+export type Merge = "insert-only" | "unless-finished" | "last-write-wins" | "whole-over-preview";
 
 export interface TableSpec<T extends RecordType = RecordType> {
   type: T;
@@ -107,7 +111,7 @@ const task: TableSpec<"Task"> = {
 const value: TableSpec<"Value"> = {
   type: "Value",
   table: "value_records",
-  merge: "insert-only",
+  merge: "whole-over-preview",
   columns: ["id", "time", "value_type", "encoded", "size", "preview"],
   jsonColumns: new Set(),
   values: (r: ValueRecord) => [r.id, r.time, r.valueType, r.encoded, r.size, r.preview ? 1 : 0],

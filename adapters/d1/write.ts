@@ -42,9 +42,13 @@ const SEQ_BASE = "(SELECT value FROM counters WHERE name = 'seq')";
  */
 const WRITE_ORDER: readonly RecordType[] = ["Value", "Task", "CallNode", "Evaluation", "Job", "Execution", "Tag"];
 
-function conflictClause(spec: TableSpec): string {
-  if (spec.merge === "insert-only") return "ON CONFLICT (id) DO NOTHING";
+function conflictClause(spec: TableSpec, replaceEvaluations: boolean): string {
+  if (spec.merge === "insert-only" || (spec.merge === "last-write-wins" && !replaceEvaluations)) return "ON CONFLICT (id) DO NOTHING";
   const t = spec.table;
+  if (spec.merge === "whole-over-preview") {
+    const set = spec.columns.filter((c) => c !== "id" && c !== "time").map((c) => `${c} = excluded.${c}`);
+    return `ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}, seq = excluded.seq WHERE ${t}.preview = 1 AND excluded.preview = 0`;
+  }
   const set = spec.columns.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`);
   const changed = `(${spec.columns.map((c) => `${t}.${c}`).join(", ")}) IS NOT (${spec.columns.map((c) => `excluded.${c}`).join(", ")})`;
   const guard = spec.merge === "unless-finished" ? `NOT (excluded.status = 'RUNNING' AND ${t}.status <> 'RUNNING') AND ` : "";
@@ -52,13 +56,13 @@ function conflictClause(spec: TableSpec): string {
 }
 
 /** INSERT of a JSON array of rows `[seqOffset, ...columns]` bound as ?1 (all types but tags: TAG_INSERT_SQL). */
-function insertSql(spec: TableSpec): string {
-  return cachedSql(`insert:${spec.type}`, () => {
+function insertSql(spec: TableSpec, replaceEvaluations: boolean): string {
+  return cachedSql(`insert:${spec.type}:${replaceEvaluations}`, () => {
     const exprs = spec.columns.map((c, i) => `j.value ${spec.jsonColumns.has(c) ? "->" : "->>"} ${i + 1}`);
     return (
       `INSERT INTO ${spec.table} (${[...spec.columns, "seq"].join(", ")}) ` +
       `SELECT ${[...exprs, `${SEQ_BASE} + (j.value ->> 0)`].join(", ")} ` +
-      `FROM jsonb_each(?1) AS j WHERE true ${conflictClause(spec)}`
+      `FROM jsonb_each(?1) AS j WHERE true ${conflictClause(spec, replaceEvaluations)}`
     );
   });
 }
@@ -129,7 +133,7 @@ const TAG_INDEX_SQL = [
 /** A Value too large for a chunk: its columns bound one by one. */
 const VALUE_ALONE_SQL =
   "INSERT INTO value_records (id, time, value_type, encoded, size, preview, seq) " +
-  `VALUES (?1, ?2, ?3, ?4, ?5, ?6, ${SEQ_BASE} + ?7) ON CONFLICT (id) DO NOTHING`;
+  `VALUES (?1, ?2, ?3, ?4, ?5, ?6, ${SEQ_BASE} + ?7) ${conflictClause(specOf("Value") as TableSpec, true)}`;
 
 const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
 
@@ -264,6 +268,7 @@ export function planWrite(
   maxStatements = MAX_BATCH_STATEMENTS,
   tagValues: ReadonlyMap<number, string> = new Map(),
   chunkBytes = CHUNK_BYTES,
+  replaceEvaluations = true,
 ): D1Statement[][] {
   const byType = new Map<RecordType, Listed[]>();
   // A tag listed twice goes in once: within a batch its second copy could compute another `current`
@@ -291,7 +296,7 @@ export function planWrite(
       );
       continue;
     }
-    const chunks = jsonArrays(chunkBytes, (json) => units.push({ statements: [db.prepare(insertSql(spec)).bind(json)] }));
+    const chunks = jsonArrays(chunkBytes, (json) => units.push({ statements: [db.prepare(insertSql(spec, replaceEvaluations)).bind(json)] }));
     for (const { offset, record } of list) {
       const values = spec.values(record as never);
       const row = JSON.stringify([offset, ...values]);

@@ -9,9 +9,12 @@
 import {
   AmbiguousIdError,
   RepositoryError,
+  TooLargeError,
   UnknownIdError,
+  MAX_EDIT_PREFIXES,
   QUERY_FIELDS,
   ValidationError,
+  quoted,
   assertWritable,
   encodeCursor,
   formatTagValue,
@@ -53,6 +56,8 @@ export interface HttpOptions {
 /** Ids per request: the server's cap (worker/input.ts MAX_IDS). */
 const IDS_PER_CALL = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Prefixes per find-by-prefix request: the server's cap (core MAX_EDIT_PREFIXES). */
+const PREFIXES_PER_CALL = MAX_EDIT_PREFIXES;
 
 /** The server answered with an error that has no closer core type (5xx, 413, 415, unknown route). */
 export class HttpError extends RepositoryError {
@@ -75,6 +80,8 @@ interface WireError {
   field?: unknown;
   prefix?: unknown;
   candidates?: unknown;
+  more?: unknown;
+  limit?: unknown;
 }
 
 /** Rebuild core's typed error from the API's JSON error. */
@@ -84,9 +91,11 @@ export function errorFromResponse(status: number, body: unknown, url: string): E
   const message = typeof e.message === "string" ? e.message : `HTTP ${status}`;
   if (code === "not_found" && typeof e.prefix === "string") return new UnknownIdError(e.prefix);
   if (code === "ambiguous" && typeof e.prefix === "string" && Array.isArray(e.candidates)) {
-    return new AmbiguousIdError(e.prefix, e.candidates as Candidate[]);
+    return new AmbiguousIdError(e.prefix, e.candidates as Candidate[], e.more === true);
   }
   if (status === 400) return new ValidationError(typeof e.field === "string" ? e.field : "request", message);
+  // A field over a size rule (a body over the server's limit has no field, and is split and sent again).
+  if (status === 413 && typeof e.field === "string") return new TooLargeError(e.field, message, typeof e.limit === "number" ? e.limit : 0);
   if (status === 401) {
     return new UnauthorizedError(status, code, `${url} refused the request (401 unauthorized): ${message}; give the server's token`);
   }
@@ -154,37 +163,54 @@ async function batched<T>(ids: readonly string[], run: (part: string[]) => Promi
 }
 
 /**
- * Push records in requests of at most `chunkBytes`, each atomic on the
- * server. A 413 (a server with a smaller limit) splits the request and retries.
+ * Push records (to `path`: sync push, or the repository write) in requests of
+ * at most `chunkBytes`, each atomic on the server. A 413 (a server with a
+ * smaller limit) splits the request and retries.
  */
-async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number): Promise<number> {
+async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number, path = "/api/sync/push"): Promise<number> {
   const encoded = records.map((r) => JSON.stringify(r));
-  const send = async (parts: string[]): Promise<number> => {
+  const send = async (parts: string[], offset: number): Promise<number> => {
     const raw = `{"records":[${parts.join(",")}]}`;
     try {
-      return (await call<{ accepted: number }>({ method: "POST", path: "/api/sync/push", raw })).accepted;
+      return (await call<{ accepted: number }>({ method: "POST", path, raw })).accepted;
     } catch (e) {
       if (e instanceof HttpError && e.status === 413 && parts.length > 1) {
         const half = Math.ceil(parts.length / 2);
-        return (await send(parts.slice(0, half))) + (await send(parts.slice(half)));
+        return (await send(parts.slice(0, half), offset)) + (await send(parts.slice(half), offset + half));
       }
-      throw e;
+      throw offset ? withRecordOffset(e, offset) : e;
     }
   };
-  let accepted = 0;
+  // Requests of at most chunkBytes, each with the index of its first record.
+  const requests: [string[], number][] = [];
   let part: string[] = [];
   let size = 0;
-  for (const text of encoded) {
+  encoded.forEach((text, i) => {
     if (part.length && size + text.length + 1 > chunkBytes) {
-      accepted += await send(part);
+      requests.push([part, i - part.length]);
       part = [];
       size = 0;
     }
     part.push(text);
     size += text.length + 1;
-  }
-  if (part.length) accepted += await send(part);
+  });
+  if (part.length) requests.push([part, encoded.length - part.length]);
+  let accepted = 0;
+  for (const [parts, offset] of requests) accepted += await send(parts, offset);
   return accepted;
+}
+
+/**
+ * A refusal of a request's `records[i]` renamed to the index within the whole
+ * push (`records[i + offset]`), so a caller can tell which record it was.
+ */
+function withRecordOffset(error: unknown, offset: number): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  const m = /^records\[(\d+)\]/.exec(error.field);
+  if (!m) return error;
+  const field = error.field.replace(/^records\[(\d+)\]/, `records[${Number(m[1]) + offset}]`);
+  const message = error.message.replace(/records\[(\d+)\]/g, (_, i: string) => `records[${Number(i) + offset}]`);
+  return error instanceof TooLargeError ? new TooLargeError(field, message, error.limit) : new ValidationError(field, message, { cause: error });
 }
 
 function filters(list: readonly NormalizedTagFilter[]): TagFilter[] {
@@ -212,10 +238,12 @@ export interface HttpRepository extends Repository {
 }
 
 /**
- * A Repository over the API. Reads use /api/repository/*; `write` pushes
- * (shape checked here first, so a malformed batch sends nothing; ids are not
- * verified, as for every adapter's write, see core/sync.ts importRecords).
- * A write larger than `chunkBytes` goes as several requests, each atomic.
+ * A Repository over the API. Reads use /api/repository/*; `write` goes to
+ * POST /api/repository/write, which the server verifies as it does a push
+ * and lets replace cache Evaluations only when it trusts its writers (README,
+ * "Trust"); with `replaceEvaluations: false` it is a sync push. The shape is
+ * checked here first, so a malformed batch sends nothing. A write larger than
+ * `chunkBytes` goes as several requests, each atomic.
  */
 export function createHttpRepository(options: HttpOptions): HttpRepository {
   const call = transport(options);
@@ -226,17 +254,21 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
     url: baseUrl(options.url),
     capabilities,
 
-    async write(records) {
+    async write(records, writeOptions) {
       assertWritable(records);
-      if (records.length) await pushChunked(call, records, chunkBytes);
+      const path = writeOptions?.replaceEvaluations === false ? "/api/sync/push" : "/api/repository/write";
+      if (records.length) await pushChunked(call, records, chunkBytes, path);
     },
 
     async get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
       return batched(ids, async (part) => (await post<{ records: RecordOf<T>[] }>("get", { type, ids: part })).records);
     },
 
-    async findByPrefix(prefix, limit) {
-      return (await post<{ refs: RecordRef[] }>("find-by-prefix", { prefix, limit })).refs;
+    async findByPrefix(prefixes, types, limit) {
+      if (prefixes.length === 0) return [];
+      const parts = chunks(prefixes, PREFIXES_PER_CALL);
+      const answers = await Promise.all(parts.map(async (part) => (await post<{ refs: RecordRef[][] }>("find-by-prefix", { prefixes: part, types, limit })).refs));
+      return answers.flat();
     },
 
     async query(query) {
@@ -304,7 +336,7 @@ export interface HttpClient {
 /** A tag filter as query-string text; keys with `=` cannot be written so. */
 function filterText(param: string, filter: TagFilter): string {
   const [key] = filter;
-  if (key.includes("=")) throw new ValidationError(param, `${param}: a key containing "=" cannot be sent as tag text: ${JSON.stringify(key)}`);
+  if (key.includes("=")) throw new ValidationError(param, `${param}: a key containing "=" cannot be sent as tag text: ${quoted(key)}`);
   return filter.length === 1 ? key : `${key}=${formatTagValue(filter[1])}`;
 }
 
@@ -322,7 +354,7 @@ function recordsParams(query: Query): URLSearchParams {
   if (query.limit !== undefined) p.set("limit", String(query.limit));
   if (query.cursor) p.set("cursor", query.cursor);
   const unknown = Object.keys(query).filter((k) => !QUERY_FIELDS.has(k));
-  if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${JSON.stringify(unknown[0])}`);
+  if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${quoted(unknown[0])}`);
   return p;
 }
 

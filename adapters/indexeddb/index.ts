@@ -8,6 +8,8 @@ import {
   RedunEdgeError,
   RepositoryError,
   ValidationError,
+  quoted,
+  compareRefsById,
   type AnyRecord,
   type ExportPage,
   type JobRecord,
@@ -24,7 +26,7 @@ import {
 import { Context } from "./context.ts";
 import { runQuery } from "./query.ts";
 import { findBulk, readSegs } from "./segments.ts";
-import { AFTER_ALL, openDatabase, type Tx } from "./schema.ts";
+import { AFTER_ALL, BULK_TYPES, openDatabase, type BulkRecord, type Tx } from "./schema.ts";
 import { writeBatch } from "./write.ts";
 
 export type { RedunEdgeDB, ExecRow, TagRow, SegRow, BulkRecord } from "./schema.ts";
@@ -76,33 +78,37 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
   const repository: IndexedDbRepository = {
     capabilities: { name: "indexeddb", persistent: true },
 
-    write: (records) => writeBatch(ctx, records),
+    write: (records, options) => writeBatch(ctx, records, options),
 
     get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
       if (ids.length === 0) return Promise.resolve([]);
       return guard("get", () => gets.get(type, ids) as Promise<RecordOf<T>[]>);
     },
 
-    findByPrefix(prefix, limit) {
+    findByPrefix(prefixes, types, limit) {
       return guard("findByPrefix", async () => {
-        if (limit <= 0) return [];
+        if (prefixes.length === 0) return [];
+        const wanted = new Set(types);
+        const bulk = new Set(BULK_TYPES.filter((t) => wanted.has(t)));
+        if (limit <= 0 || wanted.size === 0) return prefixes.map(() => []);
         const tx = (await ctx.read(["exec", "tag", "seg"])) as unknown as Tx;
-        const range = prefix ? IDBKeyRange.bound(prefix, prefix + "\uffff") : undefined;
-        const [execIds, tagIds, seqs] = await Promise.all([
-          tx.objectStore("exec").getAllKeys(range, limit),
-          tx.objectStore("tag").getAllKeys(range, limit),
-          tx.objectStore("seg").index("ids").getAllKeys(range, limit),
-        ]);
-        const out: RecordRef[] = [
-          ...execIds.map((id) => ({ type: "Execution" as const, id })),
-          ...tagIds.map((id) => ({ type: "Tag" as const, id })),
-        ];
-        // The first `limit` index entries name the segments holding the `limit` smallest matching ids.
-        for (const seg of (await readSegs(tx, seqs)).values()) {
-          for (const r of seg.recs) if (r.id.startsWith(prefix)) out.push({ type: r.type, id: r.id });
-        }
-        out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-        return out.slice(0, limit);
+        // Every prefix's reads are issued together, in one transaction.
+        return Promise.all(
+          prefixes.map(async (prefix) => {
+            const range = IDBKeyRange.bound(prefix, prefix + "\uffff");
+            const [execIds, tagIds, bulkRefs] = await Promise.all([
+              wanted.has("Execution") ? tx.objectStore("exec").getAllKeys(range, limit) : [],
+              wanted.has("Tag") ? tx.objectStore("tag").getAllKeys(range, limit) : [],
+              bulk.size ? bulkWithPrefix(tx, prefix, bulk, limit) : [],
+            ]);
+            const out: RecordRef[] = [
+              ...execIds.map((id) => ({ type: "Execution" as const, id })),
+              ...tagIds.map((id) => ({ type: "Tag" as const, id })),
+              ...bulkRefs,
+            ];
+            return out.sort(compareRefsById).slice(0, limit);
+          }),
+        );
       });
     },
 
@@ -157,6 +163,38 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
     },
   };
   return repository;
+}
+
+/**
+ * The first `limit` bulk records of `types` whose id starts with `prefix`, in
+ * id order. The `ids` index holds the ids of every bulk type, so it is read in
+ * rounds: a round's first n index entries name the segments holding the n
+ * smallest ids in the range, which are exactly the n smallest of those
+ * segments' ids in it; of these the wanted types are kept, and the next round
+ * starts after the largest. Records of other types (Evaluations, say) cost a
+ * round more, never a candidate left out.
+ */
+async function bulkWithPrefix(tx: Tx, prefix: string, types: ReadonlySet<string>, limit: number): Promise<RecordRef[]> {
+  const index = tx.objectStore("seg").index("ids");
+  const upper = prefix + "\uffff";
+  const out: RecordRef[] = [];
+  const count = Math.max(2 * limit, 32);
+  let range = IDBKeyRange.bound(prefix, upper);
+  for (;;) {
+    const seqs = await index.getAllKeys(range, count);
+    const ids: BulkRecord[] = [];
+    for (const seg of (await readSegs(tx, seqs)).values()) for (const r of seg.recs) if (range.includes(r.id)) ids.push(r);
+    ids.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const first = ids.slice(0, seqs.length);
+    for (const r of first) {
+      if (!types.has(r.type)) continue;
+      out.push({ type: r.type, id: r.id });
+      if (out.length >= limit) return out;
+    }
+    const last = first[first.length - 1];
+    if (seqs.length < count || !last) return out;
+    range = IDBKeyRange.bound(last.id, upper, true);
+  }
 }
 
 interface PendingGet {
@@ -261,7 +299,7 @@ async function exportSince(ctx: Context, cursor: string | null, limit: number): 
   let fromId = "";
   if (cursor !== null) {
     const m = /^(\d+):(.*)$/s.exec(cursor);
-    if (!m) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+    if (!m || !Number.isSafeInteger(Number(m[1]))) throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
     fromSeq = Number(m[1]);
     fromId = m[2]!;
   }

@@ -11,6 +11,7 @@
  */
 import {
   RepositoryError,
+  type WriteOptions,
   assertWritable,
   canonicalJson,
   shouldReplace,
@@ -41,9 +42,10 @@ import {
 /** Records per segment: large enough to make puts few, small enough to read one record cheaply. */
 export const SEGMENT_SIZE = 32;
 
-/** Filter entries beside plain ids: "some tag names X as parent", "a tag waits for entity X". */
+/** Filter entries beside plain ids: "some tag names X as parent", "a tag waits for entity X", "X was stored as a preview". */
 export const PARENT_MARK = "\u0001p:";
 export const PENDING_MARK = "\u0001e:";
+export const PREVIEW_MARK = "\u0001v:";
 
 const same = (a: AnyRecord, b: AnyRecord) => canonicalJson(a) === canonicalJson(b);
 const isMutable = (r: BulkRecord) => r.type === "Job" || r.type === "Evaluation";
@@ -56,13 +58,14 @@ interface Planned {
   placed: [string, number][];
 }
 
-/** Fold a batch by record: later versions of a mutable record merge by shouldReplace; the first copy of an immutable one wins. */
-function fold(records: readonly AnyRecord[]): AnyRecord[] {
+/** Fold a batch by record: later versions of a record merge by shouldReplace; else the first copy wins. */
+function fold(records: readonly AnyRecord[], replaceEvaluations: boolean): AnyRecord[] {
   const byKey = new Map<string, AnyRecord>();
   for (const r of records) {
     const key = `${r.type}\u0000${r.id}`;
     const prev = byKey.get(key);
-    if (!prev || shouldReplace(prev, r)) byKey.set(key, r);
+    if (!prev) byKey.set(key, r);
+    else if (shouldReplace(prev, r, replaceEvaluations)) byKey.set(key, r.type === "Value" ? { ...r, time: prev.time } : r);
   }
   return [...byKey.values()];
 }
@@ -86,16 +89,17 @@ function clearCurrent(row: TagRow): void {
   delete row.pend;
 }
 
-export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Promise<void> {
+export async function writeBatch(ctx: Context, input: readonly AnyRecord[], options: WriteOptions = {}): Promise<void> {
   // Validate the whole batch first: a bad record leaves nothing written.
   assertWritable(input);
-  const batch = fold(input);
+  const replaceEvaluations = options.replaceEvaluations ?? true;
+  const batch = fold(input, replaceEvaluations);
   if (batch.length === 0) return;
   await ctx.exclusive(async () => {
     const db = await ctx.db;
     const tx = db.transaction(ALL_STORES, "readwrite", { durability: ctx.durability }) as Tx<"readwrite">;
     try {
-      const planned = await plan(ctx, tx as unknown as Tx, batch);
+      const planned = await plan(ctx, tx as unknown as Tx, batch, replaceEvaluations);
       await tx.done;
       ctx.committed(planned.seq, planned.bloom, planned.stored, planned.placed);
     } catch (cause) {
@@ -112,7 +116,7 @@ export async function writeBatch(ctx: Context, input: readonly AnyRecord[]): Pro
 }
 
 /** Plan and issue the batch's requests. */
-async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> {
+async function plan(ctx: Context, tx: Tx, batch: AnyRecord[], replaceEvaluations: boolean): Promise<Planned> {
   const { seq: startSeq, bloom } = await ctx.state(tx);
   const execStore = tx.objectStore("exec");
   const tagStore = tx.objectStore("tag");
@@ -129,6 +133,8 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   // 1. Stored versions of the ids the filter cannot rule out. Immutable ids
   // this connection saw committed need no look-up; mutable ones it placed
   // are looked for first in the segment it put them in.
+  // A whole Value whose id may be stored as a preview is compared with it, as a mutable record is.
+  const compared = (r: BulkRecord) => isMutable(r) || (r.type === "Value" && !r.preview && bloom.has(PREVIEW_MARK + r.id));
   const maybeExec = execs.filter((r) => bloom.has(r.id)).map((r) => r.id);
   const maybeTag = tags.filter((r) => bloom.has(r.id)).map((r) => r.id);
   const knownStored = new Set<string>();
@@ -137,7 +143,7 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   for (const r of bulk) {
     if (!bloom.has(r.id)) continue;
     if (!isMutable(r)) {
-      if (ctx.stored.has(r.id)) knownStored.add(r.id);
+      if (ctx.stored.has(r.id) && !compared(r)) knownStored.add(r.id);
       else unhinted.push(r.id);
     } else if (ctx.placedAt.has(r.id)) hinted.push(r);
     else unhinted.push(r.id);
@@ -161,7 +167,7 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   const oldTag = new Map<string, TagRow>();
   for (const row of tagFound) if (row) oldTag.set(row.id, row);
   // Segments of stored mutable records (to compare, and to move the record out on change).
-  await readSegs(tx, bulk.filter(isMutable).flatMap((r) => bulkWhere.get(r.id) ?? []), segs);
+  await readSegs(tx, bulk.filter(compared).flatMap((r) => bulkWhere.get(r.id) ?? []), segs);
 
   /** Entity id -> its time once this batch is written (for tags' sort keys). */
   const entityTime = new Map<string, number>();
@@ -207,13 +213,15 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
       continue;
     }
     entityTime.set(r.id, old.time);
-    if (shouldReplace(old, r) && !same(old, r)) {
+    if (shouldReplace(old, r, replaceEvaluations) && !same(old, r)) {
       // Move the new version to a new segment: it gets a new sequence number for export.
       seg.recs = seg.recs.filter((x) => x !== old);
       dirtySegs.add(seg.seq);
-      placed.push(r);
-      entityTime.set(r.id, r.time);
-      if (old.time !== r.time) retimed.set(r.id, r.time);
+      // A whole Value replacing its preview keeps the preview's time.
+      const next = r.type === "Value" ? { ...r, time: old.time } : r;
+      placed.push(next);
+      entityTime.set(r.id, next.time);
+      if (old.time !== next.time) retimed.set(r.id, next.time);
     }
   }
 
@@ -323,15 +331,16 @@ async function plan(ctx: Context, tx: Tx, batch: AnyRecord[]): Promise<Planned> 
   }
   for (const row of changedTags.values()) tagRaw.put(row);
 
-  addToFilter(bloom, inserted, newTags);
+  addToFilter(bloom, inserted, newTags, placed.flatMap((r) => (r.type === "Value" && r.preview ? [r.id] : [])));
   if (seq !== startSeq) raw("meta").put({ key: "state", seq } satisfies MetaRow);
   const bloomRaw = raw("bloom");
   for (const shard of bloom.takeDirty()) bloomRaw.put(shard);
   return { seq, bloom, stored, placed: placedAt };
 }
 
-function addToFilter(bloom: Bloom, inserted: string[], newTags: TagRecord[]): void {
+function addToFilter(bloom: Bloom, inserted: string[], newTags: TagRecord[], previews: readonly string[]): void {
   for (const id of inserted) bloom.add(id);
+  for (const id of previews) bloom.add(PREVIEW_MARK + id);
   for (const t of newTags) {
     bloom.add(t.id);
     for (const p of t.parents) bloom.add(PARENT_MARK + p);

@@ -7,9 +7,11 @@
 import {
   RepositoryError,
   ValidationError,
+  quoted,
   assertWritable,
   canonicalJson,
   compareNewestFirst,
+  compareRefsById,
   hasExecutionFilter,
   isAfterCursor,
   pageOf,
@@ -59,6 +61,43 @@ class TimeOrder {
 }
 
 /**
+ * Ids of one record type in id order, for prefix look-ups: new ids are
+ * appended and merged in, sorted, at the next look-up, so writes stay O(1)
+ * and a look-up is a binary search.
+ */
+class SortedIds {
+  private sorted: string[] = [];
+  private added: string[] = [];
+  add(id: string): void {
+    this.added.push(id);
+  }
+  /** Ids starting with `prefix`, at most `limit`, in id order. */
+  withPrefix(prefix: string, limit: number): string[] {
+    if (this.added.length) {
+      const added = this.added.sort();
+      this.added = [];
+      const old = this.sorted;
+      const merged: string[] = new Array(old.length + added.length);
+      let i = 0, j = 0, k = 0;
+      while (i < old.length && j < added.length) merged[k++] = old[i]! < added[j]! ? old[i++]! : added[j++]!;
+      while (i < old.length) merged[k++] = old[i++]!;
+      while (j < added.length) merged[k++] = added[j++]!;
+      this.sorted = merged;
+    }
+    const ids = this.sorted;
+    let lo = 0, hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ids[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < ids.length && out.length < limit && ids[i]!.startsWith(prefix); i++) out.push(ids[i]!);
+    return out;
+  }
+}
+
+/**
  * Stored records are frozen shallow copies, handed out as they are, so reads
  * cost no copying. Their nested arrays are shared with the writer: records are
  * immutable values once written (the scheduler never touches them again).
@@ -90,6 +129,7 @@ export function createMemoryRepository(): MemoryRepository {
   const byKey = new Map<string, Map<string, number>>();
   const current = new Set<string>();
   const jobsByExecution = new Map<string, Map<string, JobRecord>>();
+  const idsInOrder = new Map<RecordType, SortedIds>([...tables.keys()].map((t) => [t, new SortedIds()]));
 
   const table = <T extends RecordType>(type: T) => tables.get(type) as Map<string, RecordOf<T>>;
 
@@ -127,11 +167,12 @@ export function createMemoryRepository(): MemoryRepository {
     setCurrent(tag, !children.has(tag.id));
   }
 
-  function apply(record: AnyRecord): void {
+  function apply(record: AnyRecord, replaceEvaluations: boolean): void {
     const rows = tables.get(record.type)!;
     const existing = rows.get(record.id);
-    if (existing && !shouldReplace(existing, record)) return;
-    const copy = freezeRecord(record);
+    if (existing && !shouldReplace(existing, record, replaceEvaluations)) return;
+    // A whole Value replacing its preview keeps the preview's time (its place in time order).
+    const copy = freezeRecord(existing && record.type === "Value" ? { ...record, time: existing.time } : record);
     rows.set(record.id, copy);
     seq += 1;
     log.push({ seq, type: record.type, id: record.id });
@@ -143,7 +184,10 @@ export function createMemoryRepository(): MemoryRepository {
       jobs.set(copy.id, copy);
     }
     // Sort keys never change: a record's time is fixed when it is first written.
-    if (!existing) order.get(copy.type as EntityType)?.add({ time: copy.time, id: copy.id });
+    if (!existing) {
+      order.get(copy.type as EntityType)?.add({ time: copy.time, id: copy.id });
+      idsInOrder.get(copy.type)!.add(copy.id);
+    }
   }
 
   function currentTagsOf(entityId: string): TagRecord[] {
@@ -284,10 +328,10 @@ export function createMemoryRepository(): MemoryRepository {
     capabilities: { name: "memory", persistent: false },
     raw: tables,
 
-    async write(records) {
+    async write(records, options) {
       // Validate the whole batch first: a bad record leaves nothing written.
       assertWritable(records);
-      for (const r of records) apply(r);
+      for (const r of records) apply(r, options?.replaceEvaluations ?? true);
     },
 
     async get(type, ids) {
@@ -300,11 +344,12 @@ export function createMemoryRepository(): MemoryRepository {
       return out;
     },
 
-    async findByPrefix(prefix, limit) {
-      const out: RecordRef[] = [];
-      for (const [type, rows] of tables) for (const id of rows.keys()) if (id.startsWith(prefix)) out.push({ type, id });
-      out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : 1));
-      return out.slice(0, limit);
+    async findByPrefix(prefixes, types, limit) {
+      return prefixes.map((prefix) => {
+        const out: RecordRef[] = [];
+        for (const type of new Set(types)) for (const id of idsInOrder.get(type)?.withPrefix(prefix, limit) ?? []) out.push({ type, id });
+        return out.sort(compareRefsById).slice(0, limit);
+      });
     },
 
     async query(q) {
@@ -345,7 +390,9 @@ export function createMemoryRepository(): MemoryRepository {
 
     async exportSince(cursor, limit) {
       const after = cursor === null ? 0 : Number(cursor);
-      if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", `malformed export cursor ${JSON.stringify(cursor)}`);
+      if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {
+        throw new ValidationError("cursor", `malformed export cursor ${quoted(cursor)}`);
+      }
       // Binary search the first log entry after the cursor.
       let lo = 0;
       let hi = log.length;

@@ -1,7 +1,7 @@
 /** The CLI's pure pieces: argument rules, task arguments, SQL splitting, text views. */
 import { describe, expect, test } from "vitest";
 import { parseArgs } from "../../cli/args.ts";
-import { commitLink, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
+import { commitLink, formatDetail, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
 import { parseTaskArgs } from "../../cli/run.ts";
 import { splitSql } from "../../cli/sql-split.ts";
 import { splitEditArgs } from "../../cli/tag.ts";
@@ -50,6 +50,33 @@ describe("options", () => {
     expect(parseTaskArgs(["a", "2"])).toEqual(["a", 2]);
     expect(parseTaskArgs([])).toEqual([]);
     expect(() => parseTaskArgs(["--x", "{bad"])).toThrow(/malformed value for task argument --x/);
+  });
+
+  test("__proto__, constructor and prototype are ordinary names: task arguments, never options", () => {
+    const [named] = parseTaskArgs(["--__proto__", "1", "--constructor=2", "--prototype"]) as Record<string, unknown>[];
+    expect(Object.keys(named!)).toEqual(["__proto__", "constructor", "prototype"]);
+    expect(Object.getPrototypeOf(named)).toBe(Object.prototype);
+    expect(JSON.stringify(named)).toBe('{"__proto__":1,"constructor":2,"prototype":true}');
+    for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      expect(() => parseArgs("log", [`--${name}`, "x"], {}), name).toThrow(`unknown option --${name}`);
+    }
+  });
+});
+
+describe("detail view", () => {
+  test("lists tasks named __proto__, constructor and prototype in the job table", () => {
+    const detail = JSON.parse(`{
+      "record": { "type": "Execution", "id": "6f892051-0000-4000-8000-000000000001", "time": 0, "rootJobId": "j", "argv": ["run"],
+                  "startTime": 0, "endTime": 1000, "status": "DONE", "tags": [["__proto__", {"__proto__": 1}]], "taskName": "__proto__" },
+      "jobTree": null,
+      "jobCounts": { "total": 4, "byStatus": { "DONE": 3, "CACHED": 1 },
+                     "byTask": { "__proto__": { "DONE": 1 }, "constructor": { "DONE": 1 }, "prototype": { "CACHED": 1 }, "root": { "DONE": 1 } } }
+    }`);
+    const text = formatDetail(detail);
+    expect(text).toContain('__proto__={"__proto__": 1}');
+    expect(text).toMatch(/^\| __proto__ +\| +1 \| +0 \| +1 \|$/m);
+    expect(text).toMatch(/^\| constructor +\| +1 \| +0 \| +1 \|$/m);
+    expect(text).toMatch(/^\| prototype +\| +0 \| +1 \| +1 \|$/m);
   });
 });
 

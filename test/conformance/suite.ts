@@ -7,11 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AmbiguousIdError,
   CallGraph,
+  MAX_EDIT_PREFIXES,
+  MAX_JSON_DEPTH,
+  MAX_TAG_KEY_BYTES,
+  MAX_TAG_VALUE_BYTES,
   MAX_VALUE_BYTES,
+  MAX_VALUE_DEPTH,
   PREVIEW_CHARS,
   Scheduler,
   UnknownIdError,
   applyTags,
+  callNodeHash,
   canonicalJson,
   copyRecords,
   importRecords,
@@ -21,9 +27,12 @@ import {
   readRecordContext,
   task,
   taskHash,
+  valueHash,
+  verifyRecordId,
   type AnyRecord,
   type ExecutionRecord,
   type JobRecord,
+  type JsonValue,
   type Query,
   type RecordContext,
   type RecordType,
@@ -49,6 +58,7 @@ function uuid(): string {
 }
 
 const sortedIds = (ids: string[]) => [...ids].sort();
+const ALL_TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
 
 function execution(id: string, time: number, status: ExecutionRecord["status"] = "DONE"): ExecutionRecord {
   return { type: "Execution", id, time, rootJobId: uuid(), argv: ["run", "x"], startTime: time, endTime: time + 5, status };
@@ -188,17 +198,86 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
     });
 
     describe("id prefixes", () => {
-      it("finds records of every type by prefix, sorted by id, limited", async () => {
+      it("finds records of the asked types by prefix, sorted by id, limited, for many prefixes at once", async () => {
         await run([]);
-        const all = await repo.findByPrefix("", 1000);
-        expect(all.length).toBeGreaterThan(10);
-        const ids = all.map((r) => r.id);
+        const [all] = await repo.findByPrefix([""], ALL_TYPES, 1000);
+        expect(all!.length).toBeGreaterThan(10);
+        expect(new Set(all!.map((r) => r.type))).toEqual(new Set(ALL_TYPES));
+        const ids = all!.map((r) => r.id);
         expect(ids).toEqual([...ids].sort());
-        const target = all.find((r) => r.type === "CallNode")!;
-        const found = await repo.findByPrefix(target.id.slice(0, 10), 5);
+        const target = all!.find((r) => r.type === "CallNode")!;
+        const prefix = target.id.slice(0, 10);
+        const [found, none, entities, tags] = await repo.findByPrefix([prefix, "ffffffffff", "", ""], ["CallNode", "Job"], 5);
         expect(found).toContainEqual({ type: "CallNode", id: target.id });
-        expect(found.every((r) => r.id.startsWith(target.id.slice(0, 10)))).toBe(true);
-        expect(await repo.findByPrefix("", 3)).toHaveLength(3);
+        expect(found!.every((r) => r.id.startsWith(prefix))).toBe(true);
+        expect(none).toEqual([]);
+        expect(entities).toEqual(all!.filter((r) => r.type === "CallNode" || r.type === "Job").slice(0, 5));
+        expect(tags).toEqual(entities);
+        const [onlyTags] = await repo.findByPrefix([""], ["Tag"], 1000);
+        expect(onlyTags).toEqual(all!.filter((r) => r.type === "Tag"));
+        expect((await repo.findByPrefix([""], ALL_TYPES, 3))[0]).toHaveLength(3);
+        expect(await repo.findByPrefix([], ALL_TYPES, 3)).toEqual([]);
+      });
+
+      it("lists every candidate of the asked types, however many records of other types share the prefix", async () => {
+        // 30 tags whose ids start with "03", and two executions and a job after them in id order.
+        const tags: AnyRecord[] = [];
+        const entity = uuid();
+        for (let i = 0; tags.length < 30; i++) {
+          const tag = makeTag("Execution", entity, "n", i, [], T0);
+          if (tag.id.startsWith("03") && tag.id < "03f") tags.push(tag);
+        }
+        const a = `03f0${uuid().slice(4)}`;
+        const b = `03f1${uuid().slice(4)}`;
+        const j = `03f2${uuid().slice(4)}`;
+        await repo.write([...tags, execution(a, T0), execution(b, T0 + 1), job(j, a, T0 + 2)]);
+        const [execs] = await repo.findByPrefix(["03"], ["Execution"], 11);
+        expect(execs).toEqual([{ type: "Execution", id: a }, { type: "Execution", id: b }]);
+        const error = await graph.resolve("03").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AmbiguousIdError);
+        expect((error as AmbiguousIdError).candidates).toEqual([
+          { type: "Execution", id: a },
+          { type: "Execution", id: b },
+          { type: "Job", id: j },
+        ]);
+        expect((error as AmbiguousIdError).more).toBe(false);
+        // A tag id is no record a person names: a prefix of tags only is unknown.
+        await expect(graph.resolve(tags[0]!.id.slice(0, 12))).rejects.toBeInstanceOf(UnknownIdError);
+        expect(await graph.resolve("03f2")).toEqual({ type: "Job", id: j });
+        await expect(graph.addTags("03", [["k", 1]])).rejects.toBeInstanceOf(AmbiguousIdError);
+        expect((await repo.currentTags([a, b, j])).length).toBe(0);
+        // More candidates than are shown.
+        const many = Array.from({ length: 12 }, (_, i) => execution(`05${i.toString(16).padStart(2, "0")}${uuid().slice(4)}`, T0 + i));
+        await repo.write(many);
+        const more = (await graph.resolve("05").catch((e: unknown) => e)) as AmbiguousIdError;
+        expect(more.candidates.map((c) => c.id)).toEqual(many.map((e) => e.id).sort().slice(0, 10));
+        expect(more.more).toBe(true);
+        expect(more.message).toMatch(/and more$/);
+      });
+
+      it("resolves the prefixes of an edit in one read, and refuses more than an edit may name", async () => {
+        const execs = Array.from({ length: MAX_EDIT_PREFIXES }, (_, i) => execution(uuid(), T0 + i));
+        await repo.write(execs);
+        let reads = 0;
+        let tagReads = 0;
+        const counting: Repository = Object.create(repo, {
+          findByPrefix: { value: (...args: Parameters<Repository["findByPrefix"]>) => ((reads += 1), repo.findByPrefix(...args)) },
+          get: { value: (...args: Parameters<Repository["get"]>) => ((tagReads += args[0] === "Tag" ? 1 : 0), repo.get(...args)) },
+        });
+        const counted = new CallGraph(counting, { now });
+        const prefixes = execs.map((e) => e.id.slice(0, 13));
+        const result = await counted.addTags(prefixes, [["batch", 1]]);
+        expect(result.written).toBe(MAX_EDIT_PREFIXES);
+        expect(reads).toBe(1);
+        // Re-adding removed tags walks each one's chain: one read per step of the chain, for all records together.
+        await counted.removeTags(prefixes, { keys: ["batch"] });
+        tagReads = 0;
+        expect((await counted.addTags(prefixes, [["batch", 1], ["other", 2]])).written).toBe(2 * MAX_EDIT_PREFIXES);
+        expect(tagReads).toBe(2);
+        expect(reads).toBe(3);
+        const tooMany = [...execs.map((e) => e.id), execs[0]!.id];
+        await expect(counted.addTags(tooMany, [["batch", 2]])).rejects.toMatchObject({ code: "invalid", field: "prefixes" });
+        expect((await repo.currentTags(execs.map((e) => e.id))).filter((t) => t.key === "batch").every((t) => t.value === 1 && t.parents.length === 1)).toBe(true);
       });
 
       it("resolves a unique prefix and names the candidates of an ambiguous one", async () => {
@@ -523,7 +602,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
 
     describe("sync", () => {
       it("refuses a malformed export cursor as invalid input naming the field", async () => {
-        for (const cursor of ["nope", "-1", "1.5"]) {
+        for (const cursor of ["nope", "-1", "1.5", " 1", "99999999999999999999", "99999999999999999999:x", "1e3"]) {
           await expect(repo.exportSince(cursor, 5), cursor).rejects.toMatchObject({ code: "invalid", field: "cursor" });
         }
       });
@@ -567,6 +646,275 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         const tag = makeTag("Execution", uuid(), "k", 1, [], T0);
         await expect(importRecords(repo, [makeValueRecord(1, T0), { ...tag, value: 2 }])).rejects.toThrow(/does not match/);
         expect(await rawIds("Tag")).toEqual([]);
+        expect(await rawIds("Value")).toEqual([]);
+      });
+    });
+
+    describe("prototype keys (__proto__, constructor, prototype) are plain data", () => {
+      const NAMES = ["__proto__", "constructor", "prototype"];
+      /** A JSON object whose own keys are the names (an object literal would set its prototype instead). */
+      const protoValue = () => JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": [1]}, "prototype": null}') as JsonValue;
+
+      it("as task names, tag keys and JSON keys in values: recorded, shown, queried, counted and edited as any other", async () => {
+        const before = Object.getOwnPropertyNames(Object.prototype);
+        try {
+          const tasks = NAMES.map((n) => task(n, (v: unknown) => applyTags(v, { tags: [[n, protoValue()]] })));
+          const root = task("root", (v: unknown) => tasks.map((t) => t(v)));
+          const scheduler = new Scheduler({ repository: repo, now });
+          const tags: TagPair[] = NAMES.map((n) => [n, protoValue()]);
+          const { executionId, result } = await scheduler.runWithId(root(protoValue()), { tags });
+          expect((result as unknown[]).map((v) => canonicalJson(v))).toEqual(NAMES.map(() => canonicalJson(protoValue())));
+          const detail = await graph.show(executionId);
+          expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+          expect(({} as Record<string, unknown>).DONE).toBeUndefined();
+          expect(detail.jobCounts!.total).toBe(4);
+          for (const n of NAMES) {
+            expect(Object.hasOwn(detail.jobCounts!.byTask, n), n).toBe(true);
+            expect(detail.jobCounts!.byTask[n]).toEqual({ DONE: 1 });
+          }
+          expect(detail.record.tags.map(([k, v]) => [k, canonicalJson(v)])).toEqual(NAMES.map((n) => [n, canonicalJson(protoValue())]).sort());
+          // The job of task "__proto__": its argument keeps its own "__proto__" key.
+          const jobId = detail.jobTree!.children.find((c) => c.taskName === "__proto__")!.id;
+          const job = await graph.show(jobId);
+          const arg = job.call!.args[0]!.value!.value as Record<string, unknown>;
+          expect(Object.hasOwn(arg, "__proto__")).toBe(true);
+          expect(Object.getPrototypeOf(arg)).toBe(Object.prototype);
+          // Queries by those keys and task names.
+          for (const n of NAMES) {
+            expect((await graph.log({ tags: [[n, protoValue()]] })).records.map((r) => r.id), n).toEqual([executionId]);
+            expect((await graph.log({ tags: [[n]] })).records.map((r) => r.id), n).toEqual([executionId]);
+            expect((await graph.log({ types: ["Job"], taskNames: [n] })).records, n).toHaveLength(1);
+            expect((await graph.log({ types: ["Value"], tags: [[n]] })).records, n).toHaveLength(1);
+          }
+          const counts = await graph.listTags({ keys: NAMES });
+          expect(counts.map((c) => [c.key, c.entityType, c.count]).sort()).toEqual(
+            NAMES.flatMap((n) => [[n, "Execution", 1], [n, "Value", 1]]).sort(),
+          );
+          // Edits by those keys.
+          await graph.updateTags(executionId, [["constructor", 2]]);
+          await graph.removeTags(executionId, { keys: ["prototype"] });
+          await graph.renameTag(executionId, "__proto__", "proto");
+          const after = (await graph.show(executionId)).record.tags.map(([k, v]) => [k, canonicalJson(v)]);
+          expect(after).toEqual([["constructor", "2"], ["proto", canonicalJson(protoValue())]]);
+          // A cached re-run returns the value with its own "__proto__" key.
+          const again = (await scheduler.run(root(protoValue()))) as Record<string, unknown>[];
+          expect(again.every((v) => Object.hasOwn(v, "__proto__"))).toBe(true);
+          expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+        } finally {
+          // Undo any pollution, so one failure does not cascade through the rest of the run.
+          for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+            if (!before.includes(name)) delete (Object.prototype as Record<string, unknown>)[name];
+          }
+        }
+      });
+    });
+
+    describe("text, sizes and nesting: one rule for every store", () => {
+      const deep = (n: number): JsonValue => JSON.parse("[".repeat(n) + "]".repeat(n));
+      /** Run `fn`, expecting a refusal (code, field), and that no record of any type was written. */
+      async function refused(fn: () => Promise<unknown>, code: string, field: string | RegExp) {
+        const before = await Promise.all(ALL_TYPES.map(rawIds));
+        const error = (await fn().then(() => null, (e: unknown) => e)) as { code?: string; field?: string; name?: string } | null;
+        expect(error, "expected a refusal").not.toBeNull();
+        expect(error!.code, String(error)).toBe(code);
+        if (typeof field === "string") expect(error!.field).toBe(field);
+        else expect(error!.field).toMatch(field);
+        expect(await Promise.all(ALL_TYPES.map(rawIds))).toEqual(before);
+      }
+
+      it("refuses text that is not well-formed Unicode (a lone surrogate), naming the field, writing nothing", async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        const tag = (key: string, value: JsonValue) => makeTag("Execution", exec.id, key, value, [], T0);
+        await refused(() => importRecords(repo, [tag("sur\ud800", 1)]), "invalid", "records[0].key");
+        await refused(() => importRecords(repo, [tag("k", "x\udc00y")]), "invalid", "records[0].value");
+        await refused(() => importRecords(repo, [tag("k", JSON.parse('{"\\ud800": 1}'))]), "invalid", "records[0].value");
+        const t: TaskRecord = { type: "Task", id: taskHash("", "t\ud800", null, "s"), time: T0, name: "t\ud800", namespace: "", source: "s", version: null };
+        await refused(() => importRecords(repo, [makeValueRecord(1, T0), t]), "invalid", "records[1].name");
+        await expect(repo.write([tag("sur\ud800", 1)])).rejects.toThrow(/records\[0\]\.key is not well-formed Unicode/);
+        await refused(() => graph.addTags(exec.id, [["sur\ud800", 1]]), "invalid", "tags[0]");
+        await refused(() => graph.updateTags(exec.id, [["k", 1], ["k", ["\udfff"]]]), "invalid", "tags[1]");
+        await refused(() => graph.removeTags(exec.id, { keys: ["\ud800"] }), "invalid", "keys[0]");
+        await refused(() => graph.renameTag(exec.id, "k", "\ud800"), "invalid", "to");
+        await refused(() => graph.log({ tags: [["k", "\ud800"]] }), "invalid", "tags");
+        await refused(() => graph.log({ taskNames: ["\udc00"] }), "invalid", "taskNames");
+        const scheduler = new Scheduler({ repository: repo, now });
+        await refused(() => scheduler.run(add(1, 2), { tags: [["user\ud800", 1]] }), "invalid", "tags[0]");
+        const tagged = task("tagged", () => applyTags(1, { tags: [["v", "\ud800"]] }));
+        const failedRun = await scheduler.run(tagged()).catch((e: unknown) => e);
+        expect((failedRun as Error).message).toMatch(/tags\[0\] holds text that is not well-formed Unicode/);
+        expect(await repo.currentTags([exec.id])).toEqual([]);
+      });
+
+      it("keeps well-formed text of every kind exactly, so ids still match content after a round trip", async () => {
+        const odd = ["emoji \ud83d\ude00", "nul\u0000byte", "tab\tnew\nline\u2028", "na\u00efve \u65e5\u672c", "\uffff\ufeff"];
+        const keep = task("keep\u00e9", (...xs: string[]) => applyTags(xs, { tags: odd.map((k) => [k, k]) }), { namespace: "na\u00efve" });
+        const { executionId } = await new Scheduler({ repository: repo, now }).runWithId(keep(...odd), { tags: odd.map((k, i) => [k, { [k]: i }]) });
+        const tags = (await graph.show(executionId)).record.tags.filter(([k]) => k !== "project");
+        expect(tags).toEqual(odd.map((k, i): TagPair => [k, { [k]: i }]).sort(([a], [b]) => (a < b ? -1 : 1)));
+        const exported: AnyRecord[] = [];
+        for (let cursor: string | null = null; ; ) {
+          const page = await repo.exportSince(cursor, 1000);
+          exported.push(...page.records);
+          cursor = page.cursor;
+          if (page.done) break;
+        }
+        for (const r of exported) expect(verifyRecordId(r), `${r.type} ${r.id}`).toBe(true);
+        const other = await create();
+        try {
+          const problems: unknown[] = [];
+          await copyRecords(repo, { importRecords: (rs) => importRecords(other.repository, rs) }, { onSkip: (s) => problems.push(s) });
+          expect(problems).toEqual([]);
+          const there = new CallGraph(other.repository);
+          expect((await there.log({ tags: [[odd[1]!, { [odd[1]!]: 1 }]] })).records.map((r) => r.id)).toEqual([executionId]);
+          expect((await there.log({ types: ["Job"], taskNames: ["na\u00efve.keep\u00e9"] })).records).toHaveLength(1);
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it(`holds tag keys to ${MAX_TAG_KEY_BYTES} bytes and values to ${MAX_TAG_VALUE_BYTES} bytes of JSON, counted in UTF-8`, async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        const longKey = "\u00e9".repeat(MAX_TAG_KEY_BYTES / 2); // 2 bytes each: exactly the limit
+        const longValue = "\u00e9".repeat((MAX_TAG_VALUE_BYTES - 2) / 2); // with its quotes: exactly the limit
+        expect((await graph.addTags(exec.id, [[longKey, longValue]])).written).toBe(1);
+        expect((await graph.show(exec.id)).record.tags).toEqual([[longKey, longValue]]);
+        await refused(() => graph.addTags(exec.id, [[`${longKey}x`, 1]]), "too_large", "tags[0]");
+        await refused(() => graph.addTags(exec.id, [["k", `${longValue}x`]]), "too_large", "tags[0]");
+        await refused(() => graph.addTags(exec.id, [["k", 1], ["k", { v: longValue }]]), "too_large", "tags[1]");
+        await refused(() => graph.addTags(exec.id, [["k", "x".repeat(9_500_000)]]), "too_large", "tags[0]");
+        const big = makeTag("Execution", exec.id, "k", [longValue], [], T0);
+        await refused(() => importRecords(repo, [big]), "too_large", "records[0].value");
+        await expect(repo.write([big])).rejects.toThrow(/records\[0\]\.value: a tag value is at most 65536 bytes/);
+        const evaluation = { type: "Evaluation", id: "e".repeat(40), time: T0, taskHash: "t", argsHash: "a", valueHash: "v", callHash: "c", jobTags: [["k", longValue + "x"]] };
+        await expect(repo.write([evaluation as AnyRecord])).rejects.toThrow(/jobTags\[0\]: a tag value is at most/);
+        await refused(() => graph.log({ tags: [["k", `${longValue}x`]] }), "too_large", "tags");
+      });
+
+      it(`refuses JSON nested more than ${MAX_JSON_DEPTH} levels in tags and queries, and more than ${MAX_VALUE_DEPTH} in values, as bad input`, async () => {
+        const exec = execution(uuid(), T0);
+        await repo.write([exec]);
+        expect((await graph.addTags(exec.id, [["ok", deep(MAX_JSON_DEPTH)]])).written).toBe(1);
+        for (const n of [MAX_JSON_DEPTH + 1, 10_000, 200_000]) {
+          await refused(() => graph.addTags(exec.id, [["deep", deep(n)]]), "invalid", "tags[0]");
+          await refused(() => graph.log({ tags: [["deep", deep(n)]] }), "invalid", "tags");
+          await refused(() => importRecords(repo, [{ ...makeTag("Execution", exec.id, "d", null, [], T0), value: deep(n) }]), "invalid", "records[0].value");
+        }
+        const encoded = "[".repeat(MAX_VALUE_DEPTH + 1) + "]".repeat(MAX_VALUE_DEPTH + 1);
+        const deepValue = { type: "Value", id: valueHash("array", encoded), time: T0, valueType: "array", encoded, size: encoded.length, preview: false };
+        await refused(() => importRecords(repo, [deepValue]), "invalid", "records[0].encoded");
+        const notJson = "{nope";
+        await refused(() => importRecords(repo, [{ ...deepValue, id: valueHash("object", notJson), valueType: "object", encoded: notJson, size: 5 }]), "invalid", "records[0].encoded");
+        const keep = task("keep", (v: unknown) => v);
+        await expect(new Scheduler({ repository: repo, now }).run(keep(deep(MAX_VALUE_DEPTH - 2)))).resolves.toEqual(deep(MAX_VALUE_DEPTH - 2));
+      });
+
+      it("a copy reports a record the target refuses and goes on past it", async () => {
+        await run([["user", "alice"]]);
+        const first = await repo.exportSince(null, 1000);
+        const forged = { ...first.records.find((r) => r.type === "Tag")!, value: "forged" };
+        const lone = { ...first.records.find((r) => r.type === "Tag")!, key: "sur\ud800" };
+        // A source that holds two bad records among its good ones (as a store holding an altered record would).
+        const source = {
+          exportSince: async (cursor: string | null, limit: number) => {
+            const page = await repo.exportSince(cursor, limit);
+            return cursor === null ? { ...page, records: [forged, ...page.records.slice(0, 3), lone, ...page.records.slice(3)] } : page;
+          },
+        };
+        const other = await create();
+        try {
+          const target = { importRecords: (rs: readonly AnyRecord[]) => importRecords(other.repository, rs) };
+          await expect(copyRecords(source, target)).rejects.toMatchObject({ field: "records[0].id" });
+          const skipped: { record: unknown; error: { field: string; message: string } }[] = [];
+          const result = await copyRecords(source, target, { pageSize: 5, onSkip: (s) => skipped.push(s) });
+          expect(skipped.map((s) => [s.record, s.error.field])).toEqual([[forged, "id"], [lone, "key"]]);
+          expect(skipped[1]!.error.message).toMatch(/^record\.key is not well-formed Unicode/);
+          expect(result.skipped).toBe(2);
+          expect(result.records).toBe(first.records.length);
+          for (const type of ALL_TYPES) expect(sortedIds(await other.raw.ids(type)), type).toEqual(await rawIds(type));
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+    });
+
+    describe("trust: what a record from another store may change", () => {
+      const double = task("double", (x: number) => x * 2);
+
+      it("takes a cache Evaluation only when it agrees with its CallNode, and never lets one from elsewhere replace a stored one", async () => {
+        const scheduler = new Scheduler({ repository: repo, now });
+        expect(await scheduler.run(double(21))).toBe(42);
+        const [stored] = await repo.get("Evaluation", await rawIds("Evaluation"));
+        const [call] = await repo.get("CallNode", [stored!.callHash]);
+        // A forged result: 666, with a CallNode claiming double(21) gave it.
+        const evil = makeValueRecord(666, T0);
+        const forgedCall = { ...call!, id: callNodeHash(call!.taskHash, call!.argsHash, evil.id, []), resultHash: evil.id, children: [] };
+        const forged = { ...stored!, valueHash: evil.id, callHash: forgedCall.id, time: T0 + 99 };
+        const before = await Promise.all(ALL_TYPES.map(rawIds));
+        // Without its CallNode, or naming the real one with another result: refused, nothing written.
+        await expect(importRecords(repo, [evil, forged])).rejects.toMatchObject({ code: "invalid", field: "records[1].callHash" });
+        await expect(importRecords(repo, [evil, { ...stored!, valueHash: evil.id }])).rejects.toMatchObject({ field: "records[1].callHash" });
+        await expect(importRecords(repo, [{ ...forged, argsHash: "a".repeat(40) }])).rejects.toMatchObject({ field: "records[0].id" });
+        expect(await Promise.all(ALL_TYPES.map(rawIds))).toEqual(before);
+        // Consistent with its own CallNode: the records are taken, the stored cache entry is kept.
+        await importRecords(repo, [evil, forgedCall, forged]);
+        expect(await rawIds("CallNode")).toContain(forgedCall.id);
+        expect(await repo.get("Evaluation", [stored!.id])).toEqual([stored]);
+        expect(await scheduler.run(double(21))).toBe(42);
+        expect((await graph.log({ types: ["Job"], limit: 1 })).records[0]).toMatchObject({ status: "CACHED" });
+        // A store without one takes it (the union), and a scheduler's own re-run may replace its entry.
+        const other = await create();
+        try {
+          await importRecords(other.repository, [evil, forgedCall, forged]);
+          expect(await other.repository.get("Evaluation", [stored!.id])).toEqual([forged]);
+          await other.repository.write([call!, { ...stored!, time: T0 + 100 }]);
+          expect((await other.repository.get("Evaluation", [stored!.id]))[0]).toMatchObject({ valueHash: stored!.valueHash, time: T0 + 100 });
+          await other.repository.write([forged], { replaceEvaluations: false });
+          expect((await other.repository.get("Evaluation", [stored!.id]))[0]).toMatchObject({ valueHash: stored!.valueHash });
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it("replaces a preview by its whole value, never a whole value by a preview, and takes no preview of a small value", async () => {
+        // A preview claiming a small value's id: its id cannot be checked, only that it claims to stand for a large value.
+        const whole = makeValueRecord({ answer: 42 }, T0 + 5);
+        const claim = { ...whole, time: T0, encoded: '{"answer":6', size: MAX_VALUE_BYTES + 1, preview: true };
+        await expect(importRecords(repo, [{ ...claim, size: 10 }])).rejects.toMatchObject({ field: "records[0].preview" });
+        await expect(importRecords(repo, [{ ...claim, encoded: "x".repeat(PREVIEW_CHARS + 1) }])).rejects.toMatchObject({ field: "records[0].preview" });
+        await importRecords(repo, [claim]);
+        expect((await repo.get("Value", [whole.id]))[0]).toMatchObject({ preview: true });
+        const { cursor } = await repo.exportSince(null, 1000);
+        await importRecords(repo, [whole]);
+        expect(await repo.get("Value", [whole.id])).toEqual([{ ...whole, time: T0 }]);
+        expect(await rawIds("Value")).toEqual([whole.id]);
+        // Exported again, whole.
+        expect((await repo.exportSince(cursor, 1000)).records).toEqual([{ ...whole, time: T0 }]);
+        await repo.write([claim]);
+        expect(await repo.get("Value", [whole.id])).toEqual([{ ...whole, time: T0 }]);
+        // A whole value of a cached call is reused once it replaces the preview.
+        const keep = task("keep", (v: unknown) => v);
+        const scheduler = new Scheduler({ repository: repo, now });
+        expect(await scheduler.run(keep({ answer: 42 }))).toEqual({ answer: 42 });
+        // Both in one batch, either order: the whole value.
+        const other = await create();
+        try {
+          const second = makeValueRecord([1, 2, 3], T0);
+          const secondClaim = { ...second, encoded: "[1,", size: MAX_VALUE_BYTES + 9, preview: true };
+          await other.repository.write([secondClaim, second]);
+          await other.repository.write([whole, claim]);
+          expect((await other.repository.get("Value", [second.id, whole.id])).map((v) => v.preview)).toEqual([false, false]);
+        } finally {
+          await other.cleanup?.();
+        }
+      });
+
+      it("takes whole values from elsewhere only up to the preview limit, as JSON", async () => {
+        const encoded = JSON.stringify("x".repeat(MAX_VALUE_BYTES));
+        const big = { type: "Value", id: valueHash("string", encoded), time: T0, valueType: "string", encoded, size: encoded.length, preview: false };
+        await expect(importRecords(repo, [big])).rejects.toMatchObject({ code: "too_large", field: "records[0].encoded" });
+        await expect(importRecords(repo, [{ ...makeValueRecord(1, T0), extra: 1 }])).rejects.toMatchObject({ field: "records[0].extra" });
         expect(await rawIds("Value")).toEqual([]);
       });
     });

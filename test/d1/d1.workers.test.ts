@@ -7,6 +7,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  ENTITY_TYPES,
   RepositoryError,
   argsHash,
   callNodeHash,
@@ -161,7 +162,9 @@ describe("D1 adapter against the memory reference", () => {
       const parents = data.edits.flatMap((e) => e.parents);
       expect((await d1.tagChildren(parents)).sort(byId)).toEqual((await memory.tagChildren(parents)).sort(byId));
       for (const prefix of ["", "0", "ab", data.executions[3]!.id.slice(0, 9)]) {
-        expect(await d1.findByPrefix(prefix, 25)).toEqual(await memory.findByPrefix(prefix, 25));
+        for (const types of [TYPES, ENTITY_TYPES, ["Execution", "Tag"] as RecordType[]]) {
+          expect(await d1.findByPrefix([prefix, "f"], types, 25)).toEqual(await memory.findByPrefix([prefix, "f"], types, 25));
+        }
       }
       const exec = data.executions[7]!.id;
       expect(await d1.jobsOfExecution(exec)).toEqual(await memory.jobsOfExecution(exec));
@@ -330,7 +333,7 @@ describe("tags by their entity's time (migration 0003)", () => {
     expect(await repo.tagChildren([tags[7]!.id])).toEqual([child]);
     for (const prefix of [1, 2, 6, 8, 9, 40].map((n) => tags[3]!.id.slice(0, n))) {
       const want = [...tags, child].map((t) => t.id).filter((id) => id.startsWith(prefix)).sort();
-      expect((await repo.findByPrefix(prefix, 1000)).filter((r) => r.type === "Tag").map((r) => r.id), prefix).toEqual(want);
+      expect((await repo.findByPrefix([prefix], ["Tag"], 1000))[0]!.map((r) => r.id), prefix).toEqual(want);
     }
   });
 });
@@ -344,10 +347,11 @@ describe("current tags", () => {
     const b = execution("00000000-0000-4000-a000-00000000000b", T0);
     const small = [makeTag("Execution", b.id, "k", { n: 1.5, s: "\u00e9\"\n" }, [], T0 + 2), makeTag("Execution", b.id, "j", [null, true], [], T0 + 1)];
     const replaced = makeTag("Execution", b.id, "old", 1, [], T0);
-    // Each value is 1.8 MB of JSON, 3.6 MB once quoted in the aggregate: 14.4 MB for the entity.
-    const big = Array.from({ length: 4 }, (_, i) => makeTag("Execution", a.id, `big-${i}`, "\"".repeat(900_000), [], T0 + 3 - i));
+    // Each value is 64 KB of JSON (at the tag value limit, MAX_TAG_VALUE_BYTES), 128 KB once quoted in the
+    // aggregate: 5 MB for the entity.
+    const big = Array.from({ length: 40 }, (_, i) => makeTag("Execution", a.id, `big-${i}`, "\"".repeat(32_000), [], T0 + 3 - i));
     await repo.write([a, b, ...small, replaced, makeTag("Execution", b.id, "old", 2, [replaced.id], T0 + 3)]);
-    for (const tag of big) await repo.write([tag]);
+    for (let i = 0; i < big.length; i += 10) await repo.write(big.slice(i, i + 10));
     const onlyB = await repo.currentTags([b.id]);
     expect(onlyB.map((t) => [t.key, t.value, t.time])).toEqual([["j", [null, true], T0 + 1], ["k", { n: 1.5, s: "\u00e9\"\n" }, T0 + 2], ["old", 2, T0 + 3]]);
     expect(onlyB[2]!.parents).toEqual([replaced.id]);
@@ -367,7 +371,7 @@ describe("current tags", () => {
       const both = await counting.currentTags([b.id, a.id, b.id]);
       expect(refused).toBe(refuse ? 1 : 0);
       expect(both.map((t) => t.id)).toEqual([...[...big].sort((x, y) => x.time - y.time).map((t) => t.id), ...onlyB.map((t) => t.id)]);
-      expect(both[0]).toEqual(big[3]);
+      expect(both[0]).toEqual(big[big.length - 1]);
     }
   }, 60_000);
 });
@@ -435,22 +439,24 @@ describe("record context", () => {
   }, 120_000);
 
   it("reads long tag values apart, and falls back to several reads when D1 refuses the one statement", async () => {
-    // Twelve 1.8 MB tag values on one execution (21 MB inlined), and a short one.
+    // Forty 64 KB tag values on one execution (5 MB inlined), and a short one.
     const e = execution("00000000-0000-4000-a000-0000000000c1", T0);
     const f = execution("00000000-0000-4000-a000-0000000000c2", T0 + 1);
     await repo.write([e, f, makeTag("Execution", f.id, "small", 2, [], T0)]);
-    for (let i = 0; i < 12; i++) await repo.write([makeTag("Execution", e.id, `big-${i}`, "\"".repeat(900_000), [], T0)]);
+    for (let i = 0; i < 40; i += 10) {
+      await repo.write(Array.from({ length: 10 }, (_, j) => makeTag("Execution", e.id, `big-${i + j}`, "\"".repeat(32_000), [], T0)));
+    }
     await repo.write([makeTag("Execution", e.id, "small", 1, [], T0)]);
     const q = normalizeQuery({ types: ["Execution"] });
     const tagsOf = (tags: RecordContext["tags"], id: string) => tags.filter((t) => t.entityId === id).map((t) => t.key).sort();
-    const keys = [...Array.from({ length: 12 }, (_, i) => `big-${i}`), "small"].sort();
+    const keys = [...Array.from({ length: 40 }, (_, i) => `big-${i}`), "small"].sort();
     for (const tooBig of [false, true]) {
       const { repo: counting, refused } = refusing(tooBig);
       const page = await counting.queryContext(q);
       expect(refused).toHaveLength(tooBig ? 1 : 0);
       expect(page.refs).toEqual([{ type: "Execution", id: f.id }, { type: "Execution", id: e.id }]);
       expect(tagsOf(page.context.tags, e.id)).toEqual(keys);
-      expect(page.context.tags.find((t) => t.entityId === e.id && t.key === "big-3")!.value).toBe("\"".repeat(900_000));
+      expect(page.context.tags.find((t) => t.entityId === e.id && t.key === "big-3")!.value).toBe("\"".repeat(32_000));
       expect(page.context.tags.filter((t) => t.entityId === f.id)).toEqual([expect.objectContaining({ key: "small", value: 2 })]);
       expect(page.context.records).toContainEqual(e);
       const context = await counting.recordContext(page.refs);

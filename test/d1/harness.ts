@@ -21,6 +21,13 @@ export async function emptyDatabase(target: D1Like = db): Promise<void> {
   ]);
 }
 
+/** Rows of every record table and of tag_parents, counted with SQL: what a write really stored. */
+export async function rowCounts(target: D1Like = db): Promise<Record<string, number>> {
+  const tables = [...Object.entries(D1_TABLES), ["tag_parents", "tag_parents"]] as [string, string][];
+  const rows = await target.batch<{ n: number }>(tables.map(([, table]) => target.prepare(`SELECT count(*) AS n FROM ${table}`)));
+  return Object.fromEntries(tables.map(([name], i) => [name, rows[i]!.results[0]!.n]));
+}
+
 export function rawIds(target: D1Like = db) {
   return async (type: RecordType): Promise<string[]> => {
     const { results } = await target.prepare(`SELECT id FROM ${D1_TABLES[type]}`).all<{ id: string }>();

@@ -7,7 +7,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { normalizeQuery, type Query } from "redun-edge";
+import { ENTITY_TYPES, normalizeQuery, type Query } from "redun-edge";
 import { createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
 import { median, medianMs } from "../../bench/timing.ts";
 import { buildDataset } from "./fixtures.ts";
@@ -119,7 +119,7 @@ describe.runIf(enabled)("D1 measurements", () => {
       const prefix = (await repo.query(normalizeQuery({ limit: 1 }))).refs[0]!.id.slice(0, 6);
       const page = await repo.exportSince(null, 1000);
       const others: [string, () => Promise<unknown>][] = [
-        ["findByPrefix (6 chars)", () => repo.findByPrefix(prefix, 10)],
+        ["findByPrefix (6 chars)", () => repo.findByPrefix([prefix], ENTITY_TYPES, 11)],
         ["countTags by key and type", () => repo.countTags({ values: false })],
         ["countTags by value (key=user)", () => repo.countTags({ values: true, keys: ["user"] })],
         ["countTags by value (all keys)", () => repo.countTags({ values: true })],

@@ -80,7 +80,7 @@ it("0003 keeps version 2's tags: currency, tags of absent entities, delete recor
   ]);
   const tagIds = await db.prepare("SELECT prefix, seq FROM tag_ids ORDER BY seq").all();
   expect(tagIds.results).toEqual(all.map((t, i) => ({ prefix: t.id.slice(0, 8), seq: 3 + i })));
-  for (const n of [3, 8, 12]) expect((await repo.findByPrefix(updated.id.slice(0, n), 10)).map((r) => r.id)).toContain(updated.id);
+  for (const n of [3, 8, 12]) expect((await repo.findByPrefix([updated.id.slice(0, n)], ["Tag"], 10))[0]!.map((r) => r.id)).toContain(updated.id);
   expect((await repo.get("Tag", all.map((t) => t.id))).map((t) => t.id).sort()).toEqual(all.map((t) => t.id).sort());
   expect((await repo.exportSince(null, 100)).records.map((r) => r.id)).toEqual([a.id, b.id, ...all.map((t) => t.id)]);
   expect(await repo.countTags({ values: false })).toEqual([

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  ENTITY_TYPES,
   makeTag,
   makeValueRecord,
   normalizeQuery,
@@ -196,7 +197,9 @@ export function runDifferential(name: string, factory?: IDBFactory, seeds = [1, 
             expect(await allPages(idb, query), JSON.stringify(query)).toEqual(await allPages(memory, query));
           }
           for (const prefix of ["", "a", "0", "4", "ab", hex(r, 2), hex(r, 3)]) {
-            expect(await idb.findByPrefix(prefix, 17), prefix).toEqual(await memory.findByPrefix(prefix, 17));
+            for (const types of [TYPES, ENTITY_TYPES, ["Job", "Tag"] as RecordType[], ["Evaluation"] as RecordType[]]) {
+              expect(await idb.findByPrefix([prefix, "e"], types, 17), prefix).toEqual(await memory.findByPrefix([prefix, "e"], types, 17));
+            }
           }
           const entityIds = h.entities.map((e) => e.id);
           expect((await idb.currentTags(entityIds)).sort(byJson)).toEqual((await memory.currentTags(entityIds)).sort(byJson));

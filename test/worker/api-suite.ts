@@ -7,6 +7,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   CallGraph,
+  MAX_EDIT_PREFIXES,
+  callNodeHash,
+  makeValueRecord,
   Scheduler,
   applyTags,
   makeTag,
@@ -18,8 +21,9 @@ import {
   type RecordType,
   type Repository,
 } from "redun-edge";
-import { createMemoryRepository } from "redun-edge/memory";
-import type { AppOptions } from "redun-edge/worker";
+import { createHttpRepository } from "redun-edge/http";
+import { createMemoryRepository, type MemoryRepository } from "redun-edge/memory";
+import { createApp, type AppOptions } from "redun-edge/worker";
 
 export type Requester = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -30,6 +34,22 @@ export interface ApiHarness {
   /** Rows per record type (and any side tables), read from the store directly. */
   counts(): Promise<Record<string, number>>;
 }
+
+/** An ApiHarness of the app over `repository`, requests through `app.request`, rows counted by `counts`. */
+export function appHarness(repository: Repository, counts: () => Promise<Record<string, number>>): ApiHarness {
+  return {
+    repository,
+    serve: (options = {}) => {
+      const app = createApp({ repository, ...options });
+      return async (path, init) => app.request(path, init);
+    },
+    counts,
+  };
+}
+
+/** Rows per record type of a memory store, read from its raw Maps (below the adapter's reads). */
+export const memoryCounts = (repository: MemoryRepository) => async () =>
+  Object.fromEntries([...repository.raw].map(([type, rows]) => [type, rows.size]));
 
 export const RECORD_TYPES: RecordType[] = ["Execution", "Job", "CallNode", "Task", "Value", "Tag", "Evaluation"];
 const T0 = Date.UTC(2026, 0, 1);
@@ -344,6 +364,15 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         }
       });
 
+      it("refuses an edit naming more than MAX_EDIT_PREFIXES records, writing nothing", async () => {
+        const prefixes = Array.from({ length: MAX_EDIT_PREFIXES }, () => bob);
+        const a = await nothingWritten(() => edit(alice, { op: "add", tags: ["k=v"], prefixes }));
+        expectError(a, 400, "invalid", "prefixes");
+        const ok = await edit(alice, { op: "add", tags: ["k=v"], prefixes: prefixes.slice(1) });
+        expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+        expect(ok.body.written).toBe(2);
+      });
+
       it("answers 404 / 409 / 400 for bad prefixes, writing nothing even when other prefixes resolve", async () => {
         const missing = await nothingWritten(() => edit("ffffffffffff", { op: "add", tags: ["k=v"] }));
         expectError(missing, 404, "not_found");
@@ -485,13 +514,24 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         expectError(await repo("get", { type: "Job", ids: [], extra: true }), 400, "invalid", "extra");
       });
 
-      it("find-by-prefix", async () => {
-        const a = await repo("find-by-prefix", { prefix: alice.slice(0, 8), limit: 5 });
-        expect(a.body.refs).toContainEqual({ type: "Execution", id: alice });
-        expect((await repo("find-by-prefix", { prefix: "ab", limit: 1 })).body.refs).toHaveLength(1);
-        expectError(await repo("find-by-prefix", { prefix: "XYZ", limit: 5 }), 400, "invalid", "prefix");
-        expectError(await repo("find-by-prefix", { prefix: "ab", limit: 0 }), 400, "invalid", "limit");
-        expectError(await repo("find-by-prefix", { prefix: "ab" }), 400, "invalid", "limit");
+      it("find-by-prefix: for each prefix, the records of the asked types", async () => {
+        const a = await repo("find-by-prefix", { prefixes: [alice.slice(0, 8), "ab", "ffffffff"], types: ["Execution", "Job"], limit: 5 });
+        expect(a.status, JSON.stringify(a.body)).toBe(200);
+        expect(a.body.refs[0]).toContainEqual({ type: "Execution", id: alice });
+        // Jobs have random ids: one may start with "ab" too.
+        expect(a.body.refs[1].filter((r: { type: string }) => r.type === "Execution")).toEqual([{ type: "Execution", id: TWIN_A }, { type: "Execution", id: TWIN_B }]);
+        expect(a.body.refs[1].every((r: { id: string }) => r.id.startsWith("ab"))).toBe(true);
+        expect(a.body.refs[2]).toEqual([]);
+        expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Execution"], limit: 1 })).body.refs).toEqual([[{ type: "Execution", id: TWIN_A }]]);
+        expect((await repo("find-by-prefix", { prefixes: ["ab"], types: ["Tag"], limit: 5 })).body.refs[0].every((r: { type: string }) => r.type === "Tag")).toBe(true);
+        expectError(await repo("find-by-prefix", { prefixes: ["XYZ"], types: ["Job"], limit: 5 }), 400, "invalid", "prefixes[0]");
+        expectError(await repo("find-by-prefix", { prefixes: ["a".repeat(65)], types: ["Job"], limit: 5 }), 400, "invalid", "prefixes[0]");
+        expectError(await repo("find-by-prefix", { prefixes: Array(101).fill("ab"), types: ["Job"], limit: 5 }), 400, "invalid", "prefixes");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Nope"], limit: 5 }), 400, "invalid", "types");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], limit: 5 }), 400, "invalid", "types");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Job"], limit: 0 }), 400, "invalid", "limit");
+        expectError(await repo("find-by-prefix", { prefixes: ["ab"], types: ["Job"] }), 400, "invalid", "limit");
+        expectError(await repo("find-by-prefix", { prefix: "ab", types: ["Job"], limit: 5 }), 400, "invalid", "prefix");
       });
 
       it("query: a plain Query, normalized server-side", async () => {
@@ -544,6 +584,70 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
       });
     });
 
+    describe("trust: cache entries and previews", () => {
+      const double = task("double", (x: number) => x * 2, { namespace: "demo" });
+
+      /** A scheduler's store over the API (the HTTP Repository, through this app). */
+      const overApi = (serve: Requester, token?: string) =>
+        createHttpRepository({ url: "http://api.test", token, fetch: (url, init) => serve(url, init) });
+
+      /** double(21) recorded through the API, and a forgery claiming it gave 666, consistent with a CallNode of its own. */
+      async function forgery(serve: Requester, token?: string) {
+        const scheduler = new Scheduler({ repository: overApi(serve, token), now: () => T0 });
+        expect(await scheduler.run(double(21))).toBe(42);
+        const [stored] = (await h.repository.get("Evaluation", (await h.repository.exportSince(null, 10_000)).records.filter((r) => r.type === "Evaluation").map((r) => r.id)))
+          .filter((e) => e.taskHash === double.hash);
+        const [call] = await h.repository.get("CallNode", [stored!.callHash]);
+        const evil = makeValueRecord(666, T0);
+        const forgedCall = { ...call!, id: callNodeHash(call!.taskHash, call!.argsHash, evil.id, []), resultHash: evil.id, children: [] };
+        const forged = { ...stored!, valueHash: evil.id, callHash: forgedCall.id };
+        return { scheduler, stored: stored!, evil, forgedCall, forged };
+      }
+
+      it("a push never changes a cached result, and an Evaluation must agree with its CallNode", async () => {
+        const { scheduler, stored, evil, forgedCall, forged } = await forgery(request);
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [evil, forged] })), 400, "invalid", "records[1].callHash");
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [evil, { ...stored, valueHash: evil.id }] })), 400, "invalid", "records[1].callHash");
+        const a = await post("/api/sync/push", { records: [evil, forgedCall, forged] });
+        expect(a.status, JSON.stringify(a.body)).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        expect(await scheduler.run(double(21))).toBe(42);
+        // The repository write of an untrusted server merges the same way.
+        expect((await post("/api/repository/write", { records: [evil, forgedCall, forged] })).status).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        expect((await get("/api/health")).body.trustWriters).toBe(false);
+      });
+
+      it("a server that trusts its writers lets a scheduler's re-run replace its cache entry, through the token", async () => {
+        const TOKEN = "recorder-token";
+        const trusted = h.serve({ token: TOKEN });
+        const { scheduler, stored, evil, forgedCall, forged } = await forgery(trusted, TOKEN);
+        expect((await answer(trusted("/api/health"))).body.trustWriters).toBe(true);
+        const records = [evil, forgedCall, forged];
+        expectError(await nothingWritten(() => answer(trusted("/api/repository/write", json({ records })))), 401, "unauthorized");
+        expect((await answer(trusted("/api/sync/push", json({ records }, { authorization: `Bearer ${TOKEN}` })))).status).toBe(200);
+        expect(await h.repository.get("Evaluation", [stored.id])).toEqual([stored]);
+        const written = await answer(trusted("/api/repository/write", json({ records }, { authorization: `Bearer ${TOKEN}` })));
+        expect(written.status, JSON.stringify(written.body)).toBe(200);
+        expect((await h.repository.get("Evaluation", [stored.id]))[0]).toMatchObject({ valueHash: evil.id });
+        expect(await scheduler.run(double(21))).toBe(666);
+        // Still only a consistent one.
+        expectError(await nothingWritten(() => answer(trusted("/api/repository/write", json({ records: [{ ...stored, valueHash: evil.id }] }, { authorization: `Bearer ${TOKEN}` })))), 400, "invalid", "records[0].callHash");
+      });
+
+      it("a whole value replaces a preview claiming its id, and a preview never replaces a whole value", async () => {
+        const whole = makeValueRecord("the real one", T0);
+        const claim = { ...whole, encoded: '"a fake', size: 2_000_000, preview: true };
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [{ ...claim, size: 10 }] })), 400, "invalid", "records[0].preview");
+        expect((await post("/api/sync/push", { records: [claim] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: true });
+        expect((await post("/api/sync/push", { records: [whole] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: false, value: "the real one" });
+        expect((await post("/api/sync/push", { records: [claim] })).status).toBe(200);
+        expect((await get(`/api/records/${whole.id}`)).body.record).toMatchObject({ preview: false, value: "the real one" });
+      });
+    });
+
     describe("with a token", () => {
       const TOKEN = "s3cret-token";
       let secured: Requester;
@@ -557,6 +661,7 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         const writes: [string, unknown][] = [
           [`/api/records/${alice}/tags`, { op: "add", tags: ["k=v"] }],
           ["/api/sync/push", { records }],
+          ["/api/repository/write", { records }],
         ];
         for (const [path, body] of writes) {
           for (const headers of [{}, auth("Bearer wrong"), auth(`Basic ${TOKEN}`), auth(`Bearer ${TOKEN}x`), auth("Bearer")]) {
@@ -579,6 +684,85 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         expect((await answer(secured("/api/sync/pull"))).status).toBe(200);
         expect((await answer(secured("/api/repository/get", json({ type: "Execution", ids: [alice] })))).status).toBe(200);
         expect((await answer(secured("/api/health"))).body.writesNeedToken).toBe(true);
+        expect((await answer(secured("/api/health"))).body.readsNeedToken).toBe(false);
+      });
+    });
+
+    describe("with a read token", () => {
+      const WRITE = "write-token";
+      const READ = "read-token";
+      const ORIGIN = "https://notebook.example";
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      /** Every read route, as [path, init]. */
+      const reads = (): [string, RequestInit?][] => [
+        ["/api/records"],
+        ["/api/records?tag=user=alice"],
+        [`/api/records/${alice.slice(0, 8)}`],
+        ["/api/tags?values=1"],
+        ["/api/sync/pull"],
+        ["/api/repository/get", json({ type: "Execution", ids: [alice] })],
+        ["/api/repository/find-by-prefix", json({ prefixes: [""], types: ["Execution"], limit: 5 })],
+        ["/api/repository/query", json({ query: {} })],
+        ["/api/repository/current-tags", json({ entityIds: [alice] })],
+        ["/api/repository/tag-children", json({ tagIds: [] })],
+        ["/api/repository/count-tags", json({})],
+        ["/api/repository/jobs-of-execution", json({ executionId: alice })],
+        ["/api/repository/export-since", json({ cursor: null })],
+      ];
+      const withHeaders = (init: RequestInit | undefined, headers: Record<string, string>): RequestInit => ({
+        ...init,
+        headers: { ...(init?.headers as Record<string, string> | undefined), ...headers },
+      });
+
+      it("needs the read token (or the write token) for every read; health and the API description stay open", async () => {
+        const closed = h.serve({ token: WRITE, readToken: READ });
+        for (const [path, init] of reads()) {
+          for (const headers of [{}, bearer("nope"), bearer(`${READ}x`), { authorization: `Basic ${READ}` }]) {
+            const a = await answer(closed(path, withHeaders(init, headers)));
+            expectError(a, 401, "unauthorized");
+            expect(a.headers.get("www-authenticate"), path).toMatch(/^Bearer/);
+            expect(JSON.stringify(a.body)).not.toContain(alice);
+          }
+          expect((await answer(closed(path, withHeaders(init, bearer(READ))))).status, path).toBe(200);
+          expect((await answer(closed(path, withHeaders(init, bearer(WRITE))))).status, path).toBe(200);
+        }
+        const health = await answer(closed("/api/health"));
+        expect(health.status).toBe(200);
+        expect(health.body).toMatchObject({ readsNeedToken: true, writesNeedToken: true });
+        expect((await answer(closed("/api/openapi.json"))).status).toBe(200);
+        // The read token grants no writes.
+        const edit = `/api/records/${alice}/tags`;
+        expectError(await nothingWritten(() => answer(closed(edit, json({ op: "add", tags: ["k=v"] }, bearer(READ))))), 401, "unauthorized");
+        expect((await answer(closed(edit, json({ op: "add", tags: ["k=v"] }, bearer(WRITE))))).status).toBe(200);
+      });
+
+      it("can be the write token itself, and without a write token guards writes too", async () => {
+        const one = h.serve({ token: WRITE, readToken: true });
+        expectError(await answer(one("/api/records")), 401, "unauthorized");
+        expectError(await answer(one("/api/records", { headers: bearer(READ) })), 401, "unauthorized");
+        expect((await answer(one("/api/records", { headers: bearer(WRITE) }))).status).toBe(200);
+        const readOnly = h.serve({ readToken: READ });
+        expectError(await nothingWritten(() => answer(readOnly(`/api/records/${alice}/tags`, json({ op: "add", tags: ["k=v"] })))), 401, "unauthorized");
+        expect((await answer(readOnly(`/api/records/${alice}/tags`, json({ op: "add", tags: ["k=v"] }, bearer(READ))))).status).toBe(200);
+        expect(() => h.serve({ readToken: true })).toThrow(/needs a token/);
+      });
+
+      it("still honours the CORS origins: preflights need no token, and refusals carry the CORS headers", async () => {
+        const closed = h.serve({ token: WRITE, readToken: READ, cors: [ORIGIN] });
+        const pre = await closed("/api/records", {
+          method: "OPTIONS",
+          headers: { origin: ORIGIN, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+        });
+        expect(pre.status).toBe(204);
+        expect(pre.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const refused = await closed("/api/records", { headers: { origin: ORIGIN } });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const ok = await closed("/api/records", { headers: { origin: ORIGIN, ...bearer(READ) } });
+        expect(ok.status).toBe(200);
+        expect(ok.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+        const other = await closed("/api/records", { headers: { origin: "https://evil.example", ...bearer(READ) } });
+        expect(other.headers.get("access-control-allow-origin")).toBeNull();
       });
     });
 
@@ -607,6 +791,58 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         const other = await one("/api/health", { headers: { origin: "https://evil.example" } });
         expect(other.headers.get("access-control-allow-origin")).toBeNull();
       });
+    });
+
+    it("serves runs whose task names, tag keys and JSON keys are __proto__, constructor and prototype, and stays up", async () => {
+      const before = Object.getOwnPropertyNames(Object.prototype);
+      try {
+        const names = ["__proto__", "constructor", "prototype"];
+        const repo = createMemoryRepository();
+        const tasks = names.map((n) => task(n, (v: unknown) => v));
+        const root = task("root", (v: unknown) => tasks.map((t) => t(v)));
+        const value = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}');
+        const { executionId } = await new Scheduler({ repository: repo, now: () => T0 }).runWithId(root(value), {
+          tags: names.map((n) => [n, value]),
+        });
+        const records = (await repo.exportSince(null, 1000)).records;
+        expect((await post("/api/sync/push", { records })).status).toBe(200);
+        for (let i = 0; i < 2; i++) {
+          const shown = await get(`/api/records/${executionId}`);
+          expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+          expect(Object.keys(shown.body.jobCounts.byTask).sort()).toEqual([...names, "root"].sort());
+          for (const n of names) expect(shown.body.jobCounts.byTask[n]).toEqual({ DONE: 1 });
+          expect(shown.body.record.tags.map(([k]: [string]) => k)).toEqual([...names].sort());
+          expect((await get("/api/health")).status).toBe(200);
+          expect((await get("/api/records")).status).toBe(200);
+        }
+        expect((await get(`/api/records?tag=${encodeURIComponent('__proto__={"__proto__":{"polluted":true},"constructor":{"prototype":1}}')}`)).body.records.map((r: { id: string }) => r.id)).toEqual([executionId]);
+        expect((await get("/api/records?type=Job&task=constructor")).body.records).toHaveLength(1);
+        expect((await get("/api/tags?key=__proto__&key=constructor")).body.tags).toEqual([
+          { key: "__proto__", entityType: "Execution", count: 1 },
+          { key: "constructor", entityType: "Execution", count: 1 },
+        ]);
+        // As query parameters and body fields they are unknown names, refused, and nothing is written.
+        expectError(await get("/api/records?__proto__=1"), 400, "invalid", "__proto__");
+        expectError(await get("/api/records?constructor=1"), 400, "invalid", "constructor");
+        expectError(await get("/api/tags?prototype=1"), 400, "invalid", "prototype");
+        const edit = `/api/records/${executionId}/tags`;
+        expectError(await nothingWritten(() => post(edit, JSON.parse('{"op": "add", "tags": ["k=v"], "__proto__": {"op": "rm"}}'))), 400, "invalid", "__proto__");
+        expectError(await nothingWritten(() => post(edit, { op: "constructor", tags: ["k=v"] })), 400, "invalid", "op");
+        expectError(await nothingWritten(() => post("/api/repository/get", { type: "__proto__", ids: [] })), 400, "invalid", "type");
+        expectError(await nothingWritten(() => post("/api/repository/query", { query: { constructor: 1 } })), 400, "invalid", "constructor");
+        expectError(await nothingWritten(() => post("/api/sync/push", { records: [{ type: "constructor", id: "x", time: 1 }] })), 400, "invalid", "records[0].type");
+        // Edits by those keys.
+        const added = await post(edit, { op: "add", tags: [["constructor", value], "prototype=1"] });
+        expect(added.body.written).toBe(1);
+        expect(added.status, JSON.stringify(added.body)).toBe(200);
+        expect((await post(edit, { op: "rm", keys: ["__proto__"] })).body.written).toBe(1);
+        expect((await get(`/api/records/${executionId}`)).body.record.tags.map(([k]: [string]) => k)).toEqual(["constructor", "prototype", "prototype"]);
+        expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+      } finally {
+        for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+          if (!before.includes(name)) delete (Object.prototype as Record<string, unknown>)[name];
+        }
+      }
     });
 
     it("records tags written by the API as ordinary tag records", async () => {

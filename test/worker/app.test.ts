@@ -5,21 +5,14 @@
  */
 import { hc } from "hono/client";
 import { describe, expect, it } from "vitest";
+import { RepositoryError, TaskError } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createApp, openApiDocument, type AppType } from "redun-edge/worker";
-import { runApiSuite } from "./api-suite.ts";
+import { appHarness, memoryCounts, runApiSuite } from "./api-suite.ts";
 
 runApiSuite("memory (Node)", async () => {
   const repository = createMemoryRepository();
-  return {
-    repository,
-    serve: (options = {}) => {
-      const app = createApp({ repository, ...options });
-      return async (path, init) => app.request(path, init);
-    },
-    // The raw Maps, so "nothing written" is checked below the adapter's reads.
-    counts: async () => Object.fromEntries([...repository.raw].map(([type, rows]) => [type, rows.size])),
-  };
+  return appHarness(repository, memoryCounts(repository));
 });
 
 describe("createApp", () => {
@@ -31,26 +24,39 @@ describe("createApp", () => {
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
     const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(new Set(routes)).toEqual(new Set(documented));
-    expect(new Set(routes).size).toBe(16);
+    expect(new Set(routes).size).toBe(17);
   });
 
   it("refuses to start without a repository", () => {
     expect(() => createApp({} as never)).toThrow(/repository/);
   });
 
-  it("hides internal errors behind a generic 500", async () => {
+  it("hides internal and storage errors behind a generic 500 naming the request id it logs them under", async () => {
     const repository = createMemoryRepository();
-    const broken = createApp({ repository: { ...repository, query: async () => { throw new Error("secret detail"); } } });
-    const errors: unknown[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
-    try {
-      const res = await broken.request("/api/records");
-      expect(res.status).toBe(500);
-      expect(await res.json()).toEqual({ error: { code: "internal", message: "internal error" } });
-      expect(errors).toHaveLength(1);
-    } finally {
-      console.error = original;
+    const failures: [string, Error][] = [
+      ["internal", new Error("secret detail")],
+      ["repository", new RepositoryError("d1: query failed: D1_ERROR: no such table: executions: SQLITE_ERROR", { cause: new Error("SQLITE_ERROR") })],
+      ["internal", new TaskError("t", "j", { cause: new Error("secret detail") })],
+    ];
+    for (const [code, failure] of failures) {
+      const broken = createApp({ repository: { ...repository, query: async () => { throw failure; } } });
+      const errors: unknown[][] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void errors.push(args);
+      try {
+        const res = await broken.request("/api/records");
+        expect(res.status).toBe(500);
+        const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+        const id = body.error.requestId;
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(body).toEqual({ error: { code, message: `internal error (request ${id})`, requestId: id } });
+        expect(res.headers.get("x-request-id")).toBe(id);
+        expect(errors).toHaveLength(1);
+        expect(String(errors[0]![0])).toContain(id);
+        expect(errors[0]).toContain(failure);
+      } finally {
+        console.error = original;
+      }
     }
   });
 
