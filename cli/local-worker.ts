@@ -10,7 +10,8 @@
  * - A shared secret on every request: workerd listens on a loopback port
  *   that any local user could reach.
  * - `/__local/status`: how long since the last API request, so the
- *   background server (cli/local-server.ts) can stop when idle.
+ *   background server (cli/local-server.ts) can stop when idle, and the
+ *   server's id, so a command knows it reached its own server.
  */
 import entry from "../worker/entry.ts";
 import type { D1Like } from "../adapters/d1/index.ts";
@@ -22,6 +23,7 @@ declare const __REDUN_EDGE_MIGRATIONS__: { name: string; sql: string }[];
 interface LocalEnv {
   DB: D1Like;
   LOCAL_SECRET?: string;
+  LOCAL_SERVER_ID?: string;
 }
 
 const MIGRATIONS_TABLE = "d1_migrations";
@@ -67,7 +69,12 @@ export default {
     }
     const path = new URL(request.url).pathname;
     if (path === "/__local/status") {
-      return json(200, { idleMs: Date.now() - lastRequest, requests, migrations: __REDUN_EDGE_MIGRATIONS__.map((m) => m.name) });
+      return json(200, {
+        serverId: env.LOCAL_SERVER_ID ?? null,
+        idleMs: Date.now() - lastRequest,
+        requests,
+        migrations: __REDUN_EDGE_MIGRATIONS__.map((m) => m.name),
+      });
     }
     lastRequest = Date.now();
     requests++;

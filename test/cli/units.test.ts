@@ -1,5 +1,7 @@
-/** The CLI's pure pieces: argument rules, task arguments, SQL splitting, text views. */
+/** The CLI's small pieces: argument rules, task arguments, SQL splitting, text views, proving a local server's processes. */
+import { spawn } from "node:child_process";
 import { describe, expect, test } from "vitest";
+import { SERVER_ID_ENV, carriesServerId, isAlive, stopProven } from "../../cli/local-process.ts";
 import { parseArgs } from "../../cli/args.ts";
 import { commitLink, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
 import { parseTaskArgs } from "../../cli/run.ts";
@@ -107,5 +109,30 @@ describe("text views", () => {
       { key: "cost", value: 3.2, count: 1 },
       { key: "flags", value: ["a", "b"], count: 2 },
     ])).toEqual(["cost=3.2          (1)", 'flags=["a", "b"]  (2)']);
+  });
+});
+
+describe.runIf(process.platform === "linux")("local server processes", () => {
+  test("a process is proven a server only by the id it carries, in its arguments or environment", async () => {
+    const id = "00112233445566778899aabbccddeeff";
+    const byEnv = spawn("sleep", ["30"], { env: { ...process.env, [SERVER_ID_ENV]: id }, stdio: "ignore" });
+    const byArg = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)", id], { stdio: "ignore" });
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(carriesServerId(byEnv.pid!, id)).toBe(true);
+      expect(carriesServerId(byArg.pid!, id)).toBe(true);
+      expect(carriesServerId(other.pid!, id)).toBe(false);
+      expect(carriesServerId(byEnv.pid!, "ffeeddccbbaa99887766554433221100")).toBe(false);
+      // Not an id at all: nothing is proven by it.
+      expect(carriesServerId(byArg.pid!, "-e")).toBe(false);
+      expect(isAlive(other.pid!)).toBe(true);
+      // stopProven signals the proven ones only.
+      expect(await stopProven([byEnv.pid!, other.pid!], id, 2000)).toBe(1);
+      expect(isAlive(byEnv.pid!)).toBe(false);
+      expect(isAlive(other.pid!)).toBe(true);
+    } finally {
+      for (const p of [byEnv, byArg, other]) p.kill();
+    }
   });
 });

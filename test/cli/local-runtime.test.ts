@@ -1,0 +1,314 @@
+/**
+ * End to end: the CLI's local runtime under faults, a subprocess per
+ * command on fresh temporary stores. A background server killed mid-run
+ * (the run completes on one new server, nothing left RUNNING), killed again
+ * (the command gives up after its one restart), killed with its workerd
+ * left running (the next command stops that workerd, proven ours); a
+ * server.json naming a stranger's live process (never signalled); an
+ * `--in-process` command next to a background server and the other way
+ * round (neither stops the other's server).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { REPO, cli, closedPort, ok, start, type Result } from "./helpers.ts";
+
+const LINUX = process.platform === "linux";
+const EXAMPLE = join(REPO, "examples", "hello-world.ts");
+const STEPS = 24;
+const SUM = (STEPS * (STEPS + 1)) / 2;
+const RESTARTED = /^redun-edge: the local store's server \(pid \d+\) stopped; continuing on a new one \(pid \d+\)$/;
+
+interface ServerJson {
+  kind?: string;
+  id?: string;
+  pid: number;
+  url: string;
+}
+
+interface JsonRecord {
+  id: string;
+  type: string;
+  status: string;
+}
+
+const dirs: string[] = [];
+const strangers: ChildProcess[] = [];
+
+function folder(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `redun-edge-rt-${name}-`));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  for (const dir of dirs) {
+    await cli(dir, ["server", "stop"]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const s of strangers) s.kill();
+});
+
+/** A workflow of STEPS steps one after another (~120 ms each); each writes its number to `marker` as it starts. */
+function writeWorkflow(dir: string): string {
+  const path = join(dir, "slow.ts");
+  const core = pathToFileURL(join(REPO, "core", "index.ts")).href;
+  writeFileSync(
+    path,
+    `import { writeFileSync } from "node:fs";
+import { task } from ${JSON.stringify(core)};
+export const step = task("step", async (i: number, total: number, marker: string) => {
+  writeFileSync(marker, String(i));
+  await new Promise((r) => setTimeout(r, 120));
+  return total + i;
+}, { namespace: "slow" });
+export const main = task("main", ({ n = ${STEPS}, marker = "" }: { n?: number; marker?: string } = {}) => {
+  let total: unknown = 0;
+  for (let i = 1; i <= n; i++) total = step(i, total, marker);
+  return total;
+}, { namespace: "slow" });
+`,
+  );
+  return path;
+}
+
+function serverJson(dir: string): ServerJson | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, ".redun", "server.json"), "utf8")) as ServerJson;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped) is not alive.
+  return !LINUX || !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
+}
+
+async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const stepReached = (marker: string, n: number) => until(`step ${n}`, () => existsSync(marker) && Number(readFileSync(marker, "utf8")) >= n);
+
+/** Kill a server we started (its id is in its command line) and its workerd with it: the whole process group. */
+function killServer(info: ServerJson): void {
+  if (LINUX) expect(readFileSync(`/proc/${info.pid}/cmdline`, "latin1")).toContain(info.id!);
+  process.kill(-info.pid, "SIGKILL");
+}
+
+/** Processes carrying server id `id` in their environment (the Node server and its workerd). */
+function processesOf(id: string): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`REDUN_EDGE_SERVER_ID=${id}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(alive);
+}
+
+const listening = (dir: string) => (readFileSync(join(dir, ".redun", "server.log"), "utf8").match(/ listening on /g) ?? []).length;
+const lines = (r: Result) => r.stderr.trimEnd().split("\n").filter((l) => l !== "");
+
+async function nothingRunning(dir: string): Promise<void> {
+  const records = JSON.parse(await ok(dir, ["log", "--all", "--limit", "1000", "--format", "json"])) as JsonRecord[];
+  const statuses = records.filter((r) => r.type === "Execution" || r.type === "Job").map((r) => `${r.type} ${r.status}`);
+  expect(statuses.length).toBeGreaterThan(STEPS);
+  expect(statuses.filter((s) => s.endsWith("RUNNING"))).toEqual([]);
+}
+
+describe("the local runtime under faults", { timeout: 120_000 }, () => {
+  test("a background server killed mid-run: the run completes on one new server, nothing is left RUNNING", async () => {
+    const dir = folder("kill");
+    const marker = join(dir, "marker");
+    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker]);
+    await stepReached(marker, 4);
+    const first = serverJson(dir)!;
+    killServer(first);
+
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toBe(SUM);
+    expect(lines(r).filter((l) => RESTARTED.test(l))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/error/);
+    // One restart: two servers started in all, and the new one is the one named now.
+    expect(listening(dir)).toBe(2);
+    const second = serverJson(dir)!;
+    expect(second.id).not.toBe(first.id);
+    expect(alive(second.pid)).toBe(true);
+    await nothingRunning(dir);
+    const [exec] = JSON.parse(await ok(dir, ["log", "--format", "json"])) as JsonRecord[];
+    expect(exec!.status).toBe("DONE");
+  });
+
+  test("a server that dies again after its restart ends the command: one restart, one error line", async () => {
+    const dir = folder("twice");
+    const marker = join(dir, "marker");
+    // Long enough (~7 s) that the run is still going when its restarted server is killed.
+    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker, "--n", "60"]);
+    await stepReached(marker, 3);
+    const first = serverJson(dir)!;
+    killServer(first);
+    const second = await until("the restarted server", () => {
+      const now = serverJson(dir);
+      return now && now.id !== first.id ? now : null;
+    });
+    killServer(second);
+    expect(Number(readFileSync(marker, "utf8"))).toBeLessThan(60);
+
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(lines(r).filter((l) => RESTARTED.test(l))).toHaveLength(1);
+    const errors = lines(r).filter((l) => l.startsWith("redun-edge: error: "));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/the local store's server \(pid \d+\) stopped again after one restart in this command; giving up/);
+    // No third server: at most one restart per command.
+    expect(listening(dir)).toBe(2);
+    // The next command starts a server as usual.
+    expect(await ok(dir, ["log"])).toMatch(/^Recent executions:/);
+  });
+
+  test.runIf(LINUX)("a Node server killed outright leaves its workerd serving; the next command stops it (proven ours) and starts one server", async () => {
+    const dir = folder("orphan");
+    await ok(dir, ["run", EXAMPLE, "main"]);
+    const first = serverJson(dir)!;
+    const processes = processesOf(first.id!);
+    expect(processes).toHaveLength(2);
+    const workerd = processes.find((pid) => pid !== first.pid)!;
+    process.kill(first.pid, "SIGKILL");
+    await until("the Node server to go", () => !alive(first.pid));
+    expect(alive(workerd)).toBe(true);
+
+    expect(await ok(dir, ["log"])).toContain("[ DONE ]");
+    await until("the orphaned workerd to stop", () => !alive(workerd), 10_000);
+    const second = serverJson(dir)!;
+    expect(second.id).not.toBe(first.id);
+    expect(processesOf(second.id!)).toHaveLength(2);
+  });
+
+  test("a server.json naming a stranger's live process: it is never signalled, and the command succeeds on a new server", async () => {
+    const dir = folder("stale");
+    await ok(dir, ["log"]);
+    await ok(dir, ["server", "stop"]);
+    const { key } = JSON.parse(readFileSync(join(dir, ".redun", "worker", "manifest.json"), "utf8")) as { key: string };
+    // Something else answering on the port server.json names: it must see no request.
+    let requests = 0;
+    const foreign: Server = createServer((_req, res) => {
+      requests++;
+      res.end("{}");
+    });
+    await new Promise<void>((r) => foreign.listen(0, "127.0.0.1", () => r()));
+    const foreignUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    try {
+      const stale = [
+        // As written by this version, for a server whose pid now belongs to `sleep`.
+        { kind: "background", id: "0123456789abcdef0123456789abcdef", url: foreignUrl },
+        // As written before server ids, its port refusing.
+        { url: `http://127.0.0.1:${await closedPort()}` },
+      ];
+      for (const fields of stale) {
+        const stranger = spawn("sleep", ["300"], { stdio: "ignore" });
+        strangers.push(stranger);
+        const info = { pid: stranger.pid, secret: "x", bundleKey: key, startedAt: Date.now(), ...fields };
+        /** Stop the store's real server, if any, and name the stranger instead. */
+        const plant = async () => {
+          await ok(dir, ["server", "stop"]);
+          writeFileSync(join(dir, ".redun", "server.json"), JSON.stringify(info));
+        };
+        await plant();
+        if (!fields.kind) {
+          // Written before server ids: never proven, so never signalled.
+          expect(await ok(dir, ["log"])).toMatch(/^Recent executions:/);
+          await plant();
+          expect(await ok(dir, ["server", "stop"])).toBe("not running\n");
+          continue;
+        }
+        expect(await ok(dir, ["server", "status"])).toMatch(new RegExp(`^not running \\(store .*server\\.json names pid ${stranger.pid}, which is not its server\\)`));
+        expect(await ok(dir, ["log"])).toMatch(/^Recent executions:/);
+        expect(serverJson(dir)!.pid).not.toBe(stranger.pid);
+        await plant();
+        expect(await ok(dir, ["server", "stop"])).toBe("not running\n");
+        expect(serverJson(dir)).toBeNull();
+        await plant();
+        expect(await ok(dir, ["log", "--in-process"])).toMatch(/^Recent executions:/);
+        await plant();
+        expect(await ok(dir, ["tag", "list"])).toBe("");
+
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      for (const stranger of strangers) {
+        expect(stranger.exitCode).toBeNull();
+        expect(stranger.signalCode).toBeNull();
+        expect(alive(stranger.pid!)).toBe(true);
+      }
+      expect(requests).toBe(0);
+    } finally {
+      foreign.close();
+    }
+  });
+
+  test("--in-process uses the background server another command is using, and never stops it", async () => {
+    const dir = folder("inproc");
+    const marker = join(dir, "marker");
+    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker]);
+    await stepReached(marker, 3);
+    const server = serverJson(dir)!;
+    expect(server.kind).toBe("background");
+
+    expect(await ok(dir, ["log", "--in-process"])).toMatch(/^Recent executions:/);
+    // The run's execution is written within a second (the scheduler flushes every second).
+    await stepReached(marker, 12);
+    expect(await ok(dir, ["log", "--in-process", "--exec-status", "RUNNING"])).toMatch(/\[RUNNING\]/);
+    expect(alive(server.pid)).toBe(true);
+    expect(serverJson(dir)!.id).toBe(server.id);
+
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toBe(SUM);
+    expect(lines(r).filter((l) => RESTARTED.test(l))).toHaveLength(0);
+    expect(listening(dir)).toBe(1);
+  });
+
+  test("an --in-process run serves the commands started meanwhile; none starts a second server", async () => {
+    const dir = folder("inproc-first");
+    const marker = join(dir, "marker");
+    const run = start(dir, ["run", "--in-process", writeWorkflow(dir), "main", "--marker", marker]);
+    await stepReached(marker, 3);
+    const held = serverJson(dir)!;
+    expect(held.kind).toBe("in-process");
+    expect(await ok(dir, ["server", "status"])).toMatch(/^running: in-process in the command with pid \d+/);
+    expect(await ok(dir, ["server", "stop"])).toMatch(/^not stopped: the store is served in-process/);
+    await stepReached(marker, 12);
+    expect(await ok(dir, ["log", "--exec-status", "RUNNING"])).toMatch(/\[RUNNING\]/);
+    expect(existsSync(join(dir, ".redun", "server.log"))).toBe(false);
+
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toBe(SUM);
+    expect(serverJson(dir)).toBeNull();
+    await nothingRunning(dir);
+  });
+});
