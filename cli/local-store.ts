@@ -13,7 +13,8 @@
  * One workerd serves a store at a time, named in `server.json`. A command
  * signals a server only once its process is proven ours (cli/local-process.ts);
  * a server that dies during a command is replaced at most once, and every
- * later request of the command goes to the new one (`connect`).
+ * later request of the command goes to the new one (`connect`). A damaged
+ * database is reported before any Worker opens it (cli/local-check.ts).
  *
  * Layout of `.redun/`: `v3/d1/...` the D1 database (wrangler's layout for
  * `--persist-to .redun`), `worker/` the cached Worker bundle, `server.json`
@@ -26,7 +27,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Miniflare as MiniflareInstance } from "miniflare";
 import { CliError } from "./errors.ts";
+import { DamagedStoreError, checkStoreBeforeStart, checkStoreFiles, databaseFiles } from "./local-check.ts";
 import { SERVER_ID_ENV, carriesServerId, isAlive, remnants, stopProven } from "./local-process.ts";
+import type { Migration } from "./local-schema.ts";
 
 export const STORE_DIR = ".redun";
 /** The database id of wrangler.toml, so wrangler's local state and ours are one file. */
@@ -248,6 +251,7 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
     const body = await res.text();
     if (!res.ok) {
       const error = errorOf(body);
+      if (error.code === "damaged_store") throw new DamagedStoreError(storeDir, databaseFiles(storeDir)[0] ?? null, error.message);
       throw new CliError(`the local store did not start: ${error.message}`);
     }
     return { mf, url, secret };
@@ -446,6 +450,8 @@ async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<Serv
     // No log.
   }
   reason = reason.replace(/^redun-edge[^:]*:\s*(error:\s*)?/, "");
+  // The server checked the store again before migrating: its one line is the whole story.
+  if (/^the local store .* is damaged: /.test(reason)) throw new CliError(reason);
   const why = exited ? (reason ? `: ${reason}` : "") : " within 60 s";
   throw new CliError(`the local store did not start${why} (see ${logPath})`);
 }
@@ -469,6 +475,7 @@ async function acquire(storeDir: string, bundle: WorkerBundle, usable: (info: Se
     const named = readServerInfo(storeDir);
     if (named && !(failed && named.id === failed.id && named.pid === failed.pid) && (await usable(named))) return borrowed(named);
     if (named) await retire(storeDir, named);
+    await checkStoreBeforeStart(storeDir, migrationList());
     return start();
   });
 }
@@ -500,6 +507,10 @@ async function startInProcess(storeDir: string, bundle: WorkerBundle): Promise<H
       await worker.mf.dispose();
     },
   };
+}
+
+function migrationList(): Migration[] {
+  return migrationFiles(packageRoot()).map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
 }
 
 // ---- the connection: every request to the current server, one restart -----
@@ -601,6 +612,7 @@ function withSecret(init: RequestInit | undefined, secret: string): RequestInit 
  */
 export async function openBackground(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
+  checkStoreFiles(storeDir);
   const bundle = await workerBundle(storeDir);
   const start = async () => borrowed(await spawnServer(storeDir, bundle));
   const named = readServerInfo(storeDir);
@@ -617,6 +629,7 @@ export async function openBackground(root: string): Promise<StoreConnection> {
  */
 export async function openInProcess(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
+  checkStoreFiles(storeDir);
   const bundle = await workerBundle(storeDir);
   const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
   return connect(storeDir, await get(), get);

@@ -6,17 +6,19 @@
  * left running (the next command stops that workerd, proven ours); a
  * server.json naming a stranger's live process (never signalled); an
  * `--in-process` command next to a background server and the other way
- * round (neither stops the other's server).
+ * round (neither stops the other's server); damaged database files (one
+ * line, nothing written, no server started).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, describe, expect, test } from "vitest";
-import { REPO, cli, closedPort, ok, start, type Result } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { REPO, cli, closedPort, expectError, ok, start, type Result } from "./helpers.ts";
 
 const LINUX = process.platform === "linux";
 const EXAMPLE = join(REPO, "examples", "hello-world.ts");
@@ -310,5 +312,74 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
     expect(JSON.parse(r.stdout)).toBe(SUM);
     expect(serverJson(dir)).toBeNull();
     await nothingRunning(dir);
+  });
+});
+
+describe("a damaged store", { timeout: 120_000 }, () => {
+  let pristine: string;
+
+  beforeAll(async () => {
+    pristine = folder("pristine");
+    await ok(pristine, ["run", EXAMPLE, "main"]);
+    await ok(pristine, ["server", "stop"]);
+  });
+
+  function databaseOf(dir: string): string {
+    const d1 = join(dir, ".redun", "v3", "d1", "miniflare-D1DatabaseObject");
+    return join(d1, readdirSync(d1).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")!);
+  }
+
+  function withSql(file: string, sql: string): void {
+    const db = new DatabaseSync(file);
+    db.exec(sql);
+    db.close();
+  }
+
+  /** Write through the WAL and keep it (SQLite folds it into the file when the last connection closes). */
+  function walWrite(file: string, sql: string): void {
+    const db = new DatabaseSync(file);
+    db.exec(sql);
+    const wal = readFileSync(`${file}-wal`);
+    db.close();
+    writeFileSync(`${file}-wal`, wal);
+  }
+
+  const cases: [string, (file: string) => void, RegExp][] = [
+    ["a zero-length database", (f) => truncateSync(f, 0), /is empty \(0 bytes\)/],
+    ["a zero-length database without its WAL", (f) => { truncateSync(f, 0); rmSync(`${f}-wal`, { force: true }); }, /is empty \(0 bytes\)/],
+    ["a truncated database, its WAL holding a later write", (f) => { withSql(f, "PRAGMA wal_checkpoint(TRUNCATE)"); walWrite(f, "PRAGMA user_version = 7"); truncateSync(f, Math.floor(statSync(f).size / 2)); }, /is truncated \([\d,]+ of [\d,]+ bytes\)/],
+    ["a truncated database without its WAL", (f) => { withSql(f, "PRAGMA wal_checkpoint(TRUNCATE)"); truncateSync(f, 4096); rmSync(`${f}-wal`, { force: true }); }, /is truncated \(4,096 of [\d,]+ bytes\)/],
+    ["a file that is not SQLite", (f) => writeFileSync(f, "x".repeat(8192)), /is not a SQLite database/],
+    ["no migration table", (f) => withSql(f, "DROP TABLE d1_migrations"), /holds tables \(.*\) but no d1_migrations table/],
+    ["a table missing", (f) => withSql(f, "DROP TABLE jobs"), /lacks table jobs that its migrations made/],
+  ];
+
+  test.each(cases)("%s: one line saying what to do, nothing written, no server started", async (_name, damage, problem) => {
+    const dir = folder("damaged");
+    cpSync(join(pristine, ".redun"), join(dir, ".redun"), { recursive: true });
+    rmSync(join(dir, ".redun", "server.log"), { force: true });
+    const file = databaseOf(dir);
+    damage(file);
+    const before = readFileSync(file);
+
+    for (const args of [["log"], ["tag", "list"], ["run", EXAMPLE, "main"], ["log", "--in-process"]]) {
+      const r = await cli(dir, args);
+      expectError(r, 1, problem);
+      expect(r.stderr).toMatch(new RegExp(`the local store ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/\\.redun is damaged: its database v3/d1/\\S+\\.sqlite `));
+      expect(r.stderr).toMatch(/nothing was written\. Restore .* from a backup, or move .*\/\.redun\/v3 aside to start an empty store$/m);
+    }
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(serverJson(dir)).toBeNull();
+    expect(existsSync(join(dir, ".redun", "server.log"))).toBe(false);
+  });
+
+  test("moving the damaged database aside, as the message says, starts an empty store", async () => {
+    const dir = folder("moved");
+    cpSync(join(pristine, ".redun"), join(dir, ".redun"), { recursive: true });
+    truncateSync(databaseOf(dir), 0);
+    expectError(await cli(dir, ["log"]), 1, /is damaged/);
+    cpSync(join(dir, ".redun", "v3"), join(dir, "v3.damaged"), { recursive: true });
+    rmSync(join(dir, ".redun", "v3"), { recursive: true });
+    expect(await ok(dir, ["log"])).toBe("Recent executions:\n\n");
   });
 });

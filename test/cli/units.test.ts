@@ -1,7 +1,10 @@
-/** The CLI's small pieces: argument rules, task arguments, SQL splitting, text views, proving a local server's processes. */
+/** The CLI's small pieces: argument rules, task arguments, SQL splitting, text views, the local store's checks. */
 import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { SERVER_ID_ENV, carriesServerId, isAlive, stopProven } from "../../cli/local-process.ts";
+import { schemaProblem, tablesAfter } from "../../cli/local-schema.ts";
 import { parseArgs } from "../../cli/args.ts";
 import { commitLink, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
 import { parseTaskArgs } from "../../cli/run.ts";
@@ -109,6 +112,34 @@ describe("text views", () => {
       { key: "cost", value: 3.2, count: 1 },
       { key: "flags", value: ["a", "b"], count: 2 },
     ])).toEqual(["cost=3.2          (1)", 'flags=["a", "b"]  (2)']);
+  });
+});
+
+describe("local store schema check", () => {
+  const dir = join(import.meta.dirname, "../../adapters/d1/migrations");
+  const migrations = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") }));
+  const all = migrations.map((m) => m.name);
+
+  test("the tables the migrations leave, renames and drops replayed", () => {
+    const tables = tablesAfter(migrations, new Set(all));
+    expect(tables.has("tags")).toBe(true);
+    expect(tables.has("executions")).toBe(true);
+    expect(tables.has("tags_v3")).toBe(false);
+    expect(tables.has("tags_v4")).toBe(false);
+    expect(tablesAfter(migrations, new Set([all[0]!])).has("tag_kv")).toBe(false);
+  });
+
+  test("a new store, a whole one, and damaged ones", () => {
+    const whole = ["d1_migrations", "sqlite_sequence", "_cf_METADATA", ...tablesAfter(migrations, new Set(all))];
+    expect(schemaProblem([], null, migrations)).toBeNull();
+    expect(schemaProblem(["_cf_METADATA"], null, migrations)).toBeNull();
+    // A first start stopped before its first migration.
+    expect(schemaProblem(["_cf_METADATA", "d1_migrations"], [], migrations)).toBeNull();
+    expect(schemaProblem(whole, all, migrations)).toBeNull();
+    expect(schemaProblem(whole.filter((t) => t !== "d1_migrations"), null, migrations)).toMatch(/^holds tables \(.*\) but no d1_migrations table$/);
+    expect(schemaProblem(["notes"], null, migrations)).toBe("holds tables (notes) but no d1_migrations table");
+    expect(schemaProblem(["d1_migrations", "notes"], [], migrations)).toBe("holds tables (notes) but an empty d1_migrations table");
+    expect(schemaProblem(whole.filter((t) => t !== "jobs"), all, migrations)).toBe("lacks table jobs that its migrations made");
   });
 });
 
