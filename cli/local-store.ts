@@ -542,15 +542,24 @@ function connect(storeDir: string, first: Held, restart: (failed: ServerInfo) =>
   let restarts = 0;
   let restarting: Promise<void> | null = null;
 
+  /** Set once this command cannot go on with the store: every later request fails with it. */
+  let gaveUp: CliError | null = null;
+
   const replace = (failed: Held): Promise<void> =>
     (restarting ??= (async () => {
+      if (gaveUp) throw gaveUp;
+      const log = join(storeDir, "server.log");
       if (restarts >= MAX_RESTARTS) {
-        throw new CliError(
-          `the local store's server (pid ${failed.info.pid}) stopped again after one restart in this command; giving up (see ${join(storeDir, "server.log")})`,
-        );
+        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped again after one restart in this command; giving up (see ${log})`));
       }
       restarts++;
-      const next = await restart(failed.info);
+      let next: Held;
+      try {
+        next = await restart(failed.info);
+      } catch (cause) {
+        const why = (cause as Error)?.message ?? String(cause);
+        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped, and restarting it failed: ${why}`, { cause }));
+      }
       await failed.close().catch(() => {});
       current = next;
       generation++;
