@@ -79,6 +79,13 @@ export const main = task("main", ({ n = ${STEPS}, marker = "" }: { n?: number; m
   return path;
 }
 
+/** A fresh store running the slow workflow (`run` with `options` before FILE, `args` after TASK). */
+function slowRun(name: string, options: string[] = [], args: string[] = []): { dir: string; marker: string; run: ReturnType<typeof start> } {
+  const dir = folder(name);
+  const marker = join(dir, "marker");
+  return { dir, marker, run: start(dir, ["run", ...options, writeWorkflow(dir), "main", "--marker", marker, ...args]) };
+}
+
 function serverJson(dir: string): ServerJson | null {
   try {
     return JSON.parse(readFileSync(join(dir, ".redun", "server.json"), "utf8")) as ServerJson;
@@ -142,9 +149,7 @@ async function nothingRunning(dir: string): Promise<void> {
 
 describe("the local runtime under faults", { timeout: 120_000 }, () => {
   test("a background server killed mid-run: the run completes on one new server, nothing is left RUNNING", async () => {
-    const dir = folder("kill");
-    const marker = join(dir, "marker");
-    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker]);
+    const { dir, marker, run } = slowRun("kill");
     await stepReached(marker, 4);
     const first = serverJson(dir)!;
     killServer(first);
@@ -165,10 +170,8 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
   });
 
   test("a server that dies again after its restart ends the command: one restart, one error line", async () => {
-    const dir = folder("twice");
-    const marker = join(dir, "marker");
     // Long enough (~7 s) that the run is still going when its restarted server is killed.
-    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker, "--n", "60"]);
+    const { dir, marker, run } = slowRun("twice", [], ["--n", "60"]);
     await stepReached(marker, 3);
     const first = serverJson(dir)!;
     killServer(first);
@@ -280,9 +283,7 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
   });
 
   test("--in-process uses the background server another command is using, and never stops it", async () => {
-    const dir = folder("inproc");
-    const marker = join(dir, "marker");
-    const run = start(dir, ["run", writeWorkflow(dir), "main", "--marker", marker]);
+    const { dir, marker, run } = slowRun("inproc");
     await stepReached(marker, 3);
     const server = serverJson(dir)!;
     expect(server.kind).toBe("background");
@@ -302,9 +303,7 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
   });
 
   test("an --in-process run serves the commands started meanwhile; none starts a second server", async () => {
-    const dir = folder("inproc-first");
-    const marker = join(dir, "marker");
-    const run = start(dir, ["run", "--in-process", writeWorkflow(dir), "main", "--marker", marker]);
+    const { dir, marker, run } = slowRun("inproc-first", ["--in-process"]);
     await stepReached(marker, 3);
     const held = serverJson(dir)!;
     expect(held.kind).toBe("in-process");
