@@ -10,19 +10,20 @@
  * ten being `x`.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord } from "../core/index.ts";
 import { createHttpClient } from "../adapters/http/index.ts";
 import { openBackground, stopServer } from "../cli/local-store.ts";
-import { medianMs, type BenchRow, type BenchSection } from "./report.ts";
+import { buildDist, medianMs, type BenchRow, type BenchSection } from "./report.ts";
 
 const REPO = resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
 const EXECUTIONS = 10_000;
 
-function seedRecords(count: number): AnyRecord[] {
+/** `count` executions, each with its root Job and four tags (`user=x` on one in ten), oldest first. */
+export function seedRecords(count: number): AnyRecord[] {
   const records: AnyRecord[] = [];
   const t0 = Date.UTC(2026, 0, 1);
   const taskHash = "0".repeat(40);
@@ -52,9 +53,8 @@ function command(cwd: string, entry: string, args: string[]): () => void {
 
 export async function benchCli(): Promise<BenchSection> {
   // The bin runs the built CLI (dist/cli/main.js): build it so the figures are of the current sources.
-  const build = spawnSync(NODE, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", join(REPO, "tsconfig.build.json")], { encoding: "utf8" });
+  buildDist();
   const built = join(REPO, "dist", "cli", "main.js");
-  if (build.status !== 0 || !existsSync(built)) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
   const source = join(REPO, "cli", "main.ts");
   const dir = mkdtempSync(join(tmpdir(), "redun-edge-bench-cli-"));
   const rows: BenchRow[] = [];

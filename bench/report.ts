@@ -2,8 +2,10 @@
  * Shared pieces of the benchmarks: a row format, and the writer of
  * BENCHMARKS.md (one section per suite, stamped with the date and machine).
  */
+import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 export interface BenchRow {
   name: string;
@@ -48,4 +50,11 @@ export function writeBenchmarks(sections: BenchSection[], path = "BENCHMARKS.md"
   const stamp = `_${new Date().toISOString().slice(0, 10)}, ${machine()}_\n`;
   for (const s of sections) blocks.set(s.title, formatSection(s).replace("\n\n", `\n\n${stamp}\n`));
   writeFileSync(path, header + [...blocks.values()].join("\n"));
+}
+
+/** Build dist/ (tsc), for suites that run the built package: the figures are then of the current sources. */
+export function buildDist(): void {
+  const repo = resolve(import.meta.dirname, "..");
+  const build = spawnSync(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", join(repo, "tsconfig.build.json")], { encoding: "utf8" });
+  if (build.status !== 0 || !existsSync(join(repo, "dist", "cli", "main.js"))) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
 }

@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: runs every benchmark suite, prints the figures and writes
- * them to BENCHMARKS.md. A suite can be picked by name: `npm run bench -- memory`.
+ * them to BENCHMARKS.md. A suite can be picked by name: `npm run bench -- memory`
+ * (or `-- load` for the loopback load against `npm run dev` and the memory server).
  */
 import { benchCli } from "./cli.ts";
 import { benchD1 } from "./d1.ts";
 import { benchIndexedDb } from "./indexeddb.ts";
+import { benchLoad } from "./load.ts";
 import { benchMemory } from "./memory.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
@@ -13,6 +15,7 @@ const suites: Record<string, () => Promise<BenchSection>> = {
   cli: benchCli,
   d1: benchD1,
   indexeddb: benchIndexedDb,
+  load: benchLoad,
 };
 
 const picked = process.argv.slice(2);

@@ -43,6 +43,9 @@ export function describeError(error: unknown): { message: string; exitCode: numb
     return { message: error.message, exitCode: 2, hint: `run 'redun-edge ${error.command ? `${error.command} ` : ""}--help' for usage` };
   }
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  // The CLI's own failure under a client's wrapping (the local store's connection, beneath the HTTP adapter).
+  const inner = cliCause(error);
+  if (inner) return { message: inner.message, exitCode: inner.exitCode };
   const e = (typeof error === "object" && error !== null ? error : {}) as CodedError;
   const message = typeof e.message === "string" && e.message ? e.message : String(error);
   switch (e.code) {
@@ -84,4 +87,13 @@ function networkReason(error: unknown): string | null {
     e = (e as { cause?: unknown }).cause;
   }
   return innermost && innermost !== "fetch failed" ? innermost : null;
+}
+
+function cliCause(error: unknown): CliError | null {
+  let e = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; depth < 6 && e; depth++) {
+    if (e instanceof CliError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
 }

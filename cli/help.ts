@@ -8,7 +8,8 @@ const STORE = `Store options (every command):
                     first use in the current folder)
   --token TOKEN     bearer token for writes to a remote (default $REDUN_EDGE_TOKEN)
   --in-process      run the local store's Worker inside this command instead
-                    of the background server (slower start; nothing left running)
+                    of the background server (slower start; nothing left running;
+                    a server already running for the store is used, never stopped)
   -h, --help        show this help`;
 
 export const HELP: Record<string, string> = {

@@ -10,10 +10,16 @@
  * that stops by itself when idle. `--in-process` (or REDUN_EDGE_IN_PROCESS=1)
  * runs Miniflare inside the command instead and stops it at exit.
  *
+ * One workerd serves a store at a time, named in `server.json`. A command
+ * signals a server only once its process is proven ours (cli/local-process.ts);
+ * a server that dies during a command is replaced at most once, and every
+ * later request of the command goes to the new one (`connect`). A damaged
+ * database is reported before any Worker opens it (cli/local-check.ts).
+ *
  * Layout of `.redun/`: `v3/d1/...` the D1 database (wrangler's layout for
  * `--persist-to .redun`), `worker/` the cached Worker bundle, `server.json`
- * the running background server, `server.log` its stderr, `sync.json` the
- * sync cursors per remote.
+ * the running server, `server.lock` held while one starts, `server.log` the
+ * background server's stderr, `sync.json` the sync cursors per remote.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -21,6 +27,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Miniflare as MiniflareInstance } from "miniflare";
 import { CliError } from "./errors.ts";
+import { DamagedStoreError, checkStoreBeforeStart, checkStoreFiles, databaseFiles } from "./local-check.ts";
+import { SERVER_ID_ENV, carriesServerId, isAlive, remnants, stopProven } from "./local-process.ts";
+import type { Migration } from "./local-schema.ts";
 
 export const STORE_DIR = ".redun";
 /** The database id of wrangler.toml, so wrangler's local state and ours are one file. */
@@ -201,8 +210,13 @@ export interface RunningWorker {
   secret: string;
 }
 
-/** Start Miniflare on the bundle. `require` rather than `import`: Node's CJS export scan of its 6 MB file costs ~0.4 s. */
-export async function startWorker(storeDir: string, bundle: WorkerBundle, secret: string): Promise<RunningWorker> {
+/**
+ * Start Miniflare on the bundle. `require` rather than `import`: Node's CJS
+ * export scan of its 6 MB file costs ~0.4 s. `serverId` is what the Worker
+ * answers on `/__local/status`, so a command can tell its server from
+ * anything else on that port.
+ */
+export async function startWorker(storeDir: string, bundle: WorkerBundle, secret: string, serverId: string): Promise<RunningWorker> {
   const { Miniflare, Log, LogLevel } = createRequire(import.meta.url)("miniflare") as typeof import("miniflare");
   const settings = wranglerSettings(packageRoot());
   const mf = new Miniflare({
@@ -212,7 +226,11 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
           name: "redun-edge",
           compatibilityDate: settings.compatibilityDate,
           manifest: { mainModule: "worker.mjs", modules: { "worker.mjs": { type: "esm", contents: readFileSync(bundle.path, "utf8") } } },
-          env: { DB: { type: "d1", id: settings.d1Id }, LOCAL_SECRET: { type: "text", value: secret } },
+          env: {
+            DB: { type: "d1", id: settings.d1Id },
+            LOCAL_SECRET: { type: "text", value: secret },
+            LOCAL_SERVER_ID: { type: "text", value: serverId },
+          },
         },
       },
     ],
@@ -231,7 +249,11 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
     // First request: applies pending migrations now, so their failure is a start failure.
     const res = await mf.dispatchFetch(`${url}/__local/status`, { headers: { "x-redun-edge-local": secret } });
     const body = await res.text();
-    if (!res.ok) throw new CliError(`the local store did not start: ${errorMessage(body)}`);
+    if (!res.ok) {
+      const error = errorOf(body);
+      if (error.code === "damaged_store") throw new DamagedStoreError(storeDir, databaseFiles(storeDir)[0] ?? null, error.message);
+      throw new CliError(`the local store did not start: ${error.message}`);
+    }
     return { mf, url, secret };
   } catch (error) {
     await mf.dispose().catch(() => {});
@@ -239,11 +261,11 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
   }
 }
 
-function errorMessage(body: string): string {
+function errorOf(body: string): { code?: string; message: string } {
   try {
-    return (JSON.parse(body) as { error: { message: string } }).error.message;
+    return (JSON.parse(body) as { error: { code?: string; message: string } }).error;
   } catch {
-    return body.slice(0, 200);
+    return { message: body.slice(0, 200) };
   }
 }
 
@@ -256,30 +278,19 @@ export function ensureStoreDir(root: string): string {
   return dir;
 }
 
+// ---- servers: which one serves a store, starting one, stopping one ----------
+
 /**
- * Run the Worker inside this process; `close` stops it. A background server
- * of the same store is stopped first: two workerd processes must not share
- * one D1 database (the next command starts it again).
+ * `.redun/server.json`: the server of the store, the one workerd every
+ * command of that store talks to (two must not share one D1 database).
+ * "background": cli/local-server.ts, spawned detached, stopped when idle.
+ * "in-process": a command running Miniflare itself (`--in-process`); other
+ * commands may use it while it lasts, and it is never signalled.
  */
-export async function openInProcess(root: string): Promise<StoreConnection> {
-  const storeDir = ensureStoreDir(root);
-  const bundle = await workerBundle(storeDir);
-  if (readServerInfo(storeDir)) await stopServer(storeDir);
-  const { randomBytes } = await import("node:crypto");
-  const secret = randomBytes(16).toString("hex");
-  const worker = await startWorker(storeDir, bundle, secret);
-  return {
-    url: worker.url,
-    // workerd's own port, as for the background server (dispatchFetch adds ~20 ms a request).
-    fetch: (input, init) => loopbackFetch(input, init),
-    headers: { "x-redun-edge-local": secret },
-    close: () => worker.mf.dispose(),
-  };
-}
-
-// ---- the background server --------------------------------------------------
-
 export interface ServerInfo {
+  kind?: "background" | "in-process";
+  /** Random nonce of this server: in its command line and environment (cli/local-process.ts), answered on its port. */
+  id?: string;
   pid: number;
   url: string;
   secret: string;
@@ -293,50 +304,66 @@ export function serverInfoPath(storeDir: string): string {
 
 export function readServerInfo(storeDir: string): ServerInfo | null {
   try {
-    return JSON.parse(readFileSync(serverInfoPath(storeDir), "utf8")) as ServerInfo;
+    const info = JSON.parse(readFileSync(serverInfoPath(storeDir), "utf8")) as ServerInfo;
+    return info && typeof info.pid === "number" && typeof info.url === "string" && typeof info.secret === "string" ? info : null;
   } catch {
     return null;
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Random hex, for server ids and secrets; node:crypto is loaded only when a server starts. */
+const randomHex = (bytes: number) => (createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto")).randomBytes(bytes).toString("hex");
+const newServerId = () => randomHex(16);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a server may take to answer `/__local/status` before it is judged gone (a busy Worker answers well within). */
+const PROBE_MS = 5000;
+
+/** Is `info` a background server of ours, by its process (no round trip)? */
+function provenBackground(info: ServerInfo): boolean {
+  return info.kind !== "in-process" && !!info.id && isAlive(info.pid) && carriesServerId(info.pid, info.id);
 }
 
-/** Does the server answer? Used only when deciding whether to start one. */
-async function answers(info: ServerInfo, timeoutMs = 2000): Promise<boolean> {
+/** Is the process server.json names still that server (no round trip)? For `server status`. */
+export function serverIsLive(info: ServerInfo): boolean {
+  return info.kind === "in-process" ? isAlive(info.pid) : provenBackground(info);
+}
+
+/** Does the server answer on its port with its secret and its id? */
+async function answers(info: ServerInfo, timeoutMs = PROBE_MS): Promise<boolean> {
   try {
-    const res = await loopbackFetch(`${info.url}/api/health`, { headers: { "x-redun-edge-local": info.secret } }, timeoutMs);
-    await res.text();
-    return res.ok;
+    const res = await loopbackFetch(`${info.url}/__local/status`, { headers: { "x-redun-edge-local": info.secret } }, timeoutMs);
+    if (!res.ok) return false;
+    return ((await res.json()) as { serverId?: unknown }).serverId === info.id;
   } catch {
     return false;
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Stop the server `info` names, if it is provably ours: its Node process and
+ * any workerd of it left running; then forget it (server.json, if it still
+ * names it). An in-process server and an unproven pid are never signalled.
+ * Returns whether a process was signalled.
+ */
+async function retire(storeDir: string, info: ServerInfo): Promise<boolean> {
+  let signalled = 0;
+  if (info.kind !== "in-process" && info.id) {
+    signalled = await stopProven([info.pid, ...remnants(info.pid, info.id)], info.id);
+  }
+  const now = readServerInfo(storeDir);
+  if (now && now.pid === info.pid && now.id === info.id) rmSync(serverInfoPath(storeDir), { force: true });
+  return signalled > 0;
+}
 
-/** Stop the background server of a store, if one runs. Returns whether one was stopped. */
+/**
+ * Stop the store's background server, if one runs and is provably ours
+ * (`server stop`). A command's in-process server is left to its command.
+ * Returns whether one was stopped.
+ */
 export async function stopServer(storeDir: string): Promise<boolean> {
   const info = readServerInfo(storeDir);
-  if (!info) return false;
-  let stopped = false;
-  if (alive(info.pid)) {
-    try {
-      process.kill(info.pid, "SIGTERM");
-      stopped = true;
-    } catch {
-      // Gone meanwhile.
-    }
-    for (let i = 0; i < 100 && alive(info.pid); i++) await sleep(50);
-  }
-  if (readServerInfo(storeDir)?.pid === info.pid) rmSync(serverInfoPath(storeDir), { force: true });
-  return stopped;
+  if (!info || (info.kind === "in-process" && isAlive(info.pid))) return false;
+  return retire(storeDir, info);
 }
 
 /** One starter at a time: concurrent commands wait for the first one's server. */
@@ -352,11 +379,25 @@ function tryLock(lockPath: string): boolean {
     try {
       const holder = Number(readFileSync(lockPath, "utf8"));
       const age = Date.now() - statSync(lockPath).mtimeMs;
-      if ((holder && !alive(holder)) || age > 60_000) rmSync(lockPath, { force: true });
+      if ((holder && !isAlive(holder)) || age > 60_000) rmSync(lockPath, { force: true });
     } catch {
       // Removed meanwhile.
     }
     return false;
+  }
+}
+
+async function underLock<T>(storeDir: string, fn: () => Promise<T>): Promise<T> {
+  const lockPath = join(storeDir, "server.lock");
+  const deadline = Date.now() + 90_000;
+  while (!tryLock(lockPath)) {
+    if (Date.now() > deadline) throw new CliError(`timed out waiting for the local store to start (${lockPath})`);
+    await sleep(50);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockPath, { force: true });
   }
 }
 
@@ -366,17 +407,20 @@ function serverScript(): string {
 }
 
 /**
- * Spawn cli/local-server.ts detached, its output going to `.redun/server.log`
- * (never to a pipe that goes away with this command); resolves once it has
- * written server.json naming itself.
+ * Spawn cli/local-server.ts detached (its own process group), its output
+ * going to `.redun/server.log` (never to a pipe that goes away with this
+ * command); resolves once it has written server.json naming itself. Its id
+ * goes in its arguments and its environment, where workerd inherits it.
  */
 async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<ServerInfo> {
   const { spawn } = await import("node:child_process");
+  const id = newServerId();
   const logPath = join(storeDir, "server.log");
   const log = openSync(logPath, "a");
-  const child = spawn(process.execPath, [serverScript(), storeDir, bundle.path, bundle.key], {
+  const child = spawn(process.execPath, [serverScript(), storeDir, bundle.path, bundle.key, id], {
     detached: true,
     stdio: ["ignore", log, log],
+    env: { ...process.env, [SERVER_ID_ENV]: id },
   });
   closeSync(log);
   let exited = false;
@@ -386,7 +430,7 @@ async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<Serv
     const deadline = Date.now() + 60_000;
     while (!exited && Date.now() < deadline) {
       const info = readServerInfo(storeDir);
-      if (info && info.pid === child.pid) return info;
+      if (info && info.id === id) return info;
       await sleep(25);
     }
   } finally {
@@ -405,58 +449,199 @@ async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<Serv
   } catch {
     // No log.
   }
-  const why = exited ? (reason ? `: ${reason.replace(/^redun-edge[^:]*:\s*(error:\s*)?/, "")}` : "") : " within 60 s";
+  reason = reason.replace(/^redun-edge[^:]*:\s*(error:\s*)?/, "");
+  // The server checked the store again before migrating: its one line is the whole story.
+  if (/^the local store .* is damaged: /.test(reason)) throw new CliError(reason);
+  const why = exited ? (reason ? `: ${reason}` : "") : " within 60 s";
   throw new CliError(`the local store did not start${why} (see ${logPath})`);
 }
 
+/** A server a command holds: its record, and how to let go of it at the end. */
+interface Held {
+  info: ServerInfo;
+  close(): Promise<void>;
+}
+
+const borrowed = (info: ServerInfo): Held => ({ info, close: async () => {} });
+
 /**
- * Reach the store's background server, starting it when none runs (or when
- * the one running serves an older Worker bundle). A running server is
- * trusted without a health check (one round trip less per command); if it
- * refuses the connection, the request was never delivered, so the server is
- * started anew and the request sent again.
+ * The server to use, under the lock: the one server.json names when it is
+ * usable (and is not `failed`, the one this command saw stop), else a new one
+ * made by `start`. Whatever server.json named instead is retired first
+ * (signalled only when proven ours).
  */
-export async function openBackground(root: string): Promise<StoreConnection> {
-  const storeDir = ensureStoreDir(root);
-  const bundle = await workerBundle(storeDir);
-  const info = readServerInfo(storeDir);
-  let current = info && info.bundleKey === bundle.key && alive(info.pid) ? info : await startServer(storeDir, bundle);
-  const fetchWithRestart: FetchLike = async (input, init) => {
-    try {
-      return await loopbackFetch(input, init);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ECONNREFUSED") throw error;
-      const stale = current;
-      current = await startServer(storeDir, bundle, stale.pid);
-      return loopbackFetch(input.replace(stale.url, current.url), withSecret(init, current.secret));
+async function acquire(storeDir: string, bundle: WorkerBundle, usable: (info: ServerInfo) => Promise<boolean>, start: () => Promise<Held>, failed?: ServerInfo): Promise<Held> {
+  return underLock(storeDir, async () => {
+    const named = readServerInfo(storeDir);
+    if (named && !(failed && named.id === failed.id && named.pid === failed.pid) && (await usable(named))) return borrowed(named);
+    if (named) await retire(storeDir, named);
+    await checkStoreBeforeStart(storeDir, migrationList());
+    return start();
+  });
+}
+
+/** A background server of this bundle, or a live in-process one: either answers for the store. */
+async function usableBackground(info: ServerInfo, bundle: WorkerBundle): Promise<boolean> {
+  if (info.kind === "in-process") return isAlive(info.pid) && (await answers(info));
+  return info.bundleKey === bundle.key && provenBackground(info) && (await answers(info));
+}
+
+/** Any server that answers for the store: an in-process command never stops one another command may be using. */
+async function usableAny(info: ServerInfo): Promise<boolean> {
+  if (info.kind === "in-process") return isAlive(info.pid) && (await answers(info));
+  return provenBackground(info) && (await answers(info));
+}
+
+/** Run the Worker in this process and name it in server.json, so commands started meanwhile use it. */
+async function startInProcess(storeDir: string, bundle: WorkerBundle): Promise<Held> {
+  const id = newServerId();
+  const secret = randomHex(16);
+  const worker = await startWorker(storeDir, bundle, secret, id);
+  const info: ServerInfo = { kind: "in-process", id, pid: process.pid, url: worker.url, secret, bundleKey: bundle.key, startedAt: Date.now() };
+  writeAtomic(serverInfoPath(storeDir), JSON.stringify(info), 0o600);
+  return {
+    info,
+    close: async () => {
+      const now = readServerInfo(storeDir);
+      if (now?.id === id) rmSync(serverInfoPath(storeDir), { force: true });
+      await worker.mf.dispose();
+    },
+  };
+}
+
+function migrationList(): Migration[] {
+  return migrationFiles(packageRoot()).map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
+}
+
+// ---- the connection: every request to the current server, one restart -----
+
+/** Connection failures after which the server is asked whether it is still there. */
+const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+/** The one request that is not safe to send twice: a tag edit (an update or rm applied twice differs from once). */
+const TAG_EDIT = /^\/api\/records\/[^/?]+\/tags$/;
+/** Restarts a command may make: more would hide a server that keeps dying (it was 26 in 50 s). */
+const MAX_RESTARTS = 1;
+
+function isIdempotent(input: string, init: RequestInit | undefined): boolean {
+  return (init?.method ?? "GET").toUpperCase() !== "POST" || !TAG_EDIT.test(new URL(input).pathname);
+}
+
+/**
+ * The fetch of a local store's connection. Every request goes to the
+ * current server (its URL and secret). When a request fails to connect and
+ * the server no longer answers, it is replaced once per command (`restart`),
+ * and every later request goes to the new one; the failed request is sent
+ * again when that is safe: it never arrived (refused), or it is idempotent
+ * (reads, and writes by sync push, which are set unions). A tag edit cut
+ * off mid-way is reported, not repeated. A second failure ends the command.
+ */
+function connect(storeDir: string, first: Held, restart: (failed: ServerInfo) => Promise<Held>): StoreConnection {
+  const base = first.info.url;
+  let current = first;
+  let generation = 0;
+  let restarts = 0;
+  let restarting: Promise<void> | null = null;
+
+  /** Set once this command cannot go on with the store: every later request fails with it. */
+  let gaveUp: CliError | null = null;
+
+  const replace = (failed: Held): Promise<void> =>
+    (restarting ??= (async () => {
+      if (gaveUp) throw gaveUp;
+      const log = join(storeDir, "server.log");
+      if (restarts >= MAX_RESTARTS) {
+        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped again after one restart in this command; giving up (see ${log})`));
+      }
+      restarts++;
+      let next: Held;
+      try {
+        next = await restart(failed.info);
+      } catch (cause) {
+        const why = (cause as Error)?.message ?? String(cause);
+        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped, and restarting it failed: ${why}`, { cause }));
+      }
+      await failed.close().catch(() => {});
+      current = next;
+      generation++;
+      process.stderr.write(`redun-edge: the local store's server (pid ${failed.info.pid}) stopped; continuing on a new one (pid ${next.info.pid})\n`);
+    })().finally(() => (restarting = null)));
+
+  const fetchVia: FetchLike = async (input, init) => {
+    let retriedSameServer = false;
+    for (;;) {
+      const held = current;
+      const seen = generation;
+      const url = input.startsWith(base) ? held.info.url + input.slice(base.length) : input;
+      try {
+        return await loopbackFetch(url, withSecret(init, held.info.secret));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (!CONNECTION_ERRORS.has(code)) throw error;
+        const safe = code === "ECONNREFUSED" || isIdempotent(url, init);
+        if (seen === generation) {
+          if (await answers(held.info)) {
+            // Still there: a keep-alive socket it had closed, say. Once more on the same server.
+            if (safe && !retriedSameServer) {
+              retriedSameServer = true;
+              continue;
+            }
+            throw error;
+          }
+          await replace(held);
+        }
+        if (!safe) {
+          throw new CliError(
+            `the local store's server (pid ${held.info.pid}) stopped while it handled a tag edit; the edit may or may not have been made: check before repeating it`,
+            { cause: error },
+          );
+        }
+      }
     }
   };
-  return { url: current.url, fetch: fetchWithRestart, headers: { "x-redun-edge-local": current.secret }, close: async () => {} };
+
+  return {
+    url: base,
+    fetch: fetchVia,
+    // For clients that bring no fetch of their own (the benchmarks): the first server's secret.
+    headers: { "x-redun-edge-local": first.info.secret },
+    close: () => current.close(),
+  };
 }
 
 function withSecret(init: RequestInit | undefined, secret: string): RequestInit {
   return { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), "x-redun-edge-local": secret } };
 }
 
-/** Start a server under the lock; `replacing` names a server known not to answer. */
-async function startServer(storeDir: string, bundle: WorkerBundle, replacing?: number): Promise<ServerInfo> {
-  const lockPath = join(storeDir, "server.lock");
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (tryLock(lockPath)) {
-      try {
-        // Re-check under the lock: another command may have just started one.
-        const again = readServerInfo(storeDir);
-        if (again && again.pid !== replacing && again.bundleKey === bundle.key && alive(again.pid) && (await answers(again))) return again;
-        if (again) await stopServer(storeDir);
-        return await spawnServer(storeDir, bundle);
-      } finally {
-        rmSync(lockPath, { force: true });
-      }
-    }
-    if (Date.now() > deadline) throw new CliError(`timed out waiting for the local store to start (${lockPath})`);
-    await sleep(50);
-  }
+/**
+ * Reach the store's background server, starting it when none runs (or when
+ * the one running serves an older Worker bundle). A running server is
+ * trusted on the proof of its process alone (one round trip less per
+ * command); a server that has died is found by the first request, and
+ * replaced once (see `connect`).
+ */
+export async function openBackground(root: string): Promise<StoreConnection> {
+  const storeDir = ensureStoreDir(root);
+  checkStoreFiles(storeDir);
+  const bundle = await workerBundle(storeDir);
+  const start = async () => borrowed(await spawnServer(storeDir, bundle));
+  const named = readServerInfo(storeDir);
+  const trusted = named && named.kind !== "in-process" && named.bundleKey === bundle.key && provenBackground(named);
+  const first = trusted ? borrowed(named) : await acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start);
+  return connect(storeDir, first, (failed) => acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start, failed));
+}
+
+/**
+ * Run the Worker inside this process; `close` stops it. When a server
+ * already answers for the store (a background one, or another command's),
+ * the command uses it instead: it never stops a server another command may
+ * be using, and two workerd processes must not share one D1 database.
+ */
+export async function openInProcess(root: string): Promise<StoreConnection> {
+  const storeDir = ensureStoreDir(root);
+  checkStoreFiles(storeDir);
+  const bundle = await workerBundle(storeDir);
+  const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
+  return connect(storeDir, await get(), get);
 }
 
 // ---- a small fetch over node:http --------------------------------------------

@@ -10,10 +10,15 @@
  * - A shared secret on every request: workerd listens on a loopback port
  *   that any local user could reach.
  * - `/__local/status`: how long since the last API request, so the
- *   background server (cli/local-server.ts) can stop when idle.
+ *   background server (cli/local-server.ts) can stop when idle, and the
+ *   server's id, so a command knows it reached its own server.
+ * - Before migrating, the database is checked to be a store or a new one
+ *   (cli/local-schema.ts): a damaged one answers `damaged_store` and is
+ *   not written to.
  */
 import entry from "../worker/entry.ts";
 import type { D1Like } from "../adapters/d1/index.ts";
+import { MIGRATIONS_TABLE, schemaProblem } from "./local-schema.ts";
 import { splitSql } from "./sql-split.ts";
 
 /** Filled in at bundle time (esbuild `define`) from adapters/d1/migrations/*.sql, in name order. */
@@ -22,14 +27,34 @@ declare const __REDUN_EDGE_MIGRATIONS__: { name: string; sql: string }[];
 interface LocalEnv {
   DB: D1Like;
   LOCAL_SECRET?: string;
+  LOCAL_SERVER_ID?: string;
 }
 
-const MIGRATIONS_TABLE = "d1_migrations";
+/** The database is not a store, and must not be migrated into one. */
+class DamagedStore extends Error {}
+
 let migrated: Promise<void> | null = null;
 let lastRequest = Date.now();
 let requests = 0;
 
+/** What the tables say before anything is written (the CLI checked the file already where it could). */
+async function checkSchema(db: D1Like): Promise<void> {
+  let tables: string[];
+  let applied: string[] | null = null;
+  try {
+    tables = (await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()).results.map((r) => r.name);
+    if (tables.includes(MIGRATIONS_TABLE)) {
+      applied = (await db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all<{ name: string }>()).results.map((r) => r.name);
+    }
+  } catch (error) {
+    throw new DamagedStore(`cannot be read (${(error as Error)?.message ?? error})`);
+  }
+  const problem = schemaProblem(tables, applied, __REDUN_EDGE_MIGRATIONS__);
+  if (problem) throw new DamagedStore(problem);
+}
+
 async function migrate(db: D1Like): Promise<void> {
+  await checkSchema(db);
   await db
     .prepare(
       `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`,
@@ -63,11 +88,17 @@ export default {
       });
       await migrated;
     } catch (error) {
+      if (error instanceof DamagedStore) return json(500, { error: { code: "damaged_store", message: error.message } });
       return json(500, { error: { code: "migration", message: `applying D1 migrations failed: ${(error as Error)?.message ?? error}` } });
     }
     const path = new URL(request.url).pathname;
     if (path === "/__local/status") {
-      return json(200, { idleMs: Date.now() - lastRequest, requests, migrations: __REDUN_EDGE_MIGRATIONS__.map((m) => m.name) });
+      return json(200, {
+        serverId: env.LOCAL_SERVER_ID ?? null,
+        idleMs: Date.now() - lastRequest,
+        requests,
+        migrations: __REDUN_EDGE_MIGRATIONS__.map((m) => m.name),
+      });
     }
     lastRequest = Date.now();
     requests++;

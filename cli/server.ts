@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { STORE_DIR, readServerInfo, stopServer } from "./local-store.ts";
+import { STORE_DIR, readServerInfo, serverIsLive, stopServer } from "./local-store.ts";
 import { localStoreRoot } from "./store.ts";
 import { formatDuration } from "./format.ts";
 
@@ -15,9 +15,19 @@ export async function serverCommand(argv: readonly string[]): Promise<number> {
   const root = existsSync(join(candidate, STORE_DIR)) ? candidate : null;
   const storeDir = root ? join(root, STORE_DIR) : null;
   const info = storeDir ? readServerInfo(storeDir) : null;
+  const inProcess = info?.kind === "in-process" && serverIsLive(info);
   if (sub === "status") {
     if (!info) process.stdout.write(`not running${root ? ` (store ${root})` : " (no store here)"}\n`);
-    else process.stdout.write(`running: pid ${info.pid}, ${info.url}, up ${formatDuration(Date.now() - info.startedAt)}, store ${root}\n`);
+    else if (!serverIsLive(info)) process.stdout.write(`not running (store ${root}; ${STORE_DIR}/server.json names pid ${info.pid}, which is not its server)\n`);
+    else {
+      const where = inProcess ? `in-process in the command with pid ${info.pid}` : `pid ${info.pid}`;
+      process.stdout.write(`running: ${where}, ${info.url}, up ${formatDuration(Date.now() - info.startedAt)}, store ${root}\n`);
+    }
+    return 0;
+  }
+  if (inProcess) {
+    // A command's own Worker ends with that command; it is not ours to stop.
+    process.stdout.write(`not stopped: the store is served in-process by the command with pid ${info.pid}; it stops when that command ends\n`);
     return 0;
   }
   const stopped = storeDir ? await stopServer(storeDir) : false;

@@ -5,7 +5,9 @@
  * store is empty (so there is something to look at), prints the URL and two
  * curl requests, and stays up until Ctrl-C.
  *
- * Environment: PORT (default 8787); API_TOKEN (writes then need it).
+ * Environment: PORT (default 8787); API_TOKEN (writes then need it);
+ * PERSIST_TO (a folder for the local D1 instead of .wrangler/state, as the
+ * load benchmark uses); INSPECTOR_PORT (wrangler's devtools port, 9229 by default).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -19,6 +21,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 const url = `http://127.0.0.1:${port}`;
 const token = process.env.API_TOKEN || undefined;
+const persistTo = process.env.PERSIST_TO || undefined;
+const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
+const stateDir = persistTo ?? ".wrangler/state";
 const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 // Offline and quiet: no telemetry, no update check, no prompts, no download of the `Request.cf` object.
 const env = {
@@ -84,10 +89,11 @@ if (!(await portIsFree())) {
   process.exit(1);
 }
 
-console.log("dev: applying migrations to the local D1 (.wrangler/state)");
-run(["d1", "migrations", "apply", "DB", "--local"]);
+console.log(`dev: applying migrations to the local D1 (${stateDir})`);
+run(["d1", "migrations", "apply", "DB", "--local", ...persistArgs]);
 
-const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"];
+const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...persistArgs];
+if (process.env.INSPECTOR_PORT) devArgs.push("--inspector-port", process.env.INSPECTOR_PORT);
 if (token) devArgs.push("--var", `API_TOKEN:${token}`);
 console.log("dev: starting wrangler dev");
 const child = spawn(process.execPath, [wrangler, ...devArgs], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
@@ -113,7 +119,7 @@ try {
       `  curl '${url}/api/records?tag=example=hello-world'`,
       `  curl -X POST${auth} -H 'content-type: application/json' -d '{"op":"add","tags":["reviewed=true"]}' ${url}/api/records/${id}/tags`,
       "",
-      "Ctrl-C stops the server; the store stays in .wrangler/state.",
+      `Ctrl-C stops the server; the store stays in ${stateDir}.`,
       "",
     ].join("\n"),
   );

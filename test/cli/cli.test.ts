@@ -6,65 +6,20 @@
  * stderr, nothing written), a token-guarded remote, and push/pull between
  * two local stores.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../worker/app.ts";
 import { createMemoryRepository } from "../../adapters/memory/index.ts";
+import { REPO, cli, closedPort, expectError, ok } from "./helpers.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const NODE = join(REPO, "node_modules", ".bin", "node");
-const MAIN = join(REPO, "cli", "main.ts");
 const EXAMPLE = join(REPO, "examples", "hello-world.ts");
 const GREETINGS = ["HELLO, WORLD!", "HELLO, ADA!", "HELLO, GRACE!"];
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      NODE,
-      [MAIN, ...args],
-      {
-        cwd,
-        // REDUN_EDGE_STORE pins each folder's own store, whatever a parent folder of the temporary one holds.
-        env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Run and expect success; returns stdout. */
-async function ok(cwd: string, args: string[]): Promise<string> {
-  const r = await cli(cwd, args);
-  if (r.code !== 0) throw new Error(`redun-edge ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A failure is one `redun-edge: error:` line on stderr, no stack, nothing on stdout. */
-function expectError(r: Result, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe("");
-  const lines = r.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^redun-edge: error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 interface JsonRecord {
   id: string;
@@ -346,22 +301,6 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(await ok(A, ["server", "status"])).toMatch(/^not running/);
   });
 
-  test("a server.json naming a server that does not answer is replaced, and the command still succeeds", async () => {
-    const impostor = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
-    const gone = new Promise((r) => impostor.once("exit", r));
-    try {
-      const { key } = JSON.parse(readFileSync(join(A, ".redun", "worker", "manifest.json"), "utf8")) as { key: string };
-      const stale = { pid: impostor.pid, url: `http://127.0.0.1:${await closedPort()}`, secret: "x", bundleKey: key, startedAt: Date.now() };
-      writeFileSync(join(A, ".redun", "server.json"), JSON.stringify(stale));
-      expect(await ok(A, ["log", "--tag", "seen_in=b"])).toContain(execAlice.slice(0, 8));
-      const now = JSON.parse(readFileSync(join(A, ".redun", "server.json"), "utf8")) as { pid: number };
-      expect(now.pid).not.toBe(impostor.pid);
-      await gone;
-    } finally {
-      impostor.kill();
-    }
-  });
-
   test("--help on every command", async () => {
     const commands = [["--help"], ["help"], ["run", "--help"], ["log", "--help"], ["tag", "--help"], ["tag", "add", "--help"], ["push", "--help"], ["pull", "--help"], ["help", "log"], ["server", "--help"]];
     const results = await Promise.all(commands.map((args) => cli(A, args)));
@@ -373,12 +312,3 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
   });
 });
 
-function closedPort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
-}

@@ -1,5 +1,10 @@
-/** The CLI's pure pieces: argument rules, task arguments, SQL splitting, text views. */
+/** The CLI's small pieces: argument rules, task arguments, SQL splitting, text views, the local store's checks. */
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { SERVER_ID_ENV, carriesServerId, isAlive, stopProven } from "../../cli/local-process.ts";
+import { schemaProblem, tablesAfter } from "../../cli/local-schema.ts";
 import { parseArgs } from "../../cli/args.ts";
 import { commitLink, formatDetail, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
 import { parseTaskArgs } from "../../cli/run.ts";
@@ -134,5 +139,58 @@ describe("text views", () => {
       { key: "cost", value: 3.2, count: 1 },
       { key: "flags", value: ["a", "b"], count: 2 },
     ])).toEqual(["cost=3.2          (1)", 'flags=["a", "b"]  (2)']);
+  });
+});
+
+describe("local store schema check", () => {
+  const dir = join(import.meta.dirname, "../../adapters/d1/migrations");
+  const migrations = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") }));
+  const all = migrations.map((m) => m.name);
+
+  test("the tables the migrations leave, renames and drops replayed", () => {
+    const tables = tablesAfter(migrations, new Set(all));
+    expect(tables.has("tags")).toBe(true);
+    expect(tables.has("executions")).toBe(true);
+    expect(tables.has("tags_v3")).toBe(false);
+    expect(tables.has("tags_v4")).toBe(false);
+    expect(tablesAfter(migrations, new Set([all[0]!])).has("tag_kv")).toBe(false);
+  });
+
+  test("a new store, a whole one, and damaged ones", () => {
+    const whole = ["d1_migrations", "sqlite_sequence", "_cf_METADATA", ...tablesAfter(migrations, new Set(all))];
+    expect(schemaProblem([], null, migrations)).toBeNull();
+    expect(schemaProblem(["_cf_METADATA"], null, migrations)).toBeNull();
+    // A first start stopped before its first migration.
+    expect(schemaProblem(["_cf_METADATA", "d1_migrations"], [], migrations)).toBeNull();
+    expect(schemaProblem(whole, all, migrations)).toBeNull();
+    expect(schemaProblem(whole.filter((t) => t !== "d1_migrations"), null, migrations)).toMatch(/^holds tables \(.*\) but no d1_migrations table$/);
+    expect(schemaProblem(["notes"], null, migrations)).toBe("holds tables (notes) but no d1_migrations table");
+    expect(schemaProblem(["d1_migrations", "notes"], [], migrations)).toBe("holds tables (notes) but an empty d1_migrations table");
+    expect(schemaProblem(whole.filter((t) => t !== "jobs"), all, migrations)).toBe("lacks table jobs that its migrations made");
+  });
+});
+
+describe.runIf(process.platform === "linux")("local server processes", () => {
+  test("a process is proven a server only by the id it carries, in its arguments or environment", async () => {
+    const id = "00112233445566778899aabbccddeeff";
+    const byEnv = spawn("sleep", ["30"], { env: { ...process.env, [SERVER_ID_ENV]: id }, stdio: "ignore" });
+    const byArg = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)", id], { stdio: "ignore" });
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(carriesServerId(byEnv.pid!, id)).toBe(true);
+      expect(carriesServerId(byArg.pid!, id)).toBe(true);
+      expect(carriesServerId(other.pid!, id)).toBe(false);
+      expect(carriesServerId(byEnv.pid!, "ffeeddccbbaa99887766554433221100")).toBe(false);
+      // Not an id at all: nothing is proven by it.
+      expect(carriesServerId(byArg.pid!, "-e")).toBe(false);
+      expect(isAlive(other.pid!)).toBe(true);
+      // stopProven signals the proven ones only.
+      expect(await stopProven([byEnv.pid!, other.pid!], id, 2000)).toBe(1);
+      expect(isAlive(byEnv.pid!)).toBe(false);
+      expect(isAlive(other.pid!)).toBe(true);
+    } finally {
+      for (const p of [byEnv, byArg, other]) p.kill();
+    }
   });
 });
