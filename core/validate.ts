@@ -6,10 +6,10 @@ import { RepositoryError, ValidationError } from "./errors.ts";
 import { verifyRecordId } from "./hash.ts";
 import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, RECORD_TYPES, type AnyRecord } from "./records.ts";
 
-type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any";
+type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any" | "number?" | "array?";
 
 const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
-  Execution: { rootJobId: "string", argv: "array", startTime: "number", endTime: "number|null", status: "string" },
+  Execution: { rootJobId: "string", argv: "array", startTime: "number", endTime: "number|null", status: "string", leaseUntil: "number?" },
   Job: {
     executionId: "string", parentId: "string|null", taskHash: "string", callHash: "string|null",
     startTime: "number", endTime: "number|null", status: "string", error: "string|null",
@@ -18,7 +18,7 @@ const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
   Value: { valueType: "string", encoded: "string", size: "number", preview: "boolean" },
   CallNode: { taskHash: "string", argsHash: "string", args: "array", resultHash: "string", children: "array" },
   Tag: { entityType: "string|null", entityId: "string|null", key: "string", value: "any", parents: "array" },
-  Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array" },
+  Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array", executionTags: "array?" },
 };
 
 const FIELD_LIST = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t, Object.entries(f)])) as Record<
@@ -35,6 +35,9 @@ function ok(check: Check, v: unknown): boolean {
     case "boolean": return typeof v === "boolean";
     case "array": return Array.isArray(v);
     case "any": return v !== undefined;
+    // Optional fields: absent, or of their type.
+    case "number?": return v === undefined || (typeof v === "number" && Number.isFinite(v));
+    case "array?": return v === undefined || Array.isArray(v);
   }
 }
 
@@ -50,7 +53,10 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   if (typeof r.id !== "string" || r.id === "") throw new ValidationError(`${where}.id`, `${where}.id must be a non-empty string`);
   if (typeof r.time !== "number" || !Number.isFinite(r.time)) throw new ValidationError(`${where}.time`, `${where}.time must be a number`);
   for (const [field, check] of FIELD_LIST[r.type as AnyRecord["type"]]) {
-    if (!ok(check, r[field])) throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check}`);
+    if (!ok(check, r[field])) {
+      const what = check.endsWith("?") ? `absent or a ${check.slice(0, -1)}` : check;
+      throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${what}`);
+    }
   }
   if (r.type === "Execution" && !EXECUTION_STATUSES.includes(r.status as never)) {
     throw new ValidationError(`${where}.status`, `${where}.status: unknown execution status ${JSON.stringify(r.status)}`);
