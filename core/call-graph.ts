@@ -8,6 +8,7 @@ import { canonicalJson } from "./hash.ts";
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
+  isAbandoned,
   type AnyRecord,
   type CallNodeRecord,
   type EntityType,
@@ -21,7 +22,7 @@ import {
   type ValueRecord,
 } from "./records.ts";
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
-import { decodeValue } from "./scheduler.ts";
+import { decodeValue } from "./values.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import {
   planAdd,
@@ -49,7 +50,8 @@ export interface ArgumentView {
 
 /** A record as returned by `log` and `show`: its fields, plus its current tags. */
 export type RecordView =
-  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null })
+  /** `abandoned`: RUNNING, and its lease has passed (`isAbandoned`): its process stopped without finishing it. */
+  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null; abandoned: boolean })
   | (JobRecord & { tags: TagPair[]; taskName: string | null; args: ArgumentView[] | null })
   | (CallNodeRecord & { tags: TagPair[]; taskName: string | null })
   | (TaskRecord & { tags: TagPair[]; fullName: string })
@@ -74,8 +76,13 @@ export interface RecordDetail {
   jobCounts?: { total: number; byStatus: Partial<Record<JobStatus, number>>; byTask: Record<string, Partial<Record<JobStatus, number>>> };
   /** Job / CallNode: the call's arguments and result. */
   call?: { args: ArgumentView[]; result: ValueView | null; children: string[] } | null;
-  /** Job: the task's source. */
-  task?: TaskRecord | null;
+  /** Job: the task's source, with the task's current tags. */
+  task?: (TaskRecord & { tags: TagPair[] }) | null;
+  /**
+   * Job: the jobs from the execution's root job down to this one's parent
+   * (redun's `Traceback: Exec … > Job … main > Job …` line), with the execution.
+   */
+  ancestors?: { executionId: string; jobs: { id: string; taskName: string | null }[] };
 }
 
 export interface LogResult {
@@ -121,7 +128,7 @@ export class CallGraph {
     const normalized = normalizeQuery(query);
     if (this.repository.queryContext) {
       const { refs, cursor, context } = await this.repository.queryContext(normalized);
-      return { records: viewsOf(refs, context), cursor };
+      return { records: viewsOf(refs, context, this.now()), cursor };
     }
     const page = await this.repository.query(normalized);
     return { records: await this.views(page.refs), cursor: page.cursor };
@@ -179,10 +186,13 @@ export class CallGraph {
     if (record!.type === "Job" || record!.type === "CallNode") {
       const callHash = record!.type === "Job" ? record!.callHash : record!.id;
       const taskHash = record!.type === "Job" ? record!.taskHash : (record as CallNodeRecord).taskHash;
-      const [[call], [task]] = await Promise.all([
+      const [[call], [task], taskTags, ancestors] = await Promise.all([
         callHash ? this.repository.get("CallNode", [callHash]) : Promise.resolve([]),
         this.repository.get("Task", [taskHash]),
+        this.tagsById([taskHash]),
+        record!.type === "Job" ? this.ancestorsOf(record as JobRecord) : Promise.resolve(undefined),
       ]);
+      if (ancestors) detail.ancestors = ancestors;
       if (call) {
         const values = await this.valuesById([...call.args.map((a) => a.valueHash), call.resultHash]);
         detail.call = {
@@ -191,9 +201,27 @@ export class CallGraph {
           children: call.children,
         };
       } else detail.call = null;
-      detail.task = task ?? null;
+      detail.task = task ? { ...task, tags: taskTags.get(taskHash) ?? [] } : null;
     }
     return detail;
+  }
+
+  /** A job's ancestors, root first, read parent by parent (one round trip per level, two for task names). */
+  private async ancestorsOf(job: JobRecord): Promise<NonNullable<RecordDetail["ancestors"]>> {
+    const chain: JobRecord[] = [];
+    const seen = new Set<string>([job.id]);
+    for (let parentId = job.parentId; parentId && !seen.has(parentId) && chain.length < 1000; ) {
+      seen.add(parentId);
+      const [parent] = await this.repository.get("Job", [parentId]);
+      if (!parent) break;
+      chain.unshift(parent);
+      parentId = parent.parentId;
+    }
+    const tasks = await this.tasksById(chain.map((j) => j.taskHash));
+    return {
+      executionId: job.executionId,
+      jobs: chain.map((j) => ({ id: j.id, taskName: tasks.get(j.taskHash)?.name ?? null })),
+    };
   }
 
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
@@ -264,12 +292,12 @@ export class CallGraph {
     const context = this.repository.recordContext
       ? await this.repository.recordContext(refs)
       : await readRecordContext(this.repository, refs);
-    return viewsOf(refs, context);
+    return viewsOf(refs, context, this.now());
   }
 }
 
-/** The views of refs, in their order, from their RecordContext. */
-function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView[] {
+/** The views of refs, in their order, from their RecordContext; `now` tells abandoned executions. */
+function viewsOf(refs: readonly RecordRef[], context: RecordContext, now: number): RecordView[] {
   const byKey = new Map<string, AnyRecord>();
   for (const r of context.records) byKey.set(`${r.type}:${r.id}`, r);
   const find = <T extends RecordType>(type: T, id: string | null | undefined) =>
@@ -285,7 +313,7 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView
     const t = tags.get(ref.id) ?? [];
     switch (r?.type) {
       case "Execution":
-        views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash) });
+        views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash), abandoned: isAbandoned(r, now) });
         break;
       case "Job": {
         const call = find("CallNode", r.callHash);

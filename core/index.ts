@@ -7,6 +7,8 @@ export type * from "./repository.ts";
 export * from "./tag-text.ts";
 export * from "./tags.ts";
 export * from "./validate.ts";
+export * from "./task.ts";
+export * from "./values.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
 export * from "./format.ts";
