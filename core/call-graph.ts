@@ -91,6 +91,8 @@ export interface LogResult {
 }
 
 export interface TagEditResult {
+  /** The records edited, as their prefixes resolved, in the order given (each once). */
+  entities: EntityRef[];
   changes: TagChange[];
   /** Number of tag records written. */
   written: number;
@@ -164,7 +166,12 @@ export class CallGraph {
     ]);
     const detail: RecordDetail = { record: record! };
     if (record!.type === "Execution") {
-      const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
+      const parents = new Set(jobs.map((j) => j.parentId));
+      const [tasks, tags, calls] = await Promise.all([
+        this.tasksById(jobs.map((j) => j.taskHash)),
+        this.tagsById(jobs.map((j) => j.id)),
+        getOnce(this.repository, "CallNode", jobs.flatMap((j) => (parents.has(j.id) && j.callHash ? [j.callHash] : []))),
+      ]);
       const nodes = new Map<string, JobTreeNode>();
       const byStatus: Partial<Record<JobStatus, number>> = {};
       const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};
@@ -180,6 +187,7 @@ export class CallGraph {
         });
       }
       for (const job of jobs) if (job.parentId) nodes.get(job.parentId)?.children.push(nodes.get(job.id)!);
+      orderByCalls(jobs, nodes, new Map(calls.map((c) => [c.id, c])));
       detail.jobTree = nodes.get((record as ExecutionRecord).rootJobId) ?? null;
       detail.jobCounts = { total: jobs.length, byStatus, byTask };
     }
@@ -227,13 +235,13 @@ export class CallGraph {
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
   async addTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planAdd(this.repository, entities, pairs, this.now()));
+    return this.commit(entities, await planAdd(this.repository, entities, pairs, this.now()));
   }
 
   /** Replace every current value of each given key with the given value(s). */
   async updateTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planUpdate(this.repository, entities, pairs, this.now()));
+    return this.commit(entities, await planUpdate(this.repository, entities, pairs, this.now()));
   }
 
   /** Remove tags by pair (`tags`) or every value of a key (`keys`). */
@@ -244,14 +252,14 @@ export class CallGraph {
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     const filters = [...(what.tags ?? []), ...(what.keys ?? []).map((k) => [k, ANY_VALUE] as const)];
     if (filters.length === 0) throw new ValidationError("tags", "nothing to remove: give tags or keys");
-    return this.commit(await planRemove(this.repository, entities, filters, this.now()));
+    return this.commit(entities, await planRemove(this.repository, entities, filters, this.now()));
   }
 
   /** Rename a tag key on each record, keeping values and history. */
   async renameTag(prefixes: string | readonly string[], from: string, to: string): Promise<TagEditResult> {
     if (!from || !to) throw new ValidationError("key", "rename needs two non-empty keys");
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planRename(this.repository, entities, from, to, this.now()));
+    return this.commit(entities, await planRename(this.repository, entities, from, to, this.now()));
   }
 
   /** Counts of current tags: by key and entity type, or by key and value. */
@@ -264,9 +272,9 @@ export class CallGraph {
     );
   }
 
-  private async commit(plan: TagPlan): Promise<TagEditResult> {
+  private async commit(entities: EntityRef[], plan: TagPlan): Promise<TagEditResult> {
     if (plan.records.length) await this.repository.write(plan.records);
-    return { changes: plan.changes, written: plan.records.length };
+    return { entities, changes: plan.changes, written: plan.records.length };
   }
 
   private async tagsById(ids: readonly string[]): Promise<Map<string, TagPair[]>> {
@@ -293,6 +301,28 @@ export class CallGraph {
       ? await this.repository.recordContext(refs)
       : await readRecordContext(this.repository, refs);
     return viewsOf(refs, context, this.now());
+  }
+}
+
+/**
+ * Each job's children in call order (its CallNode's children), which start
+ * times cannot tell apart within a millisecond; children without a call (not
+ * finished) follow in start order.
+ */
+function orderByCalls(jobs: readonly JobRecord[], nodes: Map<string, JobTreeNode>, calls: ReadonlyMap<string, CallNodeRecord>): void {
+  const callOf = new Map(jobs.map((j) => [j.id, j.callHash]));
+  for (const job of jobs) {
+    const call = job.callHash ? calls.get(job.callHash) : undefined;
+    const node = nodes.get(job.id)!;
+    if (!call || node.children.length < 2) continue;
+    const slots = new Map<string, number[]>();
+    call.children.forEach((hash, i) => slots.set(hash, [...(slots.get(hash) ?? []), i]));
+    const rank = new Map(node.children.map((child) => {
+      const free = slots.get(callOf.get(child.id) ?? "");
+      return [child, free?.length ? free.shift()! : Number.MAX_SAFE_INTEGER] as const;
+    }));
+    // A stable sort: equal ranks (no call) keep their start order.
+    node.children.sort((a, b) => rank.get(a)! - rank.get(b)!);
   }
 }
 

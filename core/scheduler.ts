@@ -117,6 +117,8 @@ interface ExecutionContext {
   running: Set<JobContext>;
   interrupted: boolean;
   onJob: ((event: JobEvent) => void) | undefined;
+  /** Each expression object is evaluated once per run, however many calls use its result. */
+  evaluated: WeakMap<Expression, Promise<unknown>>;
 }
 
 /** A recorded call subtree found reusable, as read from the store. */
@@ -190,7 +192,9 @@ export class Scheduler {
     if (expr.task.namespace && !tags.some(([k]) => k === "project")) tags.push(["project", expr.task.namespace]);
     this.buffer(execution);
     for (const t of plainTags(execution, tags, start)) this.buffer(t);
-    const ctx: ExecutionContext = { execution, extraTags: [], running: new Set(), interrupted: false, onJob: options.onJob };
+    const ctx: ExecutionContext = {
+      execution, extraTags: [], running: new Set(), interrupted: false, onJob: options.onJob, evaluated: new WeakMap(),
+    };
     this.active.add(ctx);
     this.startTimer();
     let onAbort = () => {};
@@ -333,7 +337,12 @@ export class Scheduler {
 
   /** Evaluate a value that may hold expressions (also inside arrays and plain objects). */
   private async evalValue(value: unknown, parent: JobContext | null, ctx: ExecutionContext): Promise<unknown> {
-    if (isExpression(value)) return this.evalTask(value, parent, ctx);
+    if (isExpression(value)) {
+      // `const g = greet(n); [shout(g), count(g)]` runs greet once, as redun does.
+      let evaluation = ctx.evaluated.get(value);
+      if (!evaluation) ctx.evaluated.set(value, (evaluation = this.evalTask(value, parent, ctx)));
+      return evaluation;
+    }
     if (!containsExpression(value)) return value;
     if (Array.isArray(value)) return settleAll(value.map((v) => this.evalValue(v, parent, ctx)));
     const entries = Object.entries(value as Record<string, unknown>);
@@ -364,11 +373,12 @@ export class Scheduler {
     jobId: string = this.newId(),
   ): Promise<unknown> {
     const definition = expr.task;
-    // Reserve the child slot now, so child calls keep their call order.
+    // Calls in the arguments start first (each reserves its slot before its first await), then this call
+    // reserves its slot: the parent's children are in call order, arguments before the call using them,
+    // whatever order they finish in.
+    const pendingArgs = containsExpression(expr.args) ? this.evalValue(expr.args, parent, ctx) : null;
     const slot = parent ? parent.children.push(null) - 1 : -1;
-    const args = containsExpression(expr.args)
-      ? ((await this.evalValue(expr.args, parent, ctx)) as unknown[])
-      : expr.args;
+    const args = pendingArgs ? ((await pendingArgs) as unknown[]) : expr.args;
     checkInterrupted(ctx);
     const start = this.now();
     this.writeTask(definition, start);

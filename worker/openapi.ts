@@ -133,6 +133,11 @@ export const openApiDocument = {
       TagEditResult: {
         type: "object",
         properties: {
+          entities: {
+            type: "array",
+            description: "The records edited (as their prefixes resolved), in the order given.",
+            items: { type: "object", properties: { type: ref("EntityType"), id: { type: "string" } }, required: ["type", "id"] },
+          },
           changes: {
             type: "array",
             items: {
@@ -144,7 +149,7 @@ export const openApiDocument = {
           },
           written: { type: "integer", description: "Tag records written." },
         },
-        required: ["changes", "written"],
+        required: ["entities", "changes", "written"],
       },
       Query: {
         type: "object",
