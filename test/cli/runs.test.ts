@@ -221,19 +221,19 @@ describe("redun-edge run, as redun prints and records it", { timeout: 120_000 },
   test("a run killed outright shows as abandoned once its lease passes", async () => {
     const child = spawn(NODE, [MAIN, "run", "--tag", "case=killed", WORKFLOW, "naps", "--n", "2", "--ms", "60000"], {
       cwd: C,
-      env: cliEnv(C, { REDUN_EDGE_LEASE_SECONDS: "1" }),
+      env: cliEnv(C, { REDUN_EDGE_LEASE_SECONDS: "3" }),
     });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise((r) => child.once("exit", r));
     for (let i = 0; i < 300 && !/hello\.nap\(ms=60001\)/.test(stderr); i++) await sleep(100);
-    // Alive: its lease is renewed every quarter second and written.
-    await sleep(1500);
+    // Alive past its first lease's half: renewed (every 0.75 s, at half its length) and written.
+    await sleep(2000);
     const alive = await ok(C, ["log", "--tag", "case=killed"]);
     expect(alive).toMatch(/^Exec [0-9a-f]{8} \[RUNNING\] /m);
     child.kill("SIGKILL");
     await exited;
-    await sleep(1500);
+    await sleep(3500);
     expect(await ok(C, ["log", "--tag", "case=killed"])).toMatch(/^Exec [0-9a-f]{8} \[ABANDONED\] .*case=killed/m);
   });
 

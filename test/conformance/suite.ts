@@ -661,6 +661,13 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         for (const j of jobsB) {
           expect(jobsB.filter((k) => k.parentId === j.id).map((k) => k.callHash)).toEqual(calls.get(j.callHash!)!.children);
         }
+        // Both executions' job trees list a job's children in call order.
+        for (const run of [first, second]) {
+          const jobs = new Map((await repo.jobsOfExecution(run.executionId)).map((j) => [j.id, j]));
+          const tree = (await graph.show(run.executionId)).jobTree!;
+          const rootCall = calls.get(jobs.get(tree.id)!.callHash!)!;
+          expect(tree.children.map((c) => jobs.get(c.id)!.callHash)).toEqual(rootCall.children);
+        }
         // Each reused job has the tags its task and its applyTags gave.
         const tagsByCall = async (executionId: string) =>
           (await graph.log({ types: ["Job"], execIds: [executionId], limit: 100 })).records

@@ -192,6 +192,24 @@ describe("task hashes", () => {
   });
 });
 
+describe("expressions", () => {
+  it("evaluates one expression object once per run, however many calls use it", async () => {
+    let runs = 0;
+    const greet = task("greet", (n: string) => (runs++, `hi ${n}`), { namespace: "once" });
+    const pair = task("pair", (a: string, b: number) => [a, b], { namespace: "once" });
+    const len = task("len", (s: string) => s.length, { namespace: "once" });
+    const top = task("top", () => {
+      const g = greet("x");
+      return [pair(g, len(g)), g];
+    }, { namespace: "once" });
+    const { scheduler, repository } = setup();
+    const { result, executionId } = await scheduler.runWithId(top());
+    expect(result).toEqual([["hi x", 4], "hi x"]);
+    expect(runs).toBe(1);
+    expect((await repository.jobsOfExecution(executionId)).length).toBe(4);
+  });
+});
+
 describe("the task registry", () => {
   it("knows tasks by full name; a later definition of a name replaces the earlier", () => {
     const a = task("same", () => 1, { namespace: "reg" });
