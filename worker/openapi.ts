@@ -94,7 +94,7 @@ export const openApiDocument = {
       },
       TagPair: { type: "array", prefixItems: [{ type: "string" }, {}], minItems: 2, maxItems: 2 },
       RecordView: {
-        description: "A record with its current tags (and, by type, taskName / args / fullName / decoded value).",
+        description: "A record with its current tags (and, by type, taskName / args / fullName / decoded value; an Execution's `abandoned`: RUNNING past its lease).",
         allOf: [ref("Record"), { type: "object", properties: { tags: { type: "array", items: ref("TagPair") } }, required: ["tags"] }],
       },
       RecordDetail: {
@@ -104,7 +104,8 @@ export const openApiDocument = {
           jobTree: { description: "Execution: the job tree from the root job." },
           jobCounts: { type: "object" },
           call: { description: "Job / CallNode: arguments, result and child calls." },
-          task: { description: "Job / CallNode: the task." },
+          task: { description: "Job / CallNode: the task, with its current tags." },
+          ancestors: { description: "Job: its execution id and the jobs from the root down to its parent (id, task name)." },
         },
         required: ["record"],
       },
