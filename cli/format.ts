@@ -11,8 +11,10 @@ import {
   formatTagList,
   formatTime,
   formatRepr,
-  formatArgs,
+  ERROR_VALUE_TYPE,
+  type ArgumentView,
   type JobTreeNode,
+  type RecordedError,
   type JsonValue,
   type RecordDetail,
   type RecordView,
@@ -20,6 +22,7 @@ import {
   type TagPair,
   type ValueView,
 } from "../core/index.ts";
+import { jobStatusTable } from "./run-output.ts";
 
 /** `0:00:01.47`, as redun prints durations. */
 export function formatDuration(ms: number): string {
@@ -57,24 +60,15 @@ function showValue(value: ValueView | null): string {
   return formatRepr(value.value, 200);
 }
 
-/**
- * `| TASK | DONE | CACHED | FAILED | TOTAL |`: job counts per task, as redun's
- * execution view. Task names are user data, so rows are read as entries, never
- * looked up by name (`__proto__` names a task too).
- */
-function jobTable(byTask: Record<string, Partial<Record<string, number>>>): string[] {
-  const statuses = ["RUNNING", "DONE", "CACHED", "FAILED"];
-  const entries = Object.entries(byTask).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const count = (row: Partial<Record<string, number>>, status: string) => (Object.hasOwn(row, status) ? (row[status] ?? 0) : 0);
-  const used = statuses.filter((s) => entries.some(([, row]) => count(row, s)));
-  const columns = used.length ? used : ["DONE"];
-  const width = Math.max(4, ...entries.map(([n]) => n.length));
-  const header = `| ${"TASK".padEnd(width)} | ${[...columns, "TOTAL"].map((c) => c.padStart(7)).join(" | ")} |`;
-  const rows = entries.map(([name, row]) => {
-    const total = Object.values(row).reduce<number>((a, b) => a + (b ?? 0), 0);
-    return `| ${name.padEnd(width)} | ${[...columns.map((c) => count(row, c)), total].map((n) => String(n).padStart(7)).join(" | ")} |`;
-  });
-  return [header, ...rows];
+/** The JOB STATUS table of an execution's job counts per task, as redun's execution view prints it. */
+function jobTable(byTask: Record<string, Partial<Record<string, number>>>, time: number): string[] {
+  const rows = new Map(
+    Object.entries(byTask).map(([name, r]) => [
+      name,
+      { PENDING: 0, RUNNING: r.RUNNING ?? 0, FAILED: r.FAILED ?? 0, CACHED: r.CACHED ?? 0, DONE: r.DONE ?? 0 },
+    ]),
+  );
+  return jobStatusTable(rows, time);
 }
 
 /** The job tree, indented two spaces per level; lines use the job views (with arguments) when given. */
@@ -108,14 +102,10 @@ function headLine(r: RecordView): string {
  */
 export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] = []): string {
   const r = detail.record;
+  if (r.type === "Job") return jobDetail(detail, r);
   const lines: string[] = [headLine(r)];
-  if (r.type === "Execution" || r.type === "Job") {
+  if (r.type === "Execution") {
     if (r.endTime !== null) lines.push(`Duration: ${formatDuration(r.endTime - r.startTime)}`);
-  }
-  if (r.type === "Job") {
-    lines.push(`Execution: ${r.executionId}`);
-    if (r.parentId) lines.push(`Parent job: ${r.parentId}`);
-    if (r.error) lines.push(errorLine(r.error));
   }
   if (r.tags.length) lines.push("Tags:", ...tagLines(r.tags));
   if (r.type === "Execution") {
@@ -128,28 +118,18 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
     const counts = detail.jobCounts;
     if (counts) {
       const s = counts.byStatus;
-      lines.push("", `Jobs: ${counts.total} (DONE: ${s.DONE ?? 0}, CACHED: ${s.CACHED ?? 0}, FAILED: ${s.FAILED ?? 0}${s.RUNNING ? `, RUNNING: ${s.RUNNING}` : ""})`);
-      lines.push(...jobTable(counts.byTask));
+      lines.push("", ...jobTable(counts.byTask, r.startTime), "");
+      lines.push(`Jobs: ${counts.total} (DONE: ${s.DONE ?? 0}, CACHED: ${s.CACHED ?? 0}, FAILED: ${s.FAILED ?? 0}${s.RUNNING ? `, RUNNING: ${s.RUNNING}` : ""})`);
     }
     if (detail.jobTree) {
       lines.push("-".repeat(80));
       lines.push(...treeLines(detail.jobTree, new Map(jobs.map((j) => [j.id, j]))));
     }
   }
-  if (detail.call !== undefined) {
-    if (detail.call) {
-      lines.push("", "Call:");
-      const single = detail.call.args.length === 1 ? detail.call.args[0]!.value?.value : undefined;
-      if (single && typeof single === "object" && !Array.isArray(single)) {
-        lines.push(`  Args: ${formatArgs(detail.call.args)}`);
-      } else {
-        for (const a of detail.call.args) lines.push(`  Arg ${a.key}: ${showValue(a.value)}`);
-      }
-      lines.push(`  Result: ${showValue(detail.call.result)}`);
-      if (detail.call.children.length) lines.push(`  Child calls: ${detail.call.children.map((c) => c.slice(0, 8)).join(", ")}`);
-    } else if (r.type === "Job") {
-      lines.push("", "Call: (none recorded: the job did not finish)");
-    }
+  if (detail.call) {
+    // A CallNode: its arguments and result, as redun's CallNode view.
+    lines.push(`  Args:   ${detailArgs(detail.call.args)}`, `  ${resultLine(detail.call.result)}`);
+    if (detail.call.children.length) lines.push(`  Child calls: ${detail.call.children.map((c) => c.slice(0, 8)).join(", ")}`);
   }
   if (detail.task) {
     const t = detail.task;
@@ -163,6 +143,65 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
     lines.push("", r.preview ? `${r.encoded}... (preview: ${r.size} characters in full)` : formatJson(r.value as JsonValue));
   }
   return lines.join("\n");
+}
+
+/**
+ * redun's job detail: the job line with its full id, the `Traceback: Exec …
+ * > Job … main > Job … shout` line, the call's arguments and result (or the
+ * error it raised), the task's source and, for a failure, the stack.
+ */
+function jobDetail(detail: RecordDetail, r: Extract<RecordView, { type: "Job" }>): string {
+  const lines: string[] = [headLine(r)];
+  if (detail.ancestors) {
+    const chain = [`Exec ${detail.ancestors.executionId.slice(0, 8)}`, ...detail.ancestors.jobs.map((j) => `Job ${j.id.slice(0, 8)} ${j.taskName ?? "?"}`)];
+    lines.push(`Traceback: ${[...chain, `Job ${r.id.slice(0, 8)} ${detail.task?.name ?? "?"}`].join(" > ")}`);
+  }
+  if (r.endTime !== null) lines.push(`Duration: ${formatDuration(r.endTime - r.startTime)}`);
+  const call = detail.call;
+  const error = call?.result?.valueType === ERROR_VALUE_TYPE ? (call.result.value as Partial<RecordedError>) : null;
+  if (call) {
+    lines.push("", `  CallNode ${r.callHash} ${r.taskName ?? "?"}`);
+    lines.push(`    Args:   ${detailArgs(call.args)}`);
+    lines.push(`    ${resultLine(call.result)}`);
+  } else {
+    lines.push("", r.status === "RUNNING" ? "  (no call recorded: the job has not finished)" : "  (no call recorded: the job failed before its arguments were known)");
+    if (r.error) lines.push(`  ${errorLine(r.error)}`);
+  }
+  if (detail.task) {
+    const t = detail.task;
+    lines.push("", `  Task ${t.id} ${t.namespace ? `${t.namespace}.` : ""}${t.name}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
+    lines.push(...t.source.split("\n").map((l) => `    ${l}`), "");
+  }
+  if (error) {
+    lines.push("", "  Traceback:", ...stackFrames(error.stack ?? "").map((f) => `    ${f}`), `  ${error.name ?? "Error"}: ${error.message ?? ""}`);
+    if (r.error && r.error.startsWith("child job ")) lines.push(`  (raised in ${r.error.slice(0, -" failed".length)})`);
+  }
+  return lines.join("\n");
+}
+
+/** `Result: 'HELLO'`, or `Raised: RangeError('too big')` for a failed call's error. */
+function resultLine(result: ValueView | null): string {
+  if (result?.valueType !== ERROR_VALUE_TYPE) return `Result: ${showValue(result)}`;
+  const error = result.value as Partial<RecordedError>;
+  return `Raised: ${error.name ?? "Error"}(${formatRepr(error.message ?? "", 200)})`;
+}
+
+/** A call's arguments as redun's detail shows them: reprs, one plain-object argument as keywords. */
+function detailArgs(args: readonly ArgumentView[]): string {
+  const only = args.length === 1 ? args[0]!.value?.value : undefined;
+  if (only && typeof only === "object" && !Array.isArray(only)) {
+    return Object.entries(only as Record<string, unknown>).map(([k, v]) => `${k}=${formatRepr(v, 200)}`).join(", ");
+  }
+  return args.map((a) => showValue(a.value)).join(", ");
+}
+
+/** The frames of a JS stack that are the workflow's: not Node's, nor redun-edge's own scheduler. */
+export function stackFrames(stack: string): string[] {
+  return stack
+    .split("\n")
+    .filter((l) => /^\s+at .*[/\\]/.test(l))
+    .map((l) => l.trim())
+    .filter((l) => !/\(node:|at node:|[/\\](core|cli|dist)[/\\](scheduler|task|run|main)\.(ts|js)|node_modules/.test(l));
 }
 
 /** `cost  (5 Execution, 6 Job)`: counts of current tags by key and entity type. */

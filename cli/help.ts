@@ -29,19 +29,31 @@ ${STORE}
 
 Run 'redun-edge COMMAND --help' for a command's options.`,
 
-  run: `Usage: redun-edge run [--tag KEY=VALUE]... FILE TASK [--ARG VALUE]...
+  run: `Usage: redun-edge run [--tag KEY=VALUE]... [--no-cache] FILE TASK [--ARG VALUE]...
 
 Import the workflow FILE (.ts or .js), run its exported task TASK, record the
-run in the store and print the result as JSON.
+run in the store and print the result as JSON. On stderr, as redun: the
+execution, one line per job (Run / Cached / Reject; on a terminal one live
+progress line instead), the JOB STATUS table and the duration; a failed run
+ends with its traceback (exit 1). Ctrl-C stops the run and records its
+running jobs and the execution as FAILED (interrupted); exit 130.
+
+A recorded result is reused (its jobs CACHED) when every task it called is
+still the task of that name defined now; a changed task runs again, and so
+do the tasks that called it.
 
 Options (before FILE):
   --tag KEY=VALUE   an execution tag; repeat for several (repeated keys are
                     kept); the value is read as JSON when it starts with [ { or ",
-                    else as a number, true/false/null, or text
+                    else as a number (as Python's int() and float() read one),
+                    true/false/null, or text
+  --no-cache        run every job, reusing no recorded result
 
-Task arguments (after TASK): --NAME VALUE pairs are passed as one object
-argument { NAME: VALUE } (values read like tag values, so numbers and JSON
-work; --NAME alone is true). Plain words are passed as positional arguments.
+Task arguments (after TASK), checked against the task's parameters:
+--NAME VALUE gives the parameter NAME (for a task taking one object,
+({ NAME }), that key of it); values read like tag values, so numbers and
+JSON work; --NAME alone is true. Plain words fill parameters in order. An
+argument the task does not take is a usage error.
 
 Default execution tags: redun_edge.version, user, git_commit and
 git_origin_url (of FILE's folder, when it is in a git repository) and
@@ -49,11 +61,15 @@ project (the task's namespace); a --tag with the same key replaces one.
 
 ${STORE}`,
 
-  log: `Usage: redun-edge log [options] [ID_PREFIX]
+  log: `Usage: redun-edge log [options] [ID_PREFIX | - | ~N]
 
 Without ID_PREFIX: recent records, newest first, one line each.
 With ID_PREFIX: the record that id prefix names, in detail (an execution
-shows its duration, job counts per task and its job tree).
+shows its duration, job counts per task and its job tree; a job its place
+in the execution, its call's arguments and result or error, and its task's
+source). - names the most recent execution, ~N the N-th most recent.
+A RUNNING execution whose run stopped renewing its lease (its process was
+killed) shows as ABANDONED.
 
 Options:
   --tag KEY[=VALUE]       records having this tag (repeat: all must hold)
@@ -85,12 +101,15 @@ update   replace every value of each key given
 rm       remove tags: KEY=VALUE removes that value, a bare KEY all its values
 rename   rename a key, keeping the values
 
-Arguments: id prefixes come first; they are hex (0-9, a-f, and -). The
+Arguments: id prefixes come first; they are hex (0-9, a-f, and -), or - (the
+most recent execution) or ~N (the N-th most recent). The
 first argument containing '=' starts the tags, and everything after it is a
 tag. For rm, a bare word that is not hex also starts the tags, as a key;
 put keys that look like hex after '--' (tag rm 6dc981d7 -- cafe).
 
-Each change prints as: OP tag TYPE:ID KEY=VALUE.
+Each record edited prints, as redun prints it: OP tag TYPE:ID KEY=JSON...
+(OP: add, update, delete; rm names only the KEY=VALUE pairs given); rename
+prints each change.
 
 ${STORE}`,
 

@@ -13,10 +13,41 @@ import {
   type RecordView,
   type TagFilter,
 } from "../core/index.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { HttpClient } from "../adapters/http/index.ts";
 import { flag, list, parseArgs, readTag, str, type Parsed } from "./args.ts";
-import { UsageError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { formatDetail } from "./format.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+import { STORE_DIR } from "./local-store.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf, type StoreSpec } from "./store.ts";
+
+/** `-` (the newest execution) and `~N` (the N-th newest, `~1` being `-`), as redun reads them. */
+export const EXECUTION_SHORTHAND = /^(-|~\d+)$/;
+
+/** The full id of the execution `-` or `~N` names. */
+export async function resolveExecutionShorthand(client: HttpClient, word: string, command: string): Promise<string> {
+  const n = word === "-" ? 1 : Number(word.slice(1));
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) {
+    throw new UsageError(`${word}: ~N names the N-th most recent execution, N from 1 to 1000`, command);
+  }
+  const { records } = await client.log({ types: ["Execution"], limit: n });
+  const found = records[n - 1];
+  if (!found) {
+    throw new CliError(records.length === 0 ? `${word}: the store has no executions yet` : `${word}: the store has only ${records.length} execution${records.length === 1 ? "" : "s"}`);
+  }
+  return found.id;
+}
+
+/**
+ * A read-only command on a folder without a local store says so and creates
+ * nothing (starting the store would create `.redun/`).
+ */
+export function requireExistingStore(spec: StoreSpec): void {
+  if (spec.kind === "local" && !existsSync(join(spec.root, STORE_DIR))) {
+    throw new CliError(`no redun-edge store in ${spec.root} (no ${STORE_DIR}/ there: run a workflow to record one, or name a store with --remote)`);
+  }
+}
 
 const TYPE_FLAGS: [flag: string, type: EntityType, title: string][] = [
   ["exec", "Execution", "executions"],
@@ -78,15 +109,18 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
     if (!/^[1-9][0-9]*$/.test(limitText)) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(limitText)}`, "log");
     query.limit = Math.min(Number(limitText), 1000);
   }
-  const prefix = positionals[0];
-  if (prefix !== undefined && !/^[0-9a-fA-F-]+$/.test(prefix)) {
-    throw new UsageError(`not an id prefix: ${JSON.stringify(prefix)} (ids are hex: 0-9, a-f)`, "log");
+  const word = positionals[0];
+  if (word !== undefined && !EXECUTION_SHORTHAND.test(word) && !/^[0-9a-fA-F-]+$/.test(word)) {
+    throw new UsageError(`not an id prefix: ${JSON.stringify(word)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "log");
   }
 
-  const store = await openStore(defaultStoreSpec(p, "log"), { token: tokenOf(p), inProcess: inProcess(p) });
+  const spec = defaultStoreSpec(p, "log");
+  requireExistingStore(spec);
+  const store = await openStore(spec, { token: tokenOf(p), inProcess: inProcess(p) });
   try {
-    if (prefix !== undefined) {
-      const detail = await store.client.show(prefix.toLowerCase());
+    if (word !== undefined) {
+      const prefix = EXECUTION_SHORTHAND.test(word) ? await resolveExecutionShorthand(store.client, word, "log") : word.toLowerCase();
+      const detail = await store.client.show(prefix);
       let jobs: RecordView[] = [];
       if (detail.record.type === "Execution" && detail.jobCounts && detail.jobCounts.total <= 1000) {
         jobs = (await store.client.log({ types: ["Job"], execIds: [detail.record.id], limit: 1000 })).records;

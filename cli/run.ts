@@ -1,22 +1,27 @@
 /**
- * `run [--tag k=v]... FILE TASK [--name value]...`: import a workflow file,
- * run one of its tasks with core's Scheduler over the store's HTTP API (so
- * the run is recorded exactly as a deployed Worker would record it), print
- * the result as JSON.
+ * `run [--tag k=v]... [--no-cache] FILE TASK [--name value]...`: import a
+ * workflow file, run one of its tasks with core's Scheduler over the store's
+ * HTTP API (so the run is recorded exactly as a deployed Worker would record
+ * it), print the result as JSON on stdout and, on stderr, what redun prints
+ * (run-output.ts). Ctrl-C / SIGTERM interrupts the run: it is recorded as
+ * interrupted and the command exits 130.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Scheduler, VERSION, parseTagValue, type JsonValue, type TagPair } from "../core/index.ts";
-import { list, parseArgs, readTag } from "./args.ts";
+import { Scheduler, VERSION, functionParameters, parseTagValue, type JobEvent, type JsonValue, type TagPair } from "../core/index.ts";
+import { flag, list, parseArgs, readTag } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
+import { STORE_DIR } from "./local-store.ts";
+import { RunReporter, shellQuote, tracebackLines } from "./run-output.ts";
 import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
 
 /** The parts of a task the CLI needs; checked structurally (the file may load its own copy of core). */
 interface TaskLike {
   (...args: unknown[]): unknown;
+  fn: (...args: never[]) => unknown;
   name: string;
   namespace: string;
   fullName: string;
@@ -26,10 +31,9 @@ interface TaskLike {
 function isTask(value: unknown): value is TaskLike {
   if (typeof value !== "function") return false;
   const v = value as unknown as Partial<TaskLike>;
-  return typeof v.hash === "string" && typeof v.fullName === "string" && typeof v.namespace === "string";
+  return typeof v.hash === "string" && typeof v.fullName === "string" && typeof v.namespace === "string" && typeof v.fn === "function";
 }
 
-/** Task arguments: `--name value` pairs -> one object; plain words -> positional arguments. */
 function argValue(name: string, text: string): JsonValue {
   try {
     return parseTagValue(text);
@@ -39,27 +43,77 @@ function argValue(name: string, text: string): JsonValue {
   }
 }
 
-export function parseTaskArgs(words: readonly string[]): unknown[] {
-  const positional: JsonValue[] = [];
-  // Argument names are user text (`--__proto__ 1` is a name too): gathered in a Map, made own properties.
-  const named = new Map<string, JsonValue>();
+interface TaskWords {
+  positional: JsonValue[];
+  named: [name: string, value: JsonValue][];
+}
+
+/** Task argument words: `--name value` / `--name=value` / `--flag` (true) pairs, and plain positional words. */
+function readTaskWords(words: readonly string[]): TaskWords {
+  const out: TaskWords = { positional: [], named: [] };
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (word.startsWith("--") && word.length > 2) {
       const eq = word.indexOf("=");
       if (eq !== -1) {
-        named.set(word.slice(2, eq), argValue(word.slice(0, eq), word.slice(eq + 1)));
+        out.named.push([word.slice(2, eq), argValue(word.slice(0, eq), word.slice(eq + 1))]);
       } else {
         const next = words[i + 1];
-        if (next === undefined || (next.startsWith("--") && next.length > 2)) named.set(word.slice(2), true);
+        if (next === undefined || (next.startsWith("--") && next.length > 2)) out.named.push([word.slice(2), true]);
         else {
-          named.set(word.slice(2), argValue(word, next));
+          out.named.push([word.slice(2), argValue(word, next)]);
           i++;
         }
       }
-    } else positional.push(argValue(`#${positional.length + 1}`, word));
+    } else out.positional.push(argValue(`#${out.positional.length + 1}`, word));
   }
-  return named.size ? [...positional, Object.fromEntries(named)] : positional;
+  return out;
+}
+
+/** Task arguments without a task to check them against: `--name value` pairs -> one object; plain words -> positional. */
+export function parseTaskArgs(words: readonly string[]): unknown[] {
+  const { positional, named } = readTaskWords(words);
+  return named.length ? [...positional, Object.fromEntries(named)] : positional;
+}
+
+/**
+ * A task's arguments from the words after TASK, checked against its
+ * parameters (read from its source), as redun checks a task's arguments:
+ * `--name value` fills the parameter `name` (or, for a task taking one
+ * destructured object `({ name })`, that key of it); an unknown name, a
+ * parameter given twice or too many words is a usage error. When the source
+ * does not give the parameters, `parseTaskArgs`' reading applies.
+ */
+export function taskArguments(task: { fullName: string; fn: (...args: never[]) => unknown }, words: readonly string[]): unknown[] {
+  const params = functionParameters(task.fn);
+  if (!params) return parseTaskArgs(words);
+  const { positional, named } = readTaskWords(words);
+  const usage = (message: string) => new UsageError(`task ${task.fullName}: ${message}`, "run");
+  const seen = new Set<string>();
+  for (const [name] of named) {
+    if (seen.has(name)) throw usage(`--${name} given more than once`);
+    seen.add(name);
+  }
+  if (params.kind === "object") {
+    const unknown = named.find(([name]) => !params.open && !params.keys.includes(name));
+    if (unknown) throw usage(`unknown argument --${unknown[0]} (${params.keys.length ? `its arguments: ${params.keys.map((k) => `--${k}`).join(", ")}` : "it takes none"})`);
+    if (positional.length) throw usage(`takes named arguments only (${params.keys.map((k) => `--${k}`).join(", ")}), got ${JSON.stringify(words.find((w) => !w.startsWith("--")))}`);
+    return named.length ? [Object.fromEntries(named)] : [];
+  }
+  const names = params.names;
+  const listed = names.filter((n): n is string => n !== null).map((n) => `--${n}`).join(", ");
+  if (positional.length > names.length && !params.rest) {
+    throw usage(`takes at most ${names.length} argument${names.length === 1 ? "" : "s"}, got ${positional.length}`);
+  }
+  const args: unknown[] = [...positional];
+  for (const [name, value] of named) {
+    const at = names.indexOf(name);
+    if (at === -1) throw usage(`unknown argument --${name} (${listed ? `its arguments: ${listed}` : "it takes none"})`);
+    if (at < positional.length) throw usage(`argument ${name} given both by position and as --${name}`);
+    args[at] = value;
+  }
+  // Parameters left out between given ones are undefined, so their defaults apply.
+  return Array.from({ length: args.length }, (_, i) => args[i]);
 }
 
 function git(cwd: string, args: string[]): string | null {
@@ -90,12 +144,11 @@ export function defaultTags(folder: string): TagPair[] {
 }
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("run", argv, { tag: { type: "string", multiple: true } }, { stopAfter: 2 });
+  const p = parseArgs("run", argv, { tag: { type: "string", multiple: true }, "no-cache": { type: "boolean" } }, { stopAfter: 2 });
   const [file, taskName] = p.positionals;
   if (!file || !taskName) throw new UsageError("run needs a workflow FILE and a TASK name", "run");
   // Read everything given before touching the store, so a bad command line writes nothing.
   const tags = list(p, "tag").map((t) => readTag(t, "run") as TagPair);
-  const taskArgs = parseTaskArgs(p.rest);
   const path = resolve(file);
   if (!existsSync(path)) throw new CliError(`no such workflow file: ${file}`);
 
@@ -113,21 +166,80 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const names = exported.map(([name]) => name);
     throw new CliError(`${file} exports no task named ${JSON.stringify(taskName)}${names.length ? `; its tasks: ${names.join(", ")}` : " (it exports no tasks)"}`);
   }
+  const taskArgs = taskArguments(found, p.rest);
 
   const store = await openStore(defaultStoreSpec(p, "run"), { token: tokenOf(p), inProcess: inProcess(p) });
+  const reporter = new RunReporter(process.stderr);
+  const controller = new AbortController();
+  // First Ctrl-C (or SIGTERM): stop the run and record it as interrupted; a second one: leave at once.
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
+    reporter.line(`redun-edge :: version ${VERSION}`);
+    reporter.line(`config dir: ${store.root ? join(store.root, STORE_DIR) : store.label}`);
     const given = new Set(tags.map(([k]) => k));
     const scheduler = new Scheduler({
       repository: store.repository(),
       // A key given with --tag replaces its default.
       defaultTags: () => defaultTags(dirname(path)).filter(([k]) => !given.has(k)),
+      cache: !flag(p, "no-cache"),
+      leaseMs: leaseMs(),
     });
+    const events = new Map<string, JobEvent>();
+    let executionId: string | null = null;
+    const onJob = (e: JobEvent) => {
+      if (executionId === null) {
+        executionId = e.job.executionId;
+        reporter.line(`Start Execution ${executionId}:  ${["redun-edge", "run", ...argv].map(shellQuote).join(" ")}`);
+      }
+      events.set(e.job.id, e);
+      reporter.job(e);
+    };
     const expr = found(...taskArgs) as Parameters<Scheduler["run"]>[0];
-    const result = await scheduler.run(expr, { tags, argv: ["run", file, taskName, ...p.rest] });
+    const start = Date.now();
+    let result: unknown;
+    try {
+      result = await scheduler.run(expr, { tags, argv: ["run", file, taskName, ...p.rest], onJob, signal: controller.signal });
+    } catch (error) {
+      reporter.summary(Date.now() - start);
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === "interrupted") {
+        reporter.line(`*** Execution ${executionId ?? ""} interrupted: its running jobs are recorded as FAILED (interrupted)`);
+        return 130;
+      }
+      if (code === "task_failed") for (const l of tracebackLines(failedChain(events), (error as Error).cause)) reporter.line(l);
+      throw error;
+    }
+    reporter.summary(Date.now() - start);
     const text = JSON.stringify(result === undefined ? null : result);
     process.stdout.write(`${text.length > 100 ? JSON.stringify(result, null, 2) : text}\n`);
     return 0;
   } finally {
+    reporter.finish();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await store.close();
   }
+}
+
+/** The lease of a run's execution: $REDUN_EDGE_LEASE_SECONDS (default 60; 0: none). */
+function leaseMs(): number {
+  const text = process.env.REDUN_EDGE_LEASE_SECONDS;
+  if (!text) return 60_000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new CliError(`REDUN_EDGE_LEASE_SECONDS: expected a number of seconds, got ${JSON.stringify(text)}`);
+  return seconds * 1000;
+}
+
+/** The failed jobs from the root down to the one that raised (whose error is not a failed child's). */
+function failedChain(events: ReadonlyMap<string, JobEvent>): JobEvent[] {
+  const failed = [...events.values()].filter((e) => e.status === "FAILED");
+  const raised = failed.find((e) => !e.job.error?.startsWith("child job ")) ?? failed[0];
+  const chain: JobEvent[] = [];
+  for (let e = raised; e; e = e.job.parentId ? events.get(e.job.parentId) : undefined) chain.unshift(e);
+  return chain;
 }

@@ -13,12 +13,14 @@ import {
   type JsonValue,
   type TagChange,
 } from "../core/index.ts";
-import { flag, parseArgs, readTag } from "./args.ts";
+import type { HttpClient } from "../adapters/http/index.ts";
+import type { TagEditResult } from "../core/index.ts";
+import { flag, parseArgs, readTag, type Parsed } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { formatKeyCounts, formatValueCounts } from "./format.ts";
 import { HELP } from "./help.ts";
-import { tagFilters } from "./log.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+import { EXECUTION_SHORTHAND, requireExistingStore, resolveExecutionShorthand, tagFilters } from "./log.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf, type Store } from "./store.ts";
 
 const HEX = /^[0-9a-fA-F-]+$/;
 
@@ -30,7 +32,7 @@ export interface EditArgs {
 
 /**
  * The rule: arguments are read left to right. Id prefixes come first and are
- * hex (0-9, a-f, -). The first argument with an `=` starts the tags; from
+ * hex (0-9, a-f, -), or `-` / `~N` (recent executions). The first argument with an `=` starts the tags; from
  * there on every argument is a tag. For rm, a bare word that is not hex also
  * starts the tags (it is a key: every value of it), and so does `--`, after
  * which every word is a tag or key even if it looks like hex.
@@ -43,7 +45,7 @@ export function splitEditArgs(op: string, words: readonly string[], afterDashDas
   };
   for (const word of words) {
     if (!inTags && !word.includes("=")) {
-      if (HEX.test(word)) {
+      if (HEX.test(word) || EXECUTION_SHORTHAND.test(word)) {
         out.prefixes.push(word.toLowerCase());
         continue;
       }
@@ -67,17 +69,51 @@ export function splitEditArgs(op: string, words: readonly string[], afterDashDas
   return out;
 }
 
-/** Print each change; say so on stderr when nothing changed (the tags were already so). */
-function report(op: string, changes: readonly TagChange[]): void {
-  if (changes.length) process.stdout.write(`${changes.map(formatChange).join("\n")}\n`);
-  else if (op === "rm") process.stderr.write("redun-edge: nothing changed (the records have no such tags)\n");
+/**
+ * Echo an edit as redun does, one line per record (`add tag Execution:<full
+ * id> k="v" n=3`, the tags given, values as Python's json.dumps prints them;
+ * `delete tag ...` for rm, naming the key=value pairs given); rename, which
+ * redun has not, one line per change. Say so on stderr when nothing changed.
+ */
+function report(op: string, result: TagEditResult, pairs: readonly (readonly [string, JsonValue])[]): void {
+  const lines = op === "rename" || !result.entities ? result.changes.map(formatChange) : editLines(op, result, pairs);
+  if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
+  if (result.changes.length) return;
+  if (op === "rm") process.stderr.write("redun-edge: nothing changed (the records have no such tags)\n");
   else if (op === "rename") process.stderr.write("redun-edge: nothing changed (the records have no such key)\n");
   else process.stderr.write("redun-edge: nothing changed (the records already have those tags)\n");
 }
 
-/** `add tag Execution:<full id> k=v`. */
+/** redun's echo of an edit: one line per record edited. */
+export function editLines(op: string, result: Pick<TagEditResult, "entities">, pairs: readonly (readonly [string, JsonValue])[]): string[] {
+  const tags = pairs.map(([k, v]) => `${k}=${pyJson(v)}`).join(" ");
+  return result.entities.map((e) => `${op === "rm" ? "delete" : op} tag ${e.type}:${e.id} ${tags}`);
+}
+
+/** JSON as Python's json.dumps prints it by default: `", "` and `": "`, keys in their order, non-ASCII escaped. */
+export function pyJson(value: JsonValue): string {
+  if (value === null || typeof value !== "object") {
+    return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  }
+  if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${pyJson(k)}: ${pyJson(v)}`).join(", ")}}`;
+}
+
+/** `rename tag Execution:<full id> k=v`: one change. */
 export function formatChange(c: TagChange): string {
   return `${c.op} tag ${c.entityType}:${c.entityId} ${formatTagKeyValue(c.key, c.value, 200)}`;
+}
+
+/** Open the command's store, refusing a folder without one (see requireExistingStore). */
+async function openExisting(p: Parsed): Promise<Store> {
+  const spec = defaultStoreSpec(p, "tag");
+  requireExistingStore(spec);
+  return openStore(spec, { token: tokenOf(p), inProcess: inProcess(p) });
+}
+
+/** Prefixes with `-` / `~N` resolved to the executions they name. */
+function resolvePrefixes(client: HttpClient, prefixes: readonly string[]): Promise<string[]> {
+  return Promise.all(prefixes.map((x) => (EXECUTION_SHORTHAND.test(x) ? resolveExecutionShorthand(client, x, "tag") : x)));
 }
 
 export async function tagCommand(argv: readonly string[]): Promise<number> {
@@ -107,7 +143,7 @@ export async function tagCommand(argv: readonly string[]): Promise<number> {
 async function tagList(argv: readonly string[]): Promise<number> {
   const p = parseArgs("tag", argv, { values: { type: "boolean" }, limit: { type: "string" } });
   const filters = tagFilters([...p.positionals, ...p.afterDashDash], "tag");
-  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  const store = await openExisting(p);
   try {
     let lines: string[];
     if (flag(p, "values")) {
@@ -134,16 +170,17 @@ async function tagList(argv: readonly string[]): Promise<number> {
 
 async function tagEdit(op: "add" | "update" | "rm", argv: readonly string[]): Promise<number> {
   const p = parseArgs("tag", argv, {});
-  const { prefixes, tags } = splitEditArgs(op, p.positionals, p.afterDashDash);
-  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  const { prefixes: given, tags } = splitEditArgs(op, p.positionals, p.afterDashDash);
+  const store = await openExisting(p);
   try {
+    const prefixes = await resolvePrefixes(store.client, given);
     const pairs = tags.filter((t): t is [string, JsonValue] => t.length === 2);
     const keys = tags.filter((t) => t.length === 1).map(([k]) => k);
     const result =
       op === "rm"
         ? await store.client.editTags(prefixes, { op, ...(pairs.length ? { tags: pairs } : {}), ...(keys.length ? { keys } : {}) })
         : await store.client.editTags(prefixes, { op, tags: pairs });
-    report(op, result.changes);
+    report(op, result, pairs);
     return 0;
   } finally {
     await store.close();
@@ -157,13 +194,16 @@ async function tagRename(argv: readonly string[]): Promise<number> {
   const [from, to] = words.slice(-2) as [string, string];
   const prefixes = words.slice(0, -2);
   for (const prefix of prefixes) {
-    if (!HEX.test(prefix)) throw new UsageError(`not an id prefix: ${JSON.stringify(prefix)} (ids are hex: 0-9, a-f)`, "tag");
+    if (!HEX.test(prefix) && !EXECUTION_SHORTHAND.test(prefix)) {
+      throw new UsageError(`not an id prefix: ${JSON.stringify(prefix)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "tag");
+    }
   }
   if (from.includes("=") || to.includes("=")) throw new UsageError("tag rename takes keys, not key=value", "tag");
-  const store = await openStore(defaultStoreSpec(p, "tag"), { token: tokenOf(p), inProcess: inProcess(p) });
+  const store = await openExisting(p);
   try {
-    const result = await store.client.editTags(prefixes.map((x) => x.toLowerCase()), { op: "rename", from, to });
-    report("rename", result.changes);
+    const resolved = await resolvePrefixes(store.client, prefixes.map((x) => x.toLowerCase()));
+    const result = await store.client.editTags(resolved, { op: "rename", from, to });
+    report("rename", result, []);
     return 0;
   } finally {
     await store.close();

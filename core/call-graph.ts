@@ -9,6 +9,7 @@ import { MAX_CANDIDATES, MAX_EDIT_PREFIXES, MAX_PREFIX_CHARS } from "./limits.ts
 import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
+  isAbandoned,
   type AnyRecord,
   type CallNodeRecord,
   type EntityType,
@@ -22,7 +23,7 @@ import {
   type ValueRecord,
 } from "./records.ts";
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
-import { decodeValue } from "./scheduler.ts";
+import { decodeValue } from "./values.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import { checkTagKey } from "./validate.ts";
 import {
@@ -52,7 +53,8 @@ export interface ArgumentView {
 
 /** A record as returned by `log` and `show`: its fields, plus its current tags. */
 export type RecordView =
-  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null })
+  /** `abandoned`: RUNNING, and its lease has passed (`isAbandoned`): its process stopped without finishing it. */
+  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null; abandoned: boolean })
   | (JobRecord & { tags: TagPair[]; taskName: string | null; args: ArgumentView[] | null })
   | (CallNodeRecord & { tags: TagPair[]; taskName: string | null })
   | (TaskRecord & { tags: TagPair[]; fullName: string })
@@ -77,8 +79,13 @@ export interface RecordDetail {
   jobCounts?: { total: number; byStatus: Partial<Record<JobStatus, number>>; byTask: Record<string, Partial<Record<JobStatus, number>>> };
   /** Job / CallNode: the call's arguments and result. */
   call?: { args: ArgumentView[]; result: ValueView | null; children: string[] } | null;
-  /** Job: the task's source. */
-  task?: TaskRecord | null;
+  /** Job: the task's source, with the task's current tags. */
+  task?: (TaskRecord & { tags: TagPair[] }) | null;
+  /**
+   * Job: the jobs from the execution's root job down to this one's parent
+   * (redun's `Traceback: Exec … > Job … main > Job …` line), with the execution.
+   */
+  ancestors?: { executionId: string; jobs: { id: string; taskName: string | null }[] };
 }
 
 export interface LogResult {
@@ -87,6 +94,8 @@ export interface LogResult {
 }
 
 export interface TagEditResult {
+  /** The records edited, as their prefixes resolved, in the order given (each once). */
+  entities: EntityRef[];
   changes: TagChange[];
   /** Number of tag records written. */
   written: number;
@@ -124,7 +133,7 @@ export class CallGraph {
     const normalized = normalizeQuery(query);
     if (this.repository.queryContext) {
       const { refs, cursor, context } = await this.repository.queryContext(normalized);
-      return { records: viewsOf(refs, context), cursor };
+      return { records: viewsOf(refs, context, this.now()), cursor };
     }
     const page = await this.repository.query(normalized);
     return { records: await this.views(page.refs), cursor: page.cursor };
@@ -180,7 +189,12 @@ export class CallGraph {
     ]);
     const detail: RecordDetail = { record: record! };
     if (record!.type === "Execution") {
-      const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
+      const parents = new Set(jobs.map((j) => j.parentId));
+      const [tasks, tags, calls] = await Promise.all([
+        this.tasksById(jobs.map((j) => j.taskHash)),
+        this.tagsById(jobs.map((j) => j.id)),
+        getOnce(this.repository, "CallNode", jobs.flatMap((j) => (parents.has(j.id) && j.callHash ? [j.callHash] : []))),
+      ]);
       const nodes = new Map<string, JobTreeNode>();
       // Task names are user data (`__proto__` is a name too): counted in Maps, handed out as own properties.
       const byStatus = new Map<JobStatus, number>();
@@ -198,6 +212,7 @@ export class CallGraph {
         });
       }
       for (const job of jobs) if (job.parentId) nodes.get(job.parentId)?.children.push(nodes.get(job.id)!);
+      orderByCalls(jobs, nodes, new Map(calls.map((c) => [c.id, c])));
       detail.jobTree = nodes.get((record as ExecutionRecord).rootJobId) ?? null;
       detail.jobCounts = {
         total: jobs.length,
@@ -208,10 +223,13 @@ export class CallGraph {
     if (record!.type === "Job" || record!.type === "CallNode") {
       const callHash = record!.type === "Job" ? record!.callHash : record!.id;
       const taskHash = record!.type === "Job" ? record!.taskHash : (record as CallNodeRecord).taskHash;
-      const [[call], [task]] = await Promise.all([
+      const [[call], [task], taskTags, ancestors] = await Promise.all([
         callHash ? this.repository.get("CallNode", [callHash]) : Promise.resolve([]),
         this.repository.get("Task", [taskHash]),
+        this.tagsById([taskHash]),
+        record!.type === "Job" ? this.ancestorsOf(record as JobRecord) : Promise.resolve(undefined),
       ]);
+      if (ancestors) detail.ancestors = ancestors;
       if (call) {
         const values = await this.valuesById([...call.args.map((a) => a.valueHash), call.resultHash]);
         detail.call = {
@@ -220,23 +238,41 @@ export class CallGraph {
           children: call.children,
         };
       } else detail.call = null;
-      detail.task = task ?? null;
+      detail.task = task ? { ...task, tags: taskTags.get(taskHash) ?? [] } : null;
     }
     return detail;
+  }
+
+  /** A job's ancestors, root first, read parent by parent (one round trip per level, two for task names). */
+  private async ancestorsOf(job: JobRecord): Promise<NonNullable<RecordDetail["ancestors"]>> {
+    const chain: JobRecord[] = [];
+    const seen = new Set<string>([job.id]);
+    for (let parentId = job.parentId; parentId && !seen.has(parentId) && chain.length < 1000; ) {
+      seen.add(parentId);
+      const [parent] = await this.repository.get("Job", [parentId]);
+      if (!parent) break;
+      chain.unshift(parent);
+      parentId = parent.parentId;
+    }
+    const tasks = await this.tasksById(chain.map((j) => j.taskHash));
+    return {
+      executionId: job.executionId,
+      jobs: chain.map((j) => ({ id: j.id, taskName: tasks.get(j.taskHash)?.name ?? null })),
+    };
   }
 
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
   async addTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
     checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planAdd(this.repository, entities, pairs, this.now()));
+    return this.commit(entities, await planAdd(this.repository, entities, pairs, this.now()));
   }
 
   /** Replace every current value of each given key with the given value(s). */
   async updateTags(prefixes: string | readonly string[], pairs: readonly TagPair[]): Promise<TagEditResult> {
     checkEditTags(pairs);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planUpdate(this.repository, entities, pairs, this.now()));
+    return this.commit(entities, await planUpdate(this.repository, entities, pairs, this.now()));
   }
 
   /** Remove tags by pair (`tags`) or every value of a key (`keys`). */
@@ -248,7 +284,7 @@ export class CallGraph {
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
     const filters = [...(what.tags ?? []), ...(what.keys ?? []).map((k) => [k, ANY_VALUE] as const)];
     if (filters.length === 0) throw new ValidationError("tags", "nothing to remove: give tags or keys");
-    return this.commit(await planRemove(this.repository, entities, filters, this.now()));
+    return this.commit(entities, await planRemove(this.repository, entities, filters, this.now()));
   }
 
   /** Rename a tag key on each record, keeping values and history. */
@@ -257,7 +293,7 @@ export class CallGraph {
     checkTagKey("from", from);
     checkTagKey("to", to);
     const entities = await this.resolveEntities(typeof prefixes === "string" ? [prefixes] : prefixes);
-    return this.commit(await planRename(this.repository, entities, from, to, this.now()));
+    return this.commit(entities, await planRename(this.repository, entities, from, to, this.now()));
   }
 
   /** Counts of current tags: by key and entity type, or by key and value. */
@@ -270,9 +306,9 @@ export class CallGraph {
     );
   }
 
-  private async commit(plan: TagPlan): Promise<TagEditResult> {
+  private async commit(entities: EntityRef[], plan: TagPlan): Promise<TagEditResult> {
     if (plan.records.length) await this.repository.write(plan.records);
-    return { changes: plan.changes, written: plan.records.length };
+    return { entities, changes: plan.changes, written: plan.records.length };
   }
 
   private async tagsById(ids: readonly string[]): Promise<Map<string, TagPair[]>> {
@@ -298,12 +334,34 @@ export class CallGraph {
     const context = this.repository.recordContext
       ? await this.repository.recordContext(refs)
       : await readRecordContext(this.repository, refs);
-    return viewsOf(refs, context);
+    return viewsOf(refs, context, this.now());
   }
 }
 
-/** The views of refs, in their order, from their RecordContext. */
-function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView[] {
+/**
+ * Each job's children in call order (its CallNode's children), which start
+ * times cannot tell apart within a millisecond; children without a call (not
+ * finished) follow in start order.
+ */
+function orderByCalls(jobs: readonly JobRecord[], nodes: Map<string, JobTreeNode>, calls: ReadonlyMap<string, CallNodeRecord>): void {
+  const callOf = new Map(jobs.map((j) => [j.id, j.callHash]));
+  for (const job of jobs) {
+    const call = job.callHash ? calls.get(job.callHash) : undefined;
+    const node = nodes.get(job.id)!;
+    if (!call || node.children.length < 2) continue;
+    const slots = new Map<string, number[]>();
+    call.children.forEach((hash, i) => slots.set(hash, [...(slots.get(hash) ?? []), i]));
+    const rank = new Map(node.children.map((child) => {
+      const free = slots.get(callOf.get(child.id) ?? "");
+      return [child, free?.length ? free.shift()! : Number.MAX_SAFE_INTEGER] as const;
+    }));
+    // A stable sort: equal ranks (no call) keep their start order.
+    node.children.sort((a, b) => rank.get(a)! - rank.get(b)!);
+  }
+}
+
+/** The views of refs, in their order, from their RecordContext; `now` tells abandoned executions. */
+function viewsOf(refs: readonly RecordRef[], context: RecordContext, now: number): RecordView[] {
   const byKey = new Map<string, AnyRecord>();
   for (const r of context.records) byKey.set(`${r.type}:${r.id}`, r);
   const find = <T extends RecordType>(type: T, id: string | null | undefined) =>
@@ -319,7 +377,7 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext): RecordView
     const t = tags.get(ref.id) ?? [];
     switch (r?.type) {
       case "Execution":
-        views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash) });
+        views.push({ ...r, tags: t, taskName: nameOf(find("Job", r.rootJobId)?.taskHash), abandoned: isAbandoned(r, now) });
         break;
       case "Job": {
         const call = find("CallNode", r.callHash);

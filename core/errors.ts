@@ -96,3 +96,15 @@ export class TaskError extends RedunEdgeError {
     this.jobId = jobId;
   }
 }
+
+/**
+ * A run was interrupted (its AbortSignal fired): the jobs running then and
+ * the execution were recorded as FAILED with the error "interrupted".
+ */
+export class InterruptedError extends RedunEdgeError {
+  readonly executionId: string | null;
+  constructor(executionId: string | null = null) {
+    super("interrupted", "interrupted");
+    this.executionId = executionId;
+  }
+}

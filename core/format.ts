@@ -69,7 +69,7 @@ export function formatRecordLine(r: RecordView): string {
   const tags = formatTagList(r.tags);
   switch (r.type) {
     case "Execution":
-      return `Exec ${id} ${formatStatus(r.status)} ${formatTime(r.startTime)}:  ${r.argv.join(" ")}${tags}`;
+      return `Exec ${id} ${formatStatus(r.abandoned ? "ABANDONED" : r.status)} ${formatTime(r.startTime)}:  ${r.argv.join(" ")}${tags}`;
     case "Job":
       return `Job ${id} ${formatStatus(r.status)} ${formatTime(r.startTime)}:  ${r.taskName ?? r.taskHash.slice(0, 8)}(${formatArgs(r.args)})${tags}`;
     case "CallNode":

@@ -8,6 +8,8 @@ export * from "./tag-text.ts";
 export * from "./tags.ts";
 export * from "./validate.ts";
 export * from "./limits.ts";
+export * from "./task.ts";
+export * from "./values.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
 export * from "./format.ts";

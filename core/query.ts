@@ -13,7 +13,8 @@
  * - `execTags`, `execStatus`, `execIds` select a set of executions; a record
  *   matches when it is related to one of them: an Execution is itself, a Job
  *   its execution, a CallNode / Task via any job of those executions with that
- *   call / task, a Value via the result of such a job's call.
+ *   call / task, a Value via such a job's call: its result or one of its
+ *   arguments (as redun's `filter_execution_tags`).
  * - `jobStatus`: only Jobs with one of these statuses.
  * - `taskNames`: Jobs, CallNodes and Tasks of a task named so (by `name` or
  *   `namespace.name`), and Executions whose root job ran such a task.

@@ -42,6 +42,17 @@ export interface ExecutionRecord extends Base {
   startTime: number;
   endTime: number | null;
   status: ExecutionStatus;
+  /**
+   * The lease of a RUNNING execution (ms since epoch): the scheduler renews it
+   * while the run lives, so a RUNNING execution whose lease has passed was
+   * abandoned (its process was killed). Absent: no lease (never abandoned).
+   */
+  leaseUntil?: number;
+}
+
+/** Past its lease: a RUNNING execution whose process stopped renewing it (see `leaseUntil`). */
+export function isAbandoned(execution: ExecutionRecord, now: number): boolean {
+  return execution.status === "RUNNING" && typeof execution.leaseUntil === "number" && execution.leaseUntil < now;
 }
 
 /** One evaluation of a task. Mutable: status and callHash are filled in at the end. */
@@ -50,7 +61,11 @@ export interface JobRecord extends Base {
   executionId: string;
   parentId: string | null;
   taskHash: string;
-  /** The CallNode of this job; null until it finishes (and when it fails). */
+  /**
+   * The CallNode of this job; null until it finishes. A FAILED job's CallNode
+   * has its arguments and, as result, the error (a Value of type "error");
+   * null when it failed before its arguments were known.
+   */
   callHash: string | null;
   startTime: number;
   endTime: number | null;
@@ -125,6 +140,11 @@ export interface EvaluationRecord extends Base {
   callHash: string;
   /** Job tags the evaluated job got, given again to the jobs that reuse it. */
   jobTags: [string, JsonValue][];
+  /**
+   * Execution tags the evaluated job's `applyTags` gave, given again to the
+   * execution that reuses it. Absent: none.
+   */
+  executionTags?: [string, JsonValue][];
 }
 
 export type AnyRecord =

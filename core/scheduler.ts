@@ -1,173 +1,38 @@
 /**
- * Tasks, lazy expressions and the scheduler that evaluates them into a
- * recorded call graph. No AsyncLocalStorage: `applyTags` returns a marker the
- * scheduler unwraps, so this runs the same in a browser, workerd and Node.
+ * The scheduler: evaluates task expressions (task.ts) into a recorded call
+ * graph. No AsyncLocalStorage: `applyTags` returns a marker the scheduler
+ * unwraps, so this runs the same in a browser, workerd and Node.
+ *
+ * Caching follows redun: a recorded evaluation of the same task and arguments
+ * is reused only when every task in its recorded call subtree is the task of
+ * that name defined now (`checkValid: "full"`, the default; "shallow" checks
+ * the task itself only), and the reused subtree is recorded again, job by
+ * job, for the new execution (each CACHED, with the tags its jobs got).
  *
  * Speed: finished records are buffered and written in large batches; a
  * running Job is held back and written only if it is still running at the
- * next timed flush, so in a fan-out each job is written once, finished. Cache
- * look-ups of concurrent jobs are coalesced into one `get` per type per tick.
+ * next timed flush, so in a fan-out each job is written once, finished. Reads
+ * of concurrent jobs (cache look-ups, reused subtrees) are coalesced into one
+ * `get` per record type per tick; a reused subtree is read level by level.
  */
-import { TaskError } from "./errors.ts";
-import { argsHash, callNodeHash, canonicalJson, evaluationHash, taskHash, valueHash, valueTypeOf } from "./hash.ts";
-import {
-  MAX_VALUE_BYTES,
-  PREVIEW_CHARS,
-  type AnyRecord,
-  type CallArgument,
-  type EvaluationRecord,
-  type ExecutionRecord,
-  type JobRecord,
-  type JsonValue,
-  type RecordOf,
-  type TaskRecord,
-  type ValueRecord,
+import { InterruptedError, TaskError } from "./errors.ts";
+import { argsHash, callNodeHash, evaluationHash } from "./hash.ts";
+import type {
+  AnyRecord,
+  CallArgument,
+  CallNodeRecord,
+  EvaluationRecord,
+  ExecutionRecord,
+  JobRecord,
+  JobStatus,
+  RecordOf,
+  TaskRecord,
+  ValueRecord,
 } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { plainTags, toTagPairs, type TagInput, type TagPair } from "./tags.ts";
-
-const EXPRESSION = Symbol.for("redun-edge.expression");
-const TAGGED = Symbol.for("redun-edge.apply-tags");
-
-export interface TaskOptions {
-  namespace?: string;
-  /** When given, the task's hash uses it instead of the source text. */
-  version?: string;
-  /** Tags of the Task, also given to every job of it. */
-  tags?: TagInput;
-  /** Reuse recorded results for the same arguments (default true). */
-  cache?: boolean;
-  /** Source text recorded for the task (default: the function's text). */
-  source?: string;
-}
-
-export interface CallOptions {
-  /** Extra tags for this call's job. */
-  tags?: TagInput;
-  cache?: boolean;
-}
-
-/** A lazy call of a task: evaluated only by `Scheduler.run`. */
-export interface Expression<R = unknown> {
-  readonly [EXPRESSION]: true;
-  readonly task: TaskDefinition;
-  readonly args: readonly unknown[];
-  readonly callOptions: CallOptions;
-  /** Phantom: the type the expression evaluates to. */
-  readonly __result?: R;
-}
-
-/** Unwrap what a task body may return to the value its expression yields. */
-export type Resolved<R> =
-  R extends Expression<infer T> ? Resolved<T>
-  : R extends TaggedValue<infer T> ? Resolved<T>
-  : R extends PromiseLike<infer T> ? Resolved<T>
-  : R extends readonly unknown[] ? { [K in keyof R]: Resolved<R[K]> }
-  : R;
-
-/**
- * An argument may be given as a value, as an expression yielding it, or as an
- * array or plain object holding expressions (`link(files.map(compile))`).
- */
-export type LazyValue<T> =
-  | T
-  | Expression<T>
-  | (T extends readonly (infer U)[] ? readonly LazyValue<U>[]
-    : T extends Record<string, unknown> ? { [K in keyof T]: LazyValue<T[K]> }
-    : never);
-
-export type Lazy<A extends readonly unknown[]> = { [K in keyof A]: LazyValue<A[K]> };
-
-export interface TaskDefinition {
-  readonly name: string;
-  readonly namespace: string;
-  /** `namespace.name`, or `name` without a namespace. */
-  readonly fullName: string;
-  readonly hash: string;
-  readonly source: string;
-  readonly version: string | null;
-  readonly tags: TagPair[];
-  readonly cache: boolean;
-  readonly fn: (...args: never[]) => unknown;
-}
-
-export interface Task<A extends unknown[], R> extends TaskDefinition {
-  (...args: Lazy<A>): Expression<Resolved<R>>;
-  /** Call-time options: `myTask.options({ tags })(...args)`. */
-  options(callOptions: CallOptions): (...args: Lazy<A>) => Expression<Resolved<R>>;
-}
-
-/** Wrap a function as a task. Calling the task returns a lazy expression. */
-export function task<A extends unknown[], R>(
-  name: string,
-  fn: (...args: A) => R,
-  options: TaskOptions = {},
-): Task<A, R> {
-  const namespace = options.namespace ?? "";
-  const source = options.source ?? fn.toString();
-  const version = options.version ?? null;
-  const definition: TaskDefinition = {
-    name,
-    namespace,
-    fullName: namespace ? `${namespace}.${name}` : name,
-    hash: taskHash(namespace, name, version, source),
-    source,
-    version,
-    tags: toTagPairs(options.tags),
-    cache: options.cache ?? true,
-    fn: fn as (...args: never[]) => unknown,
-  };
-  const call =
-    (callOptions: CallOptions) =>
-    (...args: Lazy<A>): Expression<Resolved<R>> => ({ [EXPRESSION]: true, task: callable, args, callOptions });
-  // Function `name` is read-only, so properties are defined rather than assigned.
-  const callable = call({}) as Task<A, R>;
-  for (const [key, value] of Object.entries({ ...definition, options: call })) {
-    Object.defineProperty(callable, key, { value, enumerable: true });
-  }
-  return callable;
-}
-
-export function isExpression(value: unknown): value is Expression {
-  return typeof value === "object" && value !== null && (value as { [EXPRESSION]?: true })[EXPRESSION] === true;
-}
-
-export interface ApplyTagsOptions {
-  /** Tags of the result Value. */
-  tags?: TagInput;
-  /** Tags of the current Job. */
-  jobTags?: TagInput;
-  /** Tags of the Execution. */
-  executionTags?: TagInput;
-}
-
-export interface TaggedValue<T> {
-  readonly [TAGGED]: true;
-  readonly value: T;
-  readonly options: ApplyTagsOptions;
-}
-
-/** Inside a task: return `applyTags(value, {...})` to tag the result, the job or the execution. */
-export function applyTags<T>(value: T, options: ApplyTagsOptions): TaggedValue<T> {
-  return { [TAGGED]: true, value, options };
-}
-
-function isTagged(value: unknown): value is TaggedValue<unknown> {
-  return typeof value === "object" && value !== null && (value as { [TAGGED]?: true })[TAGGED] === true;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function containsExpression(value: unknown): boolean {
-  if (isExpression(value)) return true;
-  if (Array.isArray(value)) return value.some(containsExpression);
-  if (isPlainObject(value)) return Object.values(value).some(containsExpression);
-  return false;
-}
+import { containsExpression, currentTaskOfHash, isExpression, isTagged, type Expression, type TaskDefinition } from "./task.ts";
+import { decodeValue, makeErrorValueRecord, makeValueRecord } from "./values.ts";
 
 /** Environment the host supplies; the core reads no platform APIs itself. */
 export interface SchedulerOptions {
@@ -184,9 +49,32 @@ export interface SchedulerOptions {
   flushSize?: number;
   /**
    * How often (ms) everything buffered, running jobs included, is written so a
-   * long run shows its progress (default 1,000; 0 turns the timer off).
+   * long run shows its progress (default 1,000; 0 turns the timed flush off).
    */
   flushIntervalMs?: number;
+  /**
+   * Lease of a running execution (ms, default 60,000): it is renewed at half
+   * its length while the run lives, so a run whose process was killed shows
+   * as abandoned once the lease passes (`isAbandoned`). 0: no lease.
+   */
+  leaseMs?: number;
+}
+
+/** What a run reports about each job as it goes (`RunOptions.onJob`). */
+export interface JobEvent {
+  /** RUNNING: its body starts; CACHED: reused from a recorded run; DONE / FAILED: it finished. */
+  status: JobStatus;
+  job: JobRecord;
+  /** Full name of the job's task. */
+  taskName: string;
+  /** The task defined now; null for a task of a reused subtree that is no longer defined. */
+  task: TaskDefinition | null;
+  /** The job's arguments; null when they could not be read. */
+  args: readonly unknown[] | null;
+  /** CACHED: the evaluation (cache entry) reused. */
+  evaluationHash?: string;
+  /** FAILED: what was thrown (an InterruptedError when the run was interrupted). */
+  error?: unknown;
 }
 
 export interface RunOptions {
@@ -194,6 +82,14 @@ export interface RunOptions {
   tags?: TagInput;
   /** What was run, recorded on the Execution (default ["run", root task]). */
   argv?: string[];
+  /** Called for each job as it starts, is reused, and finishes. */
+  onJob?: (event: JobEvent) => void;
+  /**
+   * Interrupts the run: no job starts after it fires; the jobs running then
+   * and the execution are recorded as FAILED with the error "interrupted",
+   * and the run rejects with an InterruptedError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunResult<R> {
@@ -203,51 +99,39 @@ export interface RunResult<R> {
 
 interface JobContext {
   job: JobRecord;
+  definition: TaskDefinition;
+  args: readonly unknown[];
+  callArgs: CallArgument[];
+  argsId: string;
   /** Child call hashes, by call order (a slot is reserved when the call starts). */
   children: (string | null)[];
   /** Job tags collected from task, call options and applyTags. */
   tags: TagPair[];
+  finished: boolean;
 }
 
 interface ExecutionContext {
   execution: ExecutionRecord;
   extraTags: TagPair[];
+  /** Jobs started and not finished. */
+  running: Set<JobContext>;
+  interrupted: boolean;
+  onJob: ((event: JobEvent) => void) | undefined;
+  /** Each expression object is evaluated once per run, however many calls use its result. */
+  evaluated: WeakMap<Expression, Promise<unknown>>;
 }
 
-/** Encode a value as a Value record (previewed when too large). */
-export function makeValueRecord(value: unknown, time: number): ValueRecord {
-  const valueType = valueTypeOf(value);
-  const encoded = canonicalJson(value);
-  const id = valueHash(valueType, encoded);
-  const size = utf8Length(encoded);
-  if (size > MAX_VALUE_BYTES) {
-    return { type: "Value", id, time, valueType, encoded: encoded.slice(0, PREVIEW_CHARS), size, preview: true };
-  }
-  return { type: "Value", id, time, valueType, encoded, size, preview: false };
-}
-
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** UTF-8 byte length of a string, without encoding it (a regex answers plain ASCII fast). */
-export function utf8Length(text: string): number {
-  if (ASCII.test(text)) return text.length;
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a surrogate pair: 2 units, 4 bytes
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/** The JS value a (non-preview) Value record holds. */
-export function decodeValue(record: ValueRecord): unknown {
-  if (record.valueType === "undefined") return undefined;
-  return JSON.parse(record.encoded) as JsonValue;
+/** A recorded call subtree found reusable, as read from the store. */
+interface ReusedTree {
+  evaluation: EvaluationRecord;
+  value: unknown;
+  calls: Map<string, CallNodeRecord>;
+  /** The evaluation of each call's task and arguments, by call hash (its job tags and execution tags). */
+  evaluations: Map<string, EvaluationRecord>;
+  /** Tags of tasks of the subtree that are not defined now (a "shallow" reuse), from the store. */
+  storedTaskTags: Map<string, TagPair[]>;
+  /** Argument values, read only for a run with `onJob`. */
+  values: Map<string, ValueRecord>;
 }
 
 export class Scheduler {
@@ -258,10 +142,11 @@ export class Scheduler {
   private readonly cacheEnabled: boolean;
   private readonly flushSize: number;
   private readonly flushIntervalMs: number;
+  private readonly leaseMs: number;
   private pending = new Map<string, AnyRecord>();
   /** Jobs started and not finished, not yet written. */
   private running = new Map<string, JobRecord>();
-  private activeRuns = 0;
+  private active = new Set<ExecutionContext>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private flushError: unknown = null;
@@ -277,6 +162,7 @@ export class Scheduler {
     this.cacheEnabled = options.cache ?? true;
     this.flushSize = options.flushSize ?? 10_000;
     this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
   }
 
   /** Evaluate an expression, record it as an Execution, and return its result. */
@@ -286,6 +172,8 @@ export class Scheduler {
 
   /** Like `run`, also returning the new execution's id. */
   async runWithId<R>(expr: Expression<R>, options: RunOptions = {}): Promise<RunResult<R>> {
+    const { signal } = options;
+    if (signal?.aborted) throw new InterruptedError();
     const start = this.now();
     const rootJobId = this.newId();
     const execution: ExecutionRecord = {
@@ -297,41 +185,75 @@ export class Scheduler {
       startTime: start,
       endTime: null,
       status: "RUNNING",
+      ...(this.leaseMs > 0 ? { leaseUntil: start + this.leaseMs } : {}),
     };
     const defaults = typeof this.defaultTags === "function" ? await this.defaultTags() : this.defaultTags;
     const tags = [...toTagPairs(defaults), ...toTagPairs(options.tags)];
     if (expr.task.namespace && !tags.some(([k]) => k === "project")) tags.push(["project", expr.task.namespace]);
     this.buffer(execution);
     for (const t of plainTags(execution, tags, start)) this.buffer(t);
-    const ctx: ExecutionContext = { execution, extraTags: [] };
+    const ctx: ExecutionContext = {
+      execution, extraTags: [], running: new Set(), interrupted: false, onJob: options.onJob, evaluated: new WeakMap(),
+    };
+    this.active.add(ctx);
     this.startTimer();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new InterruptedError(execution.id));
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const evaluation = this.evalTask(expr, null, ctx, rootJobId);
+    // After an interruption the evaluation is left behind; its late failure is not an unhandled one.
+    evaluation.catch(() => {});
     try {
-      const result = (await this.evalTask(expr, null, ctx, rootJobId)) as R;
+      const result = (await (signal ? Promise.race([evaluation, aborted]) : evaluation)) as R;
       this.finishExecution(ctx, "DONE");
       await this.flush();
       return { result, executionId: execution.id };
     } catch (error) {
+      if (error instanceof InterruptedError) this.interrupt(ctx, error);
       this.finishExecution(ctx, "FAILED");
       await this.flush();
       throw error;
     } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.active.delete(ctx);
       this.stopTimer();
     }
   }
 
+  /** Record every job still running as FAILED "interrupted"; no job of the run starts or finishes after it. */
+  private interrupt(ctx: ExecutionContext, error: InterruptedError): void {
+    ctx.interrupted = true;
+    for (const jobCtx of [...ctx.running]) this.failJob(jobCtx, ctx, error, "interrupted");
+  }
+
   private startTimer(): void {
-    this.activeRuns += 1;
-    if (this.timer || this.flushIntervalMs <= 0) return;
-    this.timer = setInterval(() => {
+    if (this.timer) return;
+    const lease = this.leaseMs > 0 ? this.leaseMs / 4 : 0;
+    const interval = this.flushIntervalMs > 0 ? (lease ? Math.min(this.flushIntervalMs, lease) : this.flushIntervalMs) : lease;
+    if (interval <= 0) return;
+    this.timer = setInterval(() => this.tick(), interval);
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const ctx of this.active) {
+      const lease = ctx.execution.leaseUntil;
+      if (lease !== undefined && lease - now <= this.leaseMs / 2) {
+        ctx.execution = { ...ctx.execution, leaseUntil: now + this.leaseMs };
+        this.buffer(ctx.execution);
+      }
+    }
+    if (this.flushIntervalMs > 0) {
       for (const job of this.running.values()) this.pending.set(job.id, job);
       this.running.clear();
-      void this.startFlush();
-    }, this.flushIntervalMs);
+    }
+    void this.startFlush();
   }
 
   private stopTimer(): void {
-    this.activeRuns -= 1;
-    if (this.activeRuns === 0 && this.timer) {
+    if (this.active.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = null;
     }
@@ -339,13 +261,18 @@ export class Scheduler {
 
   private finishExecution(ctx: ExecutionContext, status: "DONE" | "FAILED"): void {
     const end = this.now();
-    this.buffer({ ...ctx.execution, status, endTime: end });
+    ctx.execution = { ...ctx.execution, status, endTime: end };
+    this.buffer(ctx.execution);
     for (const t of plainTags(ctx.execution, ctx.extraTags, end)) this.buffer(t);
   }
 
   private buffer(record: AnyRecord): void {
     this.pending.set(record.id, record);
     if (this.pending.size >= this.flushSize) void this.startFlush();
+  }
+
+  private bufferOnce(record: AnyRecord): void {
+    if (!this.pending.has(record.id)) this.buffer(record);
   }
 
   private startFlush(): Promise<void> {
@@ -373,7 +300,7 @@ export class Scheduler {
     }
   }
 
-  /** Coalesce concurrent cache look-ups into one repository read per type per tick. */
+  /** Coalesce concurrent look-ups into one repository read per type per tick. */
   private lookup<T extends LookupType>(type: T, id: string): Promise<RecordOf<T> | undefined> {
     const buffered = this.pending.get(id);
     if (buffered?.type === type) return Promise.resolve(buffered as RecordOf<T>);
@@ -408,15 +335,14 @@ export class Scheduler {
     );
   }
 
-  private async cachedResult(evaluation: EvaluationRecord): Promise<{ value: unknown } | null> {
-    const record = await this.lookup("Value", evaluation.valueHash);
-    if (!record || record.preview) return null;
-    return { value: decodeValue(record) };
-  }
-
   /** Evaluate a value that may hold expressions (also inside arrays and plain objects). */
   private async evalValue(value: unknown, parent: JobContext | null, ctx: ExecutionContext): Promise<unknown> {
-    if (isExpression(value)) return this.evalTask(value, parent, ctx);
+    if (isExpression(value)) {
+      // `const g = greet(n); [shout(g), count(g)]` runs greet once, as redun does.
+      let evaluation = ctx.evaluated.get(value);
+      if (!evaluation) ctx.evaluated.set(value, (evaluation = this.evalTask(value, parent, ctx)));
+      return evaluation;
+    }
     if (!containsExpression(value)) return value;
     if (Array.isArray(value)) return settleAll(value.map((v) => this.evalValue(v, parent, ctx)));
     const entries = Object.entries(value as Record<string, unknown>);
@@ -447,13 +373,38 @@ export class Scheduler {
     jobId: string = this.newId(),
   ): Promise<unknown> {
     const definition = expr.task;
-    // Reserve the child slot now, so child calls keep their call order.
+    // Calls in the arguments start first (each reserves its slot before its first await), then this call
+    // reserves its slot: the parent's children are in call order, arguments before the call using them,
+    // whatever order they finish in.
+    const pendingArgs = containsExpression(expr.args) ? this.evalValue(expr.args, parent, ctx) : null;
     const slot = parent ? parent.children.push(null) - 1 : -1;
-    const args = containsExpression(expr.args)
-      ? ((await this.evalValue(expr.args, parent, ctx)) as unknown[])
-      : expr.args;
+    const args = pendingArgs ? ((await pendingArgs) as unknown[]) : expr.args;
+    checkInterrupted(ctx);
     const start = this.now();
     this.writeTask(definition, start);
+
+    const callArgs: CallArgument[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const value = makeValueRecord(args[i], start);
+      this.bufferOnce(value);
+      callArgs.push({ key: String(i), valueHash: value.id });
+    }
+    const argsId = argsHash(callArgs);
+    const evalId = evaluationHash(definition.hash, argsId);
+    const callTags = toTagPairs(expr.callOptions.tags);
+
+    const useCache = this.cacheEnabled && definition.cache && expr.callOptions.cache !== false;
+    if (useCache) {
+      const reused = await this.findReusable(definition, evalId, ctx);
+      checkInterrupted(ctx);
+      if (reused) {
+        const callHash = reused.evaluation.callHash;
+        this.recordReused(reused, callHash, parent ? parent.job.id : null, jobId, ctx, callTags, args);
+        if (parent) parent.children[slot] = callHash;
+        return reused.value;
+      }
+    }
+
     const job: JobRecord = {
       type: "Job",
       id: jobId,
@@ -468,57 +419,43 @@ export class Scheduler {
       error: null,
     };
     const jobCtx: JobContext = {
-      job,
-      children: [],
-      tags: [...definition.tags, ...toTagPairs(expr.callOptions.tags)],
+      job, definition, args, callArgs, argsId, children: [], tags: [...definition.tags, ...callTags], finished: false,
     };
     this.running.set(job.id, job);
-
-    const callArgs: CallArgument[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const value = makeValueRecord(args[i], start);
-      if (!this.pending.has(value.id)) this.buffer(value);
-      callArgs.push({ key: String(i), valueHash: value.id });
-    }
-    const argsId = argsHash(callArgs);
-    const evalId = evaluationHash(definition.hash, argsId);
-
-    const useCache = this.cacheEnabled && definition.cache && expr.callOptions.cache !== false;
-    if (useCache) {
-      const evaluation = await this.lookup("Evaluation", evalId);
-      const cached = evaluation ? await this.cachedResult(evaluation) : null;
-      if (evaluation && cached) {
-        jobCtx.tags.push(...evaluation.jobTags);
-        this.finishJob(jobCtx, "CACHED", evaluation.callHash, null);
-        if (parent) parent.children[slot] = evaluation.callHash;
-        return cached.value;
-      }
-    }
+    ctx.running.add(jobCtx);
+    ctx.onJob?.({ status: "RUNNING", job, taskName: definition.fullName, task: definition, args });
 
     let result: unknown;
     const applied: TagPair[] = [];
     const valueTags: TagPair[] = [];
+    const executionTags: TagPair[] = [];
     try {
       result = await (definition.fn as (...a: unknown[]) => unknown)(...args);
+      checkInterrupted(ctx);
       while (isTagged(result) || containsExpression(result)) {
         if (isTagged(result)) {
           valueTags.push(...toTagPairs(result.options.tags));
           applied.push(...toTagPairs(result.options.jobTags));
-          ctx.extraTags.push(...toTagPairs(result.options.executionTags));
+          const own = toTagPairs(result.options.executionTags);
+          executionTags.push(...own);
+          ctx.extraTags.push(...own);
           result = await result.value;
         } else {
           result = await this.evalValue(result, jobCtx, ctx);
         }
+        checkInterrupted(ctx);
       }
     } catch (error) {
-      this.finishJob(jobCtx, "FAILED", null, error instanceof TaskError ? `child job ${error.jobId} failed` : errorText(error));
+      // Interrupted: the interruption recorded this job already.
+      if (ctx.interrupted) throw error instanceof InterruptedError ? error : new InterruptedError(ctx.execution.id);
+      this.failJob(jobCtx, ctx, error, error instanceof TaskError ? `child job ${error.jobId} failed` : errorText(error));
       throw error instanceof TaskError ? error : new TaskError(definition.fullName, job.id, { cause: error });
     }
     jobCtx.tags.push(...applied);
 
     const end = this.now();
     const resultRecord = makeValueRecord(result, end);
-    if (!this.pending.has(resultRecord.id)) this.buffer(resultRecord);
+    this.bufferOnce(resultRecord);
     for (const t of plainTags({ type: "Value", id: resultRecord.id }, valueTags, end)) this.buffer(t);
     const children = jobCtx.children.filter((c): c is string => c !== null);
     const callHash = callNodeHash(definition.hash, argsId, resultRecord.id, children);
@@ -541,22 +478,191 @@ export class Scheduler {
       valueHash: resultRecord.id,
       callHash,
       jobTags: applied,
+      ...(executionTags.length ? { executionTags } : {}),
     });
-    this.finishJob(jobCtx, "DONE", callHash, null);
+    this.finishJob(jobCtx, ctx, "DONE", callHash, null);
     if (parent) parent.children[slot] = callHash;
     return result;
   }
 
-  private finishJob(jobCtx: JobContext, status: JobRecord["status"], callHash: string | null, error: string | null): void {
+  /**
+   * A recorded evaluation of this task on these arguments that may be reused,
+   * with its call subtree; null when there is none, when its result is kept
+   * only as a preview, when part of its subtree is missing, or when (check
+   * "full") a task of the subtree is not the task of that name defined now.
+   */
+  private async findReusable(definition: TaskDefinition, evalId: string, ctx: ExecutionContext): Promise<ReusedTree | null> {
+    const evaluation = await this.lookup("Evaluation", evalId);
+    if (!evaluation) return null;
+    const [tree, result] = await Promise.all([
+      this.readCallTree(evaluation, ctx.onJob !== undefined),
+      this.lookup("Value", evaluation.valueHash),
+    ]);
+    if (!tree || !result || result.preview) return null;
+    const stale = new Set<string>();
+    for (const call of tree.calls.values()) if (!currentTaskOfHash(call.taskHash)) stale.add(call.taskHash);
+    if (stale.size && definition.checkValid === "full") return null;
+    if (stale.size) {
+      try {
+        for (const tag of await this.repository.currentTags([...stale])) {
+          const list = tree.storedTaskTags.get(tag.entityId!) ?? [];
+          list.push([tag.key, tag.value]);
+          tree.storedTaskTags.set(tag.entityId!, list);
+        }
+      } catch {
+        return null;
+      }
+    }
+    return { ...tree, value: decodeValue(result) };
+  }
+
+  /**
+   * The call subtree of an evaluation, read level by level (one coalesced
+   * read per record type and level): its CallNodes, the Evaluation of each
+   * (for the tags its jobs got) and, for a listener, the argument Values.
+   */
+  private async readCallTree(evaluation: EvaluationRecord, withValues: boolean): Promise<Omit<ReusedTree, "value"> | null> {
+    const calls = new Map<string, CallNodeRecord>();
+    const evaluations = new Map<string, EvaluationRecord>([[evaluation.callHash, evaluation]]);
+    const values = new Map<string, ValueRecord>();
+    let level = [evaluation.callHash];
+    let previous: CallNodeRecord[] = [];
+    while (level.length || previous.length) {
+      const valueIds = withValues ? [...new Set(previous.flatMap((c) => c.args.map((a) => a.valueHash)))] : [];
+      const [nodes, evals, vals] = await Promise.all([
+        Promise.all(level.map((id) => this.lookup("CallNode", id))),
+        Promise.all(previous.map((c) => (evaluations.has(c.id) ? undefined : this.lookup("Evaluation", evaluationHash(c.taskHash, c.argsHash))))),
+        Promise.all(valueIds.map((id) => this.lookup("Value", id))),
+      ]);
+      previous.forEach((c, i) => {
+        const e = evals[i];
+        if (e) evaluations.set(c.id, e);
+      });
+      for (const v of vals) if (v) values.set(v.id, v);
+      const next = new Set<string>();
+      for (const node of nodes) {
+        if (!node) return null;
+        calls.set(node.id, node);
+      }
+      for (const node of nodes) for (const child of node!.children) if (!calls.has(child)) next.add(child);
+      previous = nodes as CallNodeRecord[];
+      level = [...next];
+    }
+    return { evaluation, calls, evaluations, storedTaskTags: new Map(), values };
+  }
+
+  /** Record a reused subtree for this execution: one CACHED job per call, in call order. */
+  private recordReused(
+    tree: ReusedTree,
+    callHash: string,
+    parentId: string | null,
+    jobId: string,
+    ctx: ExecutionContext,
+    callTags: readonly TagPair[],
+    args: readonly unknown[] | null,
+  ): void {
+    const call = tree.calls.get(callHash)!;
+    const time = this.now();
+    const definition = currentTaskOfHash(call.taskHash) ?? null;
+    const evaluation = tree.evaluations.get(callHash);
+    const job: JobRecord = {
+      type: "Job",
+      id: jobId,
+      time,
+      executionId: ctx.execution.id,
+      parentId,
+      taskHash: call.taskHash,
+      callHash,
+      startTime: time,
+      endTime: time,
+      status: "CACHED",
+      error: null,
+    };
+    this.buffer(job);
+    const taskTags = definition ? definition.tags : (tree.storedTaskTags.get(call.taskHash) ?? []);
+    const tags = [...taskTags, ...callTags, ...(evaluation?.jobTags ?? [])];
+    for (const t of plainTags(job, tags, time)) this.buffer(t);
+    if (evaluation?.executionTags?.length) ctx.extraTags.push(...evaluation.executionTags);
+    if (ctx.onJob) {
+      ctx.onJob({
+        status: "CACHED",
+        job,
+        taskName: definition?.fullName ?? call.taskHash.slice(0, 8),
+        task: definition,
+        args: args ?? argumentsOf(call, tree.values),
+        evaluationHash: evaluationHash(call.taskHash, call.argsHash),
+      });
+    }
+    for (const child of call.children) this.recordReused(tree, child, jobId, this.newId(), ctx, [], null);
+  }
+
+  /** Record a job as FAILED with its arguments and the error (its CallNode's result is the error's Value). */
+  private failJob(jobCtx: JobContext, ctx: ExecutionContext, error: unknown, text: string): void {
+    if (jobCtx.finished) return;
+    const end = this.now();
+    const errorValue = makeErrorValueRecord(rootCause(error), end);
+    this.bufferOnce(errorValue);
+    const children = jobCtx.children.filter((c): c is string => c !== null);
+    const callHash = callNodeHash(jobCtx.definition.hash, jobCtx.argsId, errorValue.id, children);
+    this.buffer({
+      type: "CallNode",
+      id: callHash,
+      time: end,
+      taskHash: jobCtx.definition.hash,
+      argsHash: jobCtx.argsId,
+      args: jobCtx.callArgs,
+      resultHash: errorValue.id,
+      children,
+    });
+    this.finishJob(jobCtx, ctx, "FAILED", callHash, text, error);
+  }
+
+  private finishJob(
+    jobCtx: JobContext,
+    ctx: ExecutionContext,
+    status: JobRecord["status"],
+    callHash: string | null,
+    error: string | null,
+    thrown?: unknown,
+  ): void {
+    if (jobCtx.finished) return;
+    jobCtx.finished = true;
     const end = this.now();
     const job: JobRecord = { ...jobCtx.job, status, callHash, endTime: end, error };
     this.running.delete(job.id);
+    ctx.running.delete(jobCtx);
     this.buffer(job);
     for (const t of plainTags(job, jobCtx.tags, end)) this.buffer(t);
+    ctx.onJob?.({
+      status, job, taskName: jobCtx.definition.fullName, task: jobCtx.definition, args: jobCtx.args,
+      ...(status === "FAILED" ? { error: thrown } : {}),
+    });
   }
 }
 
-type LookupType = "Evaluation" | "Value";
+type LookupType = "Evaluation" | "Value" | "CallNode";
+
+function checkInterrupted(ctx: ExecutionContext): void {
+  if (ctx.interrupted) throw new InterruptedError(ctx.execution.id);
+}
+
+/** The arguments of a recorded call, from its Values; null when one is missing or only a preview. */
+function argumentsOf(call: CallNodeRecord, values: ReadonlyMap<string, ValueRecord>): unknown[] | null {
+  const out: unknown[] = [];
+  for (const a of call.args) {
+    const v = values.get(a.valueHash);
+    if (!v || v.preview) return null;
+    out.push(decodeValue(v));
+  }
+  return out;
+}
+
+/** The error a failure started from: a failed child's, through the TaskErrors of its callers. */
+function rootCause(error: unknown): unknown {
+  let e = error;
+  while (e instanceof TaskError && e.cause !== undefined) e = e.cause;
+  return e;
+}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

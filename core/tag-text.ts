@@ -10,10 +10,16 @@ import type { JsonValue } from "./records.ts";
 export const ANY_VALUE: unique symbol = Symbol.for("redun-edge.any-value");
 export type AnyValue = typeof ANY_VALUE;
 
+/** Python's int() and float() literals (PEP 515 underscores, surrounding white space). */
+const DIGITS = "\\d+(?:_\\d+)*";
+const PY_INT = new RegExp(`^\\s*[+-]?${DIGITS}\\s*$`);
+const PY_FLOAT = new RegExp(`^\\s*[+-]?(?:${DIGITS}\\.(?:${DIGITS})?|\\.${DIGITS}|${DIGITS})(?:[eE][+-]?${DIGITS})?\\s*$`);
+
 /**
- * Read a tag value: JSON when it starts with `[`, `{` or `"` (malformed JSON is
- * an error, never a silent string); otherwise a number, true/false/null when it
- * reads as one, null when empty, and the text itself in every other case.
+ * Read a tag value as redun does: JSON when it starts with `[`, `{` or `"`
+ * (malformed JSON is an error, never a silent string); otherwise a number as
+ * Python's int() or float() reads one, true/false/null, null when empty, and
+ * the text itself in every other case.
  */
 export function parseTagValue(text: string): JsonValue {
   if (text === "") return null;
@@ -25,12 +31,20 @@ export function parseTagValue(text: string): JsonValue {
       throw new TagParseError(text, "malformed JSON value", { cause });
     }
   }
+  // Numbers as Python's int(), then float(), read them (redun tries both first): surrounding white
+  // space, a sign, leading zeros and _ between digits (`007` is 7, `+5` is 5, `1_000` is 1000). Not
+  // inf or nan, which JSON cannot hold: they stay text.
+  if (PY_INT.test(text)) {
+    const n = Number(text.trim().replace(/_/g, ""));
+    return n === 0 ? 0 : n;
+  }
+  if (PY_FLOAT.test(text)) return Number(text.trim().replace(/_/g, ""));
   if (text === "true") return true;
   if (text === "false") return false;
   if (text === "null") return null;
-  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return Number(text);
   return text;
 }
+
 
 /** Split `key=value` at the first `=`. A bare `key` gives ANY_VALUE unless a value is required. */
 export function parseTagKeyValue(

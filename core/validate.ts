@@ -106,10 +106,10 @@ export function checkTag(field: string, key: unknown, value: unknown): void {
   checkTagValue(field, value);
 }
 
-type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any";
+type Check = "string" | "number" | "string|null" | "number|null" | "boolean" | "array" | "any" | "number?" | "array?";
 
 const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
-  Execution: { rootJobId: "string", argv: "array", startTime: "number", endTime: "number|null", status: "string" },
+  Execution: { rootJobId: "string", argv: "array", startTime: "number", endTime: "number|null", status: "string", leaseUntil: "number?" },
   Job: {
     executionId: "string", parentId: "string|null", taskHash: "string", callHash: "string|null",
     startTime: "number", endTime: "number|null", status: "string", error: "string|null",
@@ -118,7 +118,7 @@ const FIELDS: Record<AnyRecord["type"], Record<string, Check>> = {
   Value: { valueType: "string", encoded: "string", size: "number", preview: "boolean" },
   CallNode: { taskHash: "string", argsHash: "string", args: "array", resultHash: "string", children: "array" },
   Tag: { entityType: "string|null", entityId: "string|null", key: "string", value: "any", parents: "array" },
-  Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array" },
+  Evaluation: { taskHash: "string", argsHash: "string", valueHash: "string", callHash: "string", jobTags: "array", executionTags: "array?" },
 };
 
 const FIELD_LIST = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t, Object.entries(f)])) as Record<
@@ -141,6 +141,9 @@ function ok(check: Check, v: unknown): boolean {
     case "boolean": return typeof v === "boolean";
     case "array": return Array.isArray(v);
     case "any": return v !== undefined;
+    // Optional fields: absent, or of their type.
+    case "number?": return v === undefined || (typeof v === "number" && Number.isFinite(v));
+    case "array?": return v === undefined || Array.isArray(v);
   }
 }
 
@@ -190,7 +193,8 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
   for (const [field, check] of FIELD_LIST[r.type as AnyRecord["type"]]) {
     if (ok(check, r[field])) continue;
     if (typeof r[field] === "string" && check.includes("string")) checkText(`${where}.${field}`, r[field]);
-    throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${check.replace("|", " or ")}`);
+    const what = check.endsWith("?") ? `absent or a ${check.slice(0, -1)}` : check.replace("|", " or ");
+    throw new ValidationError(`${where}.${field}`, `${where}.${field} must be ${what}`);
   }
   switch (r.type) {
     case "Execution":

@@ -122,7 +122,7 @@ export const openApiDocument = {
       },
       TagPair: { type: "array", prefixItems: [{ type: "string" }, {}], minItems: 2, maxItems: 2 },
       RecordView: {
-        description: "A record with its current tags (and, by type, taskName / args / fullName / decoded value).",
+        description: "A record with its current tags (and, by type, taskName / args / fullName / decoded value; an Execution's `abandoned`: RUNNING past its lease).",
         allOf: [ref("Record"), { type: "object", properties: { tags: { type: "array", items: ref("TagPair") } }, required: ["tags"] }],
       },
       RecordDetail: {
@@ -132,7 +132,8 @@ export const openApiDocument = {
           jobTree: { description: "Execution: the job tree from the root job." },
           jobCounts: { type: "object" },
           call: { description: "Job / CallNode: arguments, result and child calls." },
-          task: { description: "Job / CallNode: the task." },
+          task: { description: "Job / CallNode: the task, with its current tags." },
+          ancestors: { description: "Job: its execution id and the jobs from the root down to its parent (id, task name)." },
         },
         required: ["record"],
       },
@@ -166,6 +167,11 @@ export const openApiDocument = {
       TagEditResult: {
         type: "object",
         properties: {
+          entities: {
+            type: "array",
+            description: "The records edited (as their prefixes resolved), in the order given.",
+            items: { type: "object", properties: { type: ref("EntityType"), id: { type: "string" } }, required: ["type", "id"] },
+          },
           changes: {
             type: "array",
             items: {
@@ -177,7 +183,7 @@ export const openApiDocument = {
           },
           written: { type: "integer", description: "Tag records written." },
         },
-        required: ["changes", "written"],
+        required: ["entities", "changes", "written"],
       },
       Query: {
         type: "object",

@@ -218,10 +218,14 @@ function execRelation(type: EntityType, drive: boolean): string {
       return drive
         ? `r.id IN (SELECT j.task_hash FROM jobs AS j WHERE ${inSet})`
         : `EXISTS (SELECT 1 FROM jobs AS j WHERE j.task_hash = r.id AND ${inSet})`;
-    case "Value":
+    case "Value": {
+      // A call's arguments as well as its result, as redun's filter_execution_tags. No index leads from a
+      // Value to the calls it is an argument of, so the walk reads the set's arguments once (an uncorrelated IN).
+      const args = `SELECT a.value ->> '$.valueHash' FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash, json_each(c.args) AS a WHERE ${inSet}`;
       return drive
-        ? `r.id IN (SELECT c.result_hash FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash WHERE ${inSet})`
-        : `EXISTS (SELECT 1 FROM call_nodes AS c JOIN jobs AS j ON j.call_hash = c.id WHERE c.result_hash = r.id AND ${inSet})`;
+        ? `r.id IN (SELECT c.result_hash FROM jobs AS j JOIN call_nodes AS c ON c.id = j.call_hash WHERE ${inSet} UNION ${args})`
+        : `(EXISTS (SELECT 1 FROM call_nodes AS c JOIN jobs AS j ON j.call_hash = c.id WHERE c.result_hash = r.id AND ${inSet}) OR r.id IN (${args}))`;
+    }
   }
 }
 

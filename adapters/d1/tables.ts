@@ -53,19 +53,25 @@ const execution: TableSpec<"Execution"> = {
   type: "Execution",
   table: "executions",
   merge: "unless-finished",
-  columns: ["id", "time", "root_job_id", "argv", "start_time", "end_time", "status"],
+  columns: ["id", "time", "root_job_id", "argv", "start_time", "end_time", "status", "lease_until"],
   jsonColumns: new Set(["argv"]),
-  values: (r: ExecutionRecord) => [r.id, r.time, r.rootJobId, r.argv, r.startTime, r.endTime, r.status],
-  fromRow: (row): ExecutionRecord => ({
-    type: "Execution",
-    id: str(row.id),
-    time: num(row.time),
-    rootJobId: str(row.root_job_id),
-    argv: json(row.argv),
-    startTime: num(row.start_time),
-    endTime: numOrNull(row.end_time),
-    status: str(row.status) as ExecutionRecord["status"],
-  }),
+  values: (r: ExecutionRecord) => [r.id, r.time, r.rootJobId, r.argv, r.startTime, r.endTime, r.status, r.leaseUntil ?? null],
+  fromRow: (row): ExecutionRecord => {
+    const record: ExecutionRecord = {
+      type: "Execution",
+      id: str(row.id),
+      time: num(row.time),
+      rootJobId: str(row.root_job_id),
+      argv: json(row.argv),
+      startTime: num(row.start_time),
+      endTime: numOrNull(row.end_time),
+      status: str(row.status) as ExecutionRecord["status"],
+    };
+    // Absent when NULL: a record without a lease reads back as it was written.
+    const lease = numOrNull(row.lease_until);
+    if (lease !== null) record.leaseUntil = lease;
+    return record;
+  },
 };
 
 const job: TableSpec<"Job"> = {
@@ -168,24 +174,35 @@ const tag: TableSpec<"Tag"> = {
   }),
 };
 
-/** job_tags is stored as a JSON string written by JS: it holds arbitrary values. */
+/**
+ * job_tags and execution_tags are stored as JSON strings written by JS: they
+ * hold arbitrary values. execution_tags is '[]' for a record without them,
+ * which reads back without the field.
+ */
 const evaluation: TableSpec<"Evaluation"> = {
   type: "Evaluation",
   table: "evaluations",
   merge: "last-write-wins",
-  columns: ["id", "time", "task_hash", "args_hash", "value_hash", "call_hash", "job_tags"],
+  columns: ["id", "time", "task_hash", "args_hash", "value_hash", "call_hash", "job_tags", "execution_tags"],
   jsonColumns: new Set(),
-  values: (r: EvaluationRecord) => [r.id, r.time, r.taskHash, r.argsHash, r.valueHash, r.callHash, JSON.stringify(r.jobTags)],
-  fromRow: (row): EvaluationRecord => ({
-    type: "Evaluation",
-    id: str(row.id),
-    time: num(row.time),
-    taskHash: str(row.task_hash),
-    argsHash: str(row.args_hash),
-    valueHash: str(row.value_hash),
-    callHash: str(row.call_hash),
-    jobTags: json(row.job_tags),
-  }),
+  values: (r: EvaluationRecord) => [
+    r.id, r.time, r.taskHash, r.argsHash, r.valueHash, r.callHash, JSON.stringify(r.jobTags), JSON.stringify(r.executionTags ?? []),
+  ],
+  fromRow: (row): EvaluationRecord => {
+    const record: EvaluationRecord = {
+      type: "Evaluation",
+      id: str(row.id),
+      time: num(row.time),
+      taskHash: str(row.task_hash),
+      argsHash: str(row.args_hash),
+      valueHash: str(row.value_hash),
+      callHash: str(row.call_hash),
+      jobTags: json(row.job_tags),
+    };
+    const executionTags = json<EvaluationRecord["jobTags"]>(row.execution_tags ?? "[]");
+    if (executionTags.length) record.executionTags = executionTags;
+    return record;
+  },
 };
 
 export const TABLES: { readonly [T in RecordType]: TableSpec<T> } = {

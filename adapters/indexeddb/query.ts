@@ -404,7 +404,7 @@ class QueryRun {
       if (type === "CallNode") ids = calls;
       else {
         const nodes = await findBulk(this.tx, calls);
-        ids = [...nodes.values()].flatMap(({ rec }) => (rec.type === "CallNode" ? [rec.resultHash] : []));
+        ids = [...nodes.values()].flatMap(({ rec }) => (rec.type === "CallNode" ? [rec.resultHash, ...rec.args.map((a) => a.valueHash)] : []));
       }
     }
     const found = await findBulk(this.tx, [...new Set(ids)]);

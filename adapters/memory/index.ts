@@ -247,7 +247,10 @@ export function createMemoryRepository(): MemoryRepository {
         if (job.callHash) {
           calls.add(job.callHash);
           const call = table("CallNode").get(job.callHash);
-          if (call) values.add(call.resultHash);
+          if (call) {
+            values.add(call.resultHash);
+            for (const a of call.args) values.add(a.valueHash);
+          }
         }
       }
     }

@@ -6,7 +6,7 @@
  * stderr, nothing written), a token-guarded remote, and push/pull between
  * two local stores.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -53,13 +53,17 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
       "run", "--tag", "user=alice", "--tag", 'flags=["a","b","c"]', "--tag", "cost=3.20", "--tag", "final=true",
       "--tag", "source=a", "--tag", "source=b", EXAMPLE, "main", "--name", "World",
     ]);
-    expect(first.stderr).toBe("");
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
+    // stderr has what redun prints; the result alone is on stdout.
+    expect(first.stderr).toMatch(/^\[redun-edge\] Start Execution [0-9a-f-]{36}:  redun-edge run --tag user=alice /m);
+    expect(first.stderr).toMatch(/^\[redun-edge\] Run {4}Job [0-9a-f]{8}:  hello\.main\(name='World'\)$/m);
+    expect(first.stderr).toMatch(/^\[redun-edge\] Execution duration: \d+\.\d\d seconds$/m);
     expect(JSON.parse(first.stdout)).toEqual(GREETINGS);
     expect(existsSync(join(A, ".redun"))).toBe(true);
 
     const second = await cli(A, ["run", "--tag", "user=bob", EXAMPLE, "main", "--name", "World"]);
     expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr.match(/^\[redun-edge\] Cached Job /gm)).toHaveLength(7);
     expect(JSON.parse(second.stdout)).toEqual(GREETINGS);
 
     const execs = JSON.parse(await ok(A, ["log", "--format", "json"])) as JsonRecord[];
@@ -96,10 +100,13 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(await ok(A, ["log", "--tag", "cost=3.2"])).toContain(execAlice.slice(0, 8));
     expect(await ok(A, ["log", "--tag", 'cost="3.2"'])).not.toContain(execAlice.slice(0, 8));
 
+    // bob's run reused alice's: its whole job tree is recorded, every job CACHED with its tags.
     const jobs = (await ok(A, ["log", "--exec-tag", "user=bob", "--job"])).trimEnd().split("\n");
     expect(jobs[0]).toBe("Recent jobs:");
-    expect(jobs.slice(2)).toHaveLength(1);
-    expect(jobs[2]).toMatch(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.main\(name='World'\) \(greeted=3\)$/);
+    expect(jobs.slice(2)).toHaveLength(7);
+    expect(jobs.slice(2).every((l) => l.includes("[CACHED]"))).toBe(true);
+    expect(jobs).toContainEqual(expect.stringMatching(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.main\(name='World'\) \(greeted=3\)$/));
+    expect(jobs).toContainEqual(expect.stringMatching(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.shout\('Hello, Ada!'\) \(team=t1\)$/));
     const aliceJobs = (await ok(A, ["log", "--exec-tag", "user=alice", "--job"])).trimEnd().split("\n").slice(2);
     expect(aliceJobs).toHaveLength(7);
     expect(aliceJobs.filter((l) => l.includes("[ DONE ]"))).toHaveLength(7);
@@ -112,7 +119,8 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(out).toContain(`Exec ${execAlice} [ DONE ]`);
     expect(out).toMatch(/Duration: \d+:\d\d:\d\d\.\d\d/);
     expect(out).toContain("Jobs: 7 (DONE: 7, CACHED: 0, FAILED: 0)");
-    expect(out).toMatch(/\| hello\.greet +\| +3 \| +3 \|/);
+    expect(out).toMatch(/^\| TASK +PENDING RUNNING {2}FAILED {2}CACHED {4}DONE {3}TOTAL$/m);
+    expect(out).toMatch(/^\| hello\.greet +0 +0 +0 +0 +3 +3$/m);
     expect(out).toMatch(/\nJob [0-9a-f]{8} \[ DONE \] .*hello\.main\(name='World'\)/);
     expect(out).toMatch(/\n {2}Job [0-9a-f]{8} \[ DONE \] .*hello\.greet\('World'\)/);
     // Without REDUN_EDGE_STORE the store is looked up from the working folder upwards.
@@ -122,7 +130,7 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(found.stdout).toContain(execAlice.slice(0, 8));
     expect(existsSync(join(deeper, ".redun"))).toBe(false);
     const bob = await ok(A, ["log", execBob.slice(0, 10)]);
-    expect(bob).toContain("Jobs: 1 (DONE: 0, CACHED: 1, FAILED: 0)");
+    expect(bob).toContain("Jobs: 7 (DONE: 0, CACHED: 7, FAILED: 0)");
   });
 
   test("tag add, update, rm (pair and key), re-add, and their effect on log", async () => {
@@ -131,35 +139,36 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
       const [rec] = JSON.parse(await ok(A, ["log", "--tag", "user=alice", "--format", "json"])) as JsonRecord[];
       return rec!.tags.filter(([k]) => k === "env").map(([, v]) => v).sort();
     };
-    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env=prod\n`);
+    // Echoed as redun does: one line per record, the values as JSON.
+    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env="prod"\n`);
     expect(await ok(A, ["log", "--tag", "env=prod"])).toContain(id);
 
-    expect(await ok(A, ["tag", "update", id, "env=staging"])).toBe(`update tag Execution:${execAlice} env=staging\n`);
+    expect(await ok(A, ["tag", "update", id, "env=staging"])).toBe(`update tag Execution:${execAlice} env="staging"\n`);
     expect(await ok(A, ["log", "--tag", "env=prod"])).toBe("Recent executions:\n\n");
     expect(await envOf()).toEqual(["staging"]);
 
-    expect(await ok(A, ["tag", "rm", id, "env=staging"])).toBe(`rm tag Execution:${execAlice} env=staging\n`);
+    expect(await ok(A, ["tag", "rm", id, "env=staging"])).toBe(`delete tag Execution:${execAlice} env="staging"\n`);
     expect(await ok(A, ["log", "--tag", "env"])).toBe("Recent executions:\n\n");
 
-    const two = await ok(A, ["tag", "add", id, "env=a", "env=b"]);
-    expect(two.trimEnd().split("\n")).toHaveLength(2);
+    expect(await ok(A, ["tag", "add", id, "env=a", "env=b"])).toBe(`add tag Execution:${execAlice} env="a" env="b"\n`);
     expect(await envOf()).toEqual(["a", "b"]);
     // A bare key after the prefix (no `--` needed): every value of it.
-    const removed = await ok(A, ["tag", "rm", id, "env"]);
-    expect(removed.trimEnd().split("\n").sort()).toEqual([`rm tag Execution:${execAlice} env=a`, `rm tag Execution:${execAlice} env=b`]);
+    // (redun names only the key=value pairs given, so a key alone leaves the line bare.)
+    expect(await ok(A, ["tag", "rm", id, "env"])).toBe(`delete tag Execution:${execAlice} \n`);
     expect(await ok(A, ["log", "--tag", "env"])).toBe("Recent executions:\n\n");
 
     // Re-adding a removed tag brings it back.
-    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env=prod\n`);
+    expect(await ok(A, ["tag", "add", id, "env=prod"])).toBe(`add tag Execution:${execAlice} env="prod"\n`);
     expect(await ok(A, ["log", "--tag", "env=prod"])).toContain(id);
-    // Adding it again changes nothing.
+    // Adding it again changes nothing: echoed all the same (as redun does), and said on stderr.
     const again = await cli(A, ["tag", "add", id, "env=prod"]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toBe("");
+    expect(again.stdout).toBe(`add tag Execution:${execAlice} env="prod"\n`);
+    expect(again.stderr).toMatch(/nothing changed/);
     // Several records at once, and a key after `--`.
     const both = await ok(A, ["tag", "add", execAlice.slice(0, 8), execBob.slice(0, 8), "cafe=1"]);
     expect(both.trimEnd().split("\n")).toHaveLength(2);
-    expect(await ok(A, ["tag", "rm", execAlice.slice(0, 8), execBob.slice(0, 8), "--", "cafe"])).toContain("rm tag");
+    expect(await ok(A, ["tag", "rm", execAlice.slice(0, 8), execBob.slice(0, 8), "--", "cafe"])).toContain("delete tag");
     expect(await ok(A, ["log", "--tag", "cafe"])).toBe("Recent executions:\n\n");
   });
 
@@ -168,7 +177,8 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     const keys = await ok(A, ["tag", "list"]);
     expect(keys).toMatch(/^cost +\(1 Execution\)$/m);
     expect(keys).toMatch(/^user +\(2 Execution\)$/m);
-    expect(keys).toMatch(/^team +\(3 Job, 1 Task\)$/m);
+    // shout's jobs: alice's three and the three of bob's reused tree.
+    expect(keys).toMatch(/^team +\(6 Job, 1 Task\)$/m);
     const values = await ok(A, ["tag", "list", "--values"]);
     expect(values).toMatch(/^flags=\["a", "b", "c"\] +\(1\)$/m);
     expect(values).toMatch(/^meta=\{"a": "x", "k": \[1, 2\]\} +\(1\)$/m);

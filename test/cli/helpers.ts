@@ -14,6 +14,12 @@ export interface Result {
   stderr: string;
 }
 
+/** The environment of a command run in `cwd`: its own store, no remote. */
+export function cliEnv(cwd: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // REDUN_EDGE_STORE pins each folder's own store, whatever a parent folder of the temporary one holds.
+  return { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...env };
+}
+
 /** A running command: its process, and its result once it ends. */
 export interface Running {
   child: ChildProcess;
@@ -23,20 +29,10 @@ export interface Running {
 export function start(cwd: string, args: string[], env: Record<string, string> = {}): Running {
   let child!: ChildProcess;
   const done = new Promise<Result>((resolveDone) => {
-    child = execFile(
-      NODE,
-      [MAIN, ...args],
-      {
-        cwd,
-        // REDUN_EDGE_STORE pins each folder's own store, whatever a parent folder of the temporary one holds.
-        env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolveDone({ code, stdout, stderr });
-      },
-    );
+    child = execFile(NODE, [MAIN, ...args], { cwd, env: cliEnv(cwd, env), timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolveDone({ code, stdout, stderr });
+    });
   });
   return { child, done };
 }

@@ -79,9 +79,9 @@ describe("detail view", () => {
     }`);
     const text = formatDetail(detail);
     expect(text).toContain('__proto__={"__proto__": 1}');
-    expect(text).toMatch(/^\| __proto__ +\| +1 \| +0 \| +1 \|$/m);
-    expect(text).toMatch(/^\| constructor +\| +1 \| +0 \| +1 \|$/m);
-    expect(text).toMatch(/^\| prototype +\| +0 \| +1 \| +1 \|$/m);
+    expect(text).toMatch(/^\| __proto__ +0 +0 +0 +0 +1 +1$/m);
+    expect(text).toMatch(/^\| constructor +0 +0 +0 +0 +1 +1$/m);
+    expect(text).toMatch(/^\| prototype +0 +0 +0 +1 +0 +1$/m);
   });
 });
 

@@ -17,10 +17,15 @@ import {
   Scheduler,
   UnknownIdError,
   applyTags,
+  argsHash as argsHashOf,
   callNodeHash,
   canonicalJson,
   copyRecords,
+  errorOfValue,
+  evaluationHash,
+  formatRecordLine,
   importRecords,
+  registerTask,
   makeTag,
   makeValueRecord,
   normalizeQuery,
@@ -30,7 +35,10 @@ import {
   valueHash,
   verifyRecordId,
   type AnyRecord,
+  type CallNodeRecord,
+  type EvaluationRecord,
   type ExecutionRecord,
+  type JobEvent,
   type JobRecord,
   type JsonValue,
   type Query,
@@ -83,6 +91,31 @@ const sum = task(
   { namespace: "math" },
 );
 
+// Tasks of the reuse tests. `main` names `greet` by this binding, so when a test defines `greet` anew (as when
+// a subtask's body is edited) main's own source, and so its hash, stays the same while the task it calls changes.
+let greet = task("greet", (name: string) => `Hello, ${name}!`, { namespace: "tree", tags: { stage: "greet" } });
+const originalGreet = greet;
+const shout = task(
+  "shout",
+  (text: string) => applyTags(text.toUpperCase(), { tags: { kind: "shout" }, jobTags: { loud: true } }),
+  { namespace: "tree" },
+);
+const count = task("count", (name: string) => name.length, { namespace: "tree", tags: { stage: "count" } });
+const summarize = task(
+  "summarize",
+  (lengths: number[]) => {
+    const total = lengths.reduce((a, b) => a + b, 0);
+    return applyTags(total, { executionTags: { total } });
+  },
+  { namespace: "tree" },
+);
+const main = task(
+  "main",
+  (names: string[]) => ({ loud: names.map((n) => shout(greet(n))), total: summarize(names.map((n) => count(n))) }),
+  { namespace: "tree" },
+);
+const NAMES = ["ann", "bo", "cy"];
+
 export function runConformanceSuite(name: string, create: CreateHarness): void {
   describe(`Repository conformance: ${name}`, () => {
     let h: ConformanceHarness;
@@ -116,7 +149,21 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         const t: TaskRecord = { type: "Task", id: taskHash("ns", "n", null, "src"), time: T0, name: "n", namespace: "ns", source: "src", version: null };
         const v = makeValueRecord({ b: [1, 2, { c: null }], a: "x" }, T0);
         const tag = makeTag("Execution", exec.id, "k", { nested: [1, "two"] }, [], T0);
-        const records: AnyRecord[] = [exec, j, t, v, tag];
+        // The optional fields: a running execution's lease, an evaluation's execution tags (absent and given).
+        const leased: ExecutionRecord = { ...execution(uuid(), T0 + 2, "RUNNING"), endTime: null, leaseUntil: T0 + 60_000 };
+        // Evaluations agree with a CallNode of the batch (the trust rule), so every store takes them.
+        const call = (key: string): CallNodeRecord => {
+          const args = [{ key, valueHash: v.id }];
+          const hash = argsHashOf(args);
+          return { type: "CallNode", id: callNodeHash(t.id, hash, v.id, []), time: T0, taskHash: t.id, argsHash: hash, args, resultHash: v.id, children: [] };
+        };
+        const evaluation = (args: string, extra: Partial<EvaluationRecord>): EvaluationRecord => ({
+          type: "Evaluation", id: evaluationHash(t.id, call(args).argsHash), time: T0, taskHash: t.id, argsHash: call(args).argsHash, valueHash: v.id,
+          callHash: call(args).id, jobTags: [["j", 1]], ...extra,
+        });
+        const plain = evaluation("a", {});
+        const withExecTags = evaluation("b", { executionTags: [["total", 7], ["flags", ["x"]]] });
+        const records: AnyRecord[] = [exec, j, t, v, tag, leased, call("a"), call("b"), plain, withExecTags];
         await repo.write(records);
         for (const r of records) {
           const [got] = await repo.get(r.type, [r.id]);
@@ -509,8 +556,11 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect(bobCalls).toHaveLength(5);
         const bobTasks = (await graph.log({ types: ["Task"], execIds: [bob] })).records;
         expect(bobTasks.map((t) => (t.type === "Task" ? t.name : "")).sort()).toEqual(["add", "label", "sum"]);
+        // A Value belongs to an execution as an argument or a result of one of its calls (redun's filter_execution_tags).
         const bobValues = (await graph.log({ types: ["Value"], execIds: [bob], limit: 100 })).records;
-        expect(bobValues.map((v) => (v.type === "Value" ? canonicalJson(v.value) : "")).sort()).toEqual(["3", "6", "[3,6]"].sort());
+        expect(bobValues.map((v) => (v.type === "Value" ? canonicalJson(v.value) : "")).sort()).toEqual(["1", "2", "3", "5", "6", "[2,5]", "[3,6]"].sort());
+        const argsOnly = (await graph.log({ types: ["Value"], execTags: [["user", "bob"]], idPrefix: makeValueRecord([2, 5], 0).id.slice(0, 12) })).records;
+        expect(argsOnly.map((v) => v.id)).toEqual([makeValueRecord([2, 5], 0).id]);
         expect(await ids({ execStatus: ["FAILED"] })).toEqual([failed]);
         expect(await ids({ execStatus: ["DONE"], tags: [["cost"]] })).toEqual([bob, alice]);
         const failedJobs = (await graph.log({ types: ["Job"], execStatus: ["FAILED"] })).records as JobRecord[];
@@ -522,12 +572,16 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         await run([["user", "dave"]]); // fully cached re-run of alice's workflow
         // bob's add(2, 1) and label(3) reused alice's evaluations.
         expect((await graph.log({ types: ["Job"], jobStatus: ["CACHED"], execIds: [bob] })).records).toHaveLength(2);
+        // The whole reused tree is recorded for dave's execution, each job CACHED with its tags.
         const cached = (await graph.log({ types: ["Job"], jobStatus: ["CACHED"], execTags: [["user", "dave"]] })).records;
-        expect(cached).toHaveLength(1);
-        expect(cached[0]).toMatchObject({ type: "Job", taskName: "math.sum", status: "CACHED" });
-        expect(cached[0]!.tags).toContainEqual(["size", 3]);
-        expect((await graph.log({ types: ["Job"], taskNames: ["add"], limit: 100 })).records).toHaveLength(5);
-        expect((await graph.log({ types: ["Job"], taskNames: ["math.add"], limit: 100 })).records).toHaveLength(5);
+        expect(cached).toHaveLength(7);
+        const root = cached.find((j) => j.type === "Job" && j.parentId === null)!;
+        expect(root).toMatchObject({ type: "Job", taskName: "math.sum", status: "CACHED" });
+        expect(root.tags).toContainEqual(["size", 3]);
+        expect(cached.filter((j) => j.tags.some(([k, v]) => k === "kind" && v === "labeler"))).toHaveLength(3);
+        // add jobs: alice's 3, bob's 2, and dave's 3 reused.
+        expect((await graph.log({ types: ["Job"], taskNames: ["add"], limit: 100 })).records).toHaveLength(8);
+        expect((await graph.log({ types: ["Job"], taskNames: ["math.add"], limit: 100 })).records).toHaveLength(8);
         expect((await graph.log({ types: ["CallNode"], taskNames: ["math.sum"] })).records).toHaveLength(2);
         expect((await graph.log({ types: ["Task"], taskNames: ["sum"] })).records).toHaveLength(1);
         expect((await ids({ taskNames: ["math.sum"] })).length).toBe(3);
@@ -916,6 +970,229 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         await expect(importRecords(repo, [big])).rejects.toMatchObject({ code: "too_large", field: "records[0].encoded" });
         await expect(importRecords(repo, [{ ...makeValueRecord(1, T0), extra: 1 }])).rejects.toMatchObject({ field: "records[0].extra" });
         expect(await rawIds("Value")).toEqual([]);
+      });
+    });
+
+    describe("trustworthy runs", () => {
+      const statusesByTask = async (executionId: string) => {
+        const jobs = (await graph.log({ types: ["Job"], execIds: [executionId], limit: 1000 })).records as (JobRecord & { taskName: string | null })[];
+        const out: Record<string, string[]> = {};
+        for (const j of jobs) (out[j.taskName ?? "?"] ??= []).push(j.status);
+        for (const list of Object.values(out)) list.sort();
+        return out;
+      };
+
+      afterEach(() => {
+        greet = originalGreet;
+        registerTask(originalGreet);
+      });
+
+      it("records the whole reused tree for a fully cached run: shape, call order, statuses and tags", async () => {
+        const scheduler = new Scheduler({ repository: repo, now });
+        const first = await scheduler.runWithId(main(NAMES), { tags: { user: "alice" } });
+        const stored = Object.fromEntries(
+          await Promise.all((["CallNode", "Value", "Task", "Evaluation"] as RecordType[]).map(async (t) => [t, await rawIds(t)] as const)),
+        );
+        const second = await scheduler.runWithId(main(NAMES), { tags: { user: "bob" } });
+        expect(second.result).toEqual(first.result);
+        expect(second.result).toEqual({ loud: ["HELLO, ANN!", "HELLO, BO!", "HELLO, CY!"], total: 7 });
+
+        const jobsA = await repo.jobsOfExecution(first.executionId);
+        const jobsB = await repo.jobsOfExecution(second.executionId);
+        expect(jobsA).toHaveLength(11);
+        expect(jobsB).toHaveLength(11);
+        expect(jobsA.every((j) => j.status === "DONE")).toBe(true);
+        expect(jobsB.every((j) => j.status === "CACHED" && j.endTime !== null)).toBe(true);
+        const [execB] = await repo.get("Execution", [second.executionId]);
+        expect(execB).toMatchObject({ status: "DONE" });
+        expect(jobsB.find((j) => j.parentId === null)!.id).toBe(execB!.rootJobId);
+        // Same shape: every job's call under the same parent call.
+        const shape = (jobs: JobRecord[]) => {
+          const byId = new Map(jobs.map((j) => [j.id, j]));
+          return jobs.map((j) => JSON.stringify([j.callHash, j.parentId ? byId.get(j.parentId)!.callHash : null])).sort();
+        };
+        expect(shape(jobsB)).toEqual(shape(jobsA));
+        // Call order: each reused job's children, in start order, are its call's children in order.
+        const calls = new Map((await repo.get("CallNode", jobsB.map((j) => j.callHash!))).map((c) => [c.id, c]));
+        for (const j of jobsB) {
+          expect(jobsB.filter((k) => k.parentId === j.id).map((k) => k.callHash)).toEqual(calls.get(j.callHash!)!.children);
+        }
+        // Both executions' job trees list a job's children in call order.
+        for (const run of [first, second]) {
+          const jobs = new Map((await repo.jobsOfExecution(run.executionId)).map((j) => [j.id, j]));
+          const tree = (await graph.show(run.executionId)).jobTree!;
+          const rootCall = calls.get(jobs.get(tree.id)!.callHash!)!;
+          expect(tree.children.map((c) => jobs.get(c.id)!.callHash)).toEqual(rootCall.children);
+        }
+        // Each reused job has the tags its task and its applyTags gave.
+        const tagsByCall = async (executionId: string) =>
+          (await graph.log({ types: ["Job"], execIds: [executionId], limit: 100 })).records
+            .map((j) => JSON.stringify([j.type === "Job" ? j.callHash : null, j.tags]))
+            .sort();
+        expect(await tagsByCall(second.executionId)).toEqual(await tagsByCall(first.executionId));
+        const loud = (await graph.log({ types: ["Job"], execTags: [["user", "bob"]], tags: [["loud", true]], limit: 100 })).records;
+        expect(loud).toHaveLength(3);
+        expect((await graph.log({ types: ["Job"], execTags: [["user", "bob"]], tags: [["stage", "count"]], limit: 100 })).records).toHaveLength(3);
+        // applyTags' execution tags reach the new execution.
+        expect((await graph.show(second.executionId)).record.tags).toEqual([["project", "tree"], ["total", 7], ["user", "bob"]]);
+        // Nothing content-addressed is written twice; the new tags are the new jobs' and execution's only.
+        for (const [type, ids] of Object.entries(stored)) expect(await rawIds(type as RecordType), type).toEqual(ids);
+        const jobTags = (await graph.log({ types: ["Job"], execIds: [second.executionId], limit: 100 })).records.flatMap((j) => j.tags);
+        const tagsOfB = (await repo.currentTags([second.executionId, ...jobsB.map((j) => j.id)])).length;
+        expect(tagsOfB).toBe(jobTags.length + 3);
+        // A third run is reused from the second's records just as well.
+        const third = await scheduler.runWithId(main(NAMES), { tags: { user: "cy" } });
+        expect((await repo.jobsOfExecution(third.executionId)).map((j) => j.status)).toEqual(Array(11).fill("CACHED"));
+      });
+
+      it("re-runs a changed subtask and the callers above it, reusing the unchanged siblings", async () => {
+        const scheduler = new Scheduler({ repository: repo, now });
+        await scheduler.runWithId(main(NAMES));
+        greet = task("greet", (name: string) => `Hi, ${name}!`, { namespace: "tree", tags: { stage: "greet" } });
+        const changed = await scheduler.runWithId(main(NAMES));
+        expect(changed.result).toEqual({ loud: ["HI, ANN!", "HI, BO!", "HI, CY!"], total: 7 });
+        expect(await statusesByTask(changed.executionId)).toEqual({
+          "tree.main": ["DONE"],
+          "tree.greet": ["DONE", "DONE", "DONE"],
+          "tree.shout": ["DONE", "DONE", "DONE"],
+          "tree.count": ["CACHED", "CACHED", "CACHED"],
+          "tree.summarize": ["CACHED"],
+        });
+        // The reused summarize still gives its execution tag.
+        expect((await graph.show(changed.executionId)).record.tags).toContainEqual(["total", 7]);
+        const again = await scheduler.runWithId(main(NAMES));
+        expect(again.result).toEqual(changed.result);
+        expect((await repo.jobsOfExecution(again.executionId)).map((j) => j.status)).toEqual(Array(11).fill("CACHED"));
+        // Back to the first greet: main's newest record names the other greet, so main runs again; the rest is reused.
+        greet = originalGreet;
+        registerTask(originalGreet);
+        const back = await scheduler.runWithId(main(NAMES));
+        expect(back.result).toEqual({ loud: ["HELLO, ANN!", "HELLO, BO!", "HELLO, CY!"], total: 7 });
+        expect(await statusesByTask(back.executionId)).toEqual({
+          "tree.main": ["DONE"],
+          "tree.greet": ["CACHED", "CACHED", "CACHED"],
+          "tree.shout": ["CACHED", "CACHED", "CACHED"],
+          "tree.count": ["CACHED", "CACHED", "CACHED"],
+          "tree.summarize": ["CACHED"],
+        });
+      });
+
+      it("reuses on the task's own hash alone with checkValid shallow", async () => {
+        let inner = task("inner", (n: number) => n + 1, { namespace: "shallow", tags: { layer: "inner" } });
+        const outer = task("outer", (n: number) => inner(n), { namespace: "shallow", checkValid: "shallow" });
+        const full = task("full", (n: number) => inner(n), { namespace: "shallow" });
+        const scheduler = new Scheduler({ repository: repo, now });
+        expect(await scheduler.run(outer(1))).toBe(2);
+        expect(await scheduler.run(full(1))).toBe(2);
+        inner = task("inner", (n: number) => n + 100, { namespace: "shallow", tags: { layer: "inner" } });
+        const shallow = await scheduler.runWithId(outer(1));
+        expect(shallow.result).toBe(2);
+        const jobs = (await graph.log({ types: ["Job"], execIds: [shallow.executionId] })).records;
+        expect(jobs.map((j) => [j.type === "Job" && j.status, j.type === "Job" && j.taskName]).sort()).toEqual([
+          ["CACHED", "shallow.inner"],
+          ["CACHED", "shallow.outer"],
+        ]);
+        // The reused inner job is of a task no longer defined: its tags come from the stored Task.
+        expect(jobs.find((j) => j.type === "Job" && j.taskName === "shallow.inner")!.tags).toEqual([["layer", "inner"]]);
+        expect(await scheduler.run(full(1))).toBe(101);
+        expect(await scheduler.run(inner(1))).toBe(101);
+      });
+
+      it("keeps a failed job's arguments and its error with the stack", async () => {
+        const ok = task("ok", (x: number) => x, { namespace: "fail" });
+        const bad = task("bad", (x: number, why: string) => {
+          throw new RangeError(`bad ${x}: ${why}`);
+        }, { namespace: "fail", tags: { risky: true } });
+        const caller = task("caller", (x: number) => [ok(x), bad(x, "because")], { namespace: "fail" });
+        const scheduler = new Scheduler({ repository: repo, now });
+        await expect(scheduler.run(caller(7), { tags: { user: "f" } })).rejects.toThrow("bad 7: because");
+        const jobs = (await graph.log({ types: ["Job"], execTags: [["user", "f"]], limit: 100 })).records;
+        const badJob = jobs.find((j) => j.type === "Job" && j.taskName === "fail.bad")!;
+        const callerJob = jobs.find((j) => j.type === "Job" && j.taskName === "fail.caller")!;
+        expect(badJob).toMatchObject({ status: "FAILED", error: "RangeError: bad 7: because" });
+        expect(badJob.type === "Job" && badJob.args!.map((a) => a.value!.value)).toEqual([7, "because"]);
+        expect(callerJob.type === "Job" && callerJob.args!.map((a) => a.value!.value)).toEqual([7]);
+        const detail = await graph.show(badJob.id);
+        expect(detail.call!.args.map((a) => a.value!.value)).toEqual([7, "because"]);
+        expect(detail.call!.result!.valueType).toBe("error");
+        const [errorValue] = await repo.get("Value", [detail.call!.result!.id]);
+        const error = errorOfValue(errorValue!)!;
+        expect(error).toMatchObject({ name: "RangeError", message: "bad 7: because" });
+        expect(error.stack).toContain("bad 7: because");
+        expect(error.stack).toMatch(/\n\s+at /);
+        expect(detail.task).toMatchObject({ name: "bad", tags: [["risky", true]] });
+        expect(detail.ancestors).toEqual({ executionId: badJob.type === "Job" ? badJob.executionId : "", jobs: [{ id: callerJob.id, taskName: "caller" }] });
+        // The caller failed with the same error, after its completed child call.
+        const callerDetail = await graph.show(callerJob.id);
+        expect(callerDetail.call!.result!.id).toBe(errorValue!.id);
+        expect(callerDetail.call!.children).toHaveLength(1);
+        expect(callerJob).toMatchObject({ status: "FAILED", error: `child job ${badJob.id} failed` });
+        // The failed execution's values include the arguments; an error is never reused as a result.
+        const values = (await graph.log({ types: ["Value"], execTags: [["user", "f"]], limit: 100 })).records;
+        expect(values.map((v) => (v.type === "Value" ? v.value : null))).toEqual(expect.arrayContaining([7, "because"]));
+        await expect(scheduler.run(bad(7, "because"))).rejects.toThrow("bad 7: because");
+      });
+
+      it("records an interrupted run: its running jobs and the execution FAILED with the error interrupted", async () => {
+        let release = () => {};
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const quick = task("quick", (x: number) => x * 2, { namespace: "intr" });
+        const slow = task("slow", async (x: number) => {
+          await gate;
+          return x;
+        }, { namespace: "intr" });
+        const fan = task("fan", (xs: number[]) => [...xs.map((x) => quick(x)), ...xs.map((x) => slow(x))], { namespace: "intr" });
+        const controller = new AbortController();
+        const events: JobEvent[] = [];
+        let started = () => {};
+        const ready = new Promise<void>((resolve) => (started = resolve));
+        const onJob = (e: JobEvent) => {
+          events.push(e);
+          const count = (task: string, status: string) => events.filter((x) => x.taskName === task && x.status === status).length;
+          if (count("intr.slow", "RUNNING") === 2 && count("intr.quick", "DONE") === 2) started();
+        };
+        const scheduler = new Scheduler({ repository: repo, now, flushIntervalMs: 0 });
+        const run = scheduler.runWithId(fan([1, 2]), { tags: { user: "int" }, signal: controller.signal, onJob });
+        await ready;
+        controller.abort();
+        await expect(run).rejects.toMatchObject({ code: "interrupted" });
+        const check = async () => {
+          const [exec] = (await graph.log({ tags: [["user", "int"]] })).records;
+          expect(exec).toMatchObject({ status: "FAILED", abandoned: false });
+          expect(exec!.type === "Execution" && exec!.endTime).not.toBeNull();
+          const jobs = (await graph.log({ types: ["Job"], execIds: [exec!.id], limit: 100 })).records as (JobRecord & { taskName: string; args: { value: { value: unknown } }[] })[];
+          const byTask = (t: string) => jobs.filter((j) => j.taskName === t).map((j) => [j.status, j.error, j.args?.map((a) => a.value.value)]);
+          expect(byTask("intr.quick").sort()).toEqual([["DONE", null, [1]], ["DONE", null, [2]]]);
+          expect(byTask("intr.slow").sort()).toEqual([["FAILED", "interrupted", [1]], ["FAILED", "interrupted", [2]]]);
+          expect(byTask("intr.fan")).toEqual([["FAILED", "interrupted", [[1, 2]]]]);
+        };
+        await check();
+        const counts = async () => Promise.all((["Execution", "Job", "CallNode", "Value", "Tag", "Evaluation"] as RecordType[]).map(rawIds));
+        const before = await counts();
+        // The bodies left running finish later: nothing more is recorded for the interrupted run.
+        release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await scheduler.flush();
+        expect(await counts()).toEqual(before);
+        await check();
+        // An interrupted run is no cache entry: the next run runs the slow jobs.
+        const next = await scheduler.runWithId(fan([1, 2]));
+        expect(next.result).toEqual([2, 4, 1, 2]);
+        expect(await statusesByTask(next.executionId)).toEqual({ "intr.fan": ["DONE"], "intr.quick": ["CACHED", "CACHED"], "intr.slow": ["DONE", "DONE"] });
+      });
+
+      it("shows a RUNNING execution whose lease has passed as abandoned", async () => {
+        const at = now();
+        const live: ExecutionRecord = { ...execution(uuid(), T0, "RUNNING"), endTime: null, leaseUntil: at + 60_000 };
+        const dead: ExecutionRecord = { ...execution(uuid(), T0 + 1, "RUNNING"), endTime: null, leaseUntil: at - 1 };
+        const done: ExecutionRecord = { ...execution(uuid(), T0 + 2, "DONE"), leaseUntil: at - 1 };
+        const old: ExecutionRecord = { ...execution(uuid(), T0 + 3, "RUNNING"), endTime: null };
+        await repo.write([live, dead, done, old]);
+        const views = (await graph.log({ limit: 10 })).records;
+        const abandoned = Object.fromEntries(views.map((v) => [v.id, v.type === "Execution" && v.abandoned]));
+        expect(abandoned).toEqual({ [live.id]: false, [dead.id]: true, [done.id]: false, [old.id]: false });
+        expect(formatRecordLine(views.find((v) => v.id === dead.id)!)).toMatch(/^Exec \w{8} \[ABANDONED\] /);
+        expect((await graph.show(dead.id)).record).toMatchObject({ status: "RUNNING", abandoned: true });
       });
     });
 

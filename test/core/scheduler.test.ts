@@ -4,8 +4,13 @@ import {
   Scheduler,
   TaskError,
   applyTags,
+  currentTaskOfHash,
+  functionParameters,
+  getTask,
+  isAbandoned,
   task,
   type ExecutionRecord,
+  type JobEvent,
   type JobRecord,
 } from "redun-edge";
 import { createMemoryRepository } from "redun-edge/memory";
@@ -186,3 +191,155 @@ describe("task hashes", () => {
     expect(task("main", () => 1, { version: "2" }).hash).not.toBe(task("main", () => 1, { version: "3" }).hash);
   });
 });
+
+describe("expressions", () => {
+  it("evaluates one expression object once per run, however many calls use it", async () => {
+    let runs = 0;
+    const greet = task("greet", (n: string) => (runs++, `hi ${n}`), { namespace: "once" });
+    const pair = task("pair", (a: string, b: number) => [a, b], { namespace: "once" });
+    const len = task("len", (s: string) => s.length, { namespace: "once" });
+    const top = task("top", () => {
+      const g = greet("x");
+      return [pair(g, len(g)), g];
+    }, { namespace: "once" });
+    const { scheduler, repository } = setup();
+    const { result, executionId } = await scheduler.runWithId(top());
+    expect(result).toEqual([["hi x", 4], "hi x"]);
+    expect(runs).toBe(1);
+    expect((await repository.jobsOfExecution(executionId)).length).toBe(4);
+  });
+});
+
+describe("the task registry", () => {
+  it("knows tasks by full name; a later definition of a name replaces the earlier", () => {
+    const a = task("same", () => 1, { namespace: "reg" });
+    expect(getTask("reg.same")).toBe(a);
+    expect(currentTaskOfHash(a.hash)).toBe(a);
+    const b = task("same", () => 2, { namespace: "reg" });
+    expect(getTask("reg.same")).toBe(b);
+    expect(currentTaskOfHash(a.hash)).toBeUndefined();
+    expect(currentTaskOfHash(b.hash)).toBe(b);
+    expect(() => task("bad", () => 1, { checkValid: "deep" as never })).toThrow(/checkValid/);
+  });
+});
+
+describe("reuse", () => {
+  it("reads a reused tree level by level: a few reads, however wide the tree", async () => {
+    const repository = createMemoryRepository();
+    let reads = 0;
+    const counting = { ...repository, get: ((type, ids) => (reads++, repository.get(type, ids))) as typeof repository.get };
+    const twig = task("twig", (i: number) => i * 3, { namespace: "wide" });
+    const branch = task("branch", (i: number) => twig(i + 1), { namespace: "wide" });
+    const root = task("root", (n: number) => Array.from({ length: n }, (_, i) => branch(i)), { namespace: "wide" });
+    const scheduler = new Scheduler({ repository: counting });
+    const first = await scheduler.runWithId(root(2000));
+    reads = 0;
+    const second = await scheduler.runWithId(root(2000));
+    expect(second.result).toEqual(first.result);
+    // Evaluation + result Value, then per level of the tree (3 levels, and the leaves' evaluations): CallNodes and Evaluations.
+    expect(reads).toBeLessThanOrEqual(10);
+    const jobs = await repository.jobsOfExecution(second.executionId);
+    expect(jobs).toHaveLength(4001);
+    expect(jobs.every((j) => j.status === "CACHED")).toBe(true);
+  });
+
+  it("reports each job to onJob: RUNNING then DONE or FAILED, CACHED with its arguments for a reused tree", async () => {
+    const leaf = task("leaf", (s: string) => s.toUpperCase(), { namespace: "ev" });
+    const top = task("top", (xs: string[]) => xs.map((x) => leaf(x)), { namespace: "ev" });
+    const { scheduler } = setup();
+    const events: JobEvent[] = [];
+    const onJob = (e: JobEvent) => events.push(e);
+    await scheduler.run(top(["a", "b"]), { onJob });
+    expect(events.map((e) => [e.status, e.taskName, e.args])).toEqual([
+      ["RUNNING", "ev.top", [["a", "b"]]],
+      ["RUNNING", "ev.leaf", ["a"]],
+      ["RUNNING", "ev.leaf", ["b"]],
+      ["DONE", "ev.leaf", ["a"]],
+      ["DONE", "ev.leaf", ["b"]],
+      ["DONE", "ev.top", [["a", "b"]]],
+    ]);
+    events.length = 0;
+    await scheduler.run(top(["a", "b"]), { onJob });
+    expect(events.map((e) => [e.status, e.taskName, e.args, e.task?.fullName])).toEqual([
+      ["CACHED", "ev.top", [["a", "b"]], "ev.top"],
+      ["CACHED", "ev.leaf", ["a"], "ev.leaf"],
+      ["CACHED", "ev.leaf", ["b"], "ev.leaf"],
+    ]);
+    expect(events[0]!.evaluationHash).toMatch(/^[0-9a-f]{40}$/);
+    // The reused jobs are children of the reused root.
+    expect(events.slice(1).every((e) => e.job.parentId === events[0]!.job.id)).toBe(true);
+  });
+
+  it("gives a reused root the tags of its call and reuses a subtree inside a job that runs", async () => {
+    const part = task("part", (x: number) => applyTags(x + 1, { jobTags: { part: x } }), { namespace: "mix" });
+    const whole = task("whole", (xs: number[]) => xs.map((x) => part(x)), { namespace: "mix", cache: false });
+    const { scheduler, graph } = setup();
+    await scheduler.run(whole([1, 2]));
+    const again = await scheduler.runWithId(whole([1, 2, 3]));
+    const jobs = (await graph.log({ types: ["Job"], execIds: [again.executionId] })).records as (JobRecord & { tags: unknown[]; taskName: string })[];
+    expect(jobs.map((j) => [j.taskName, j.status, j.tags]).sort()).toEqual([
+      ["mix.part", "CACHED", [["part", 1]]],
+      ["mix.part", "CACHED", [["part", 2]]],
+      ["mix.part", "DONE", [["part", 3]]],
+      ["mix.whole", "DONE", []],
+    ].sort());
+    const tagged = await scheduler.runWithId(part.options({ tags: { via: "call" } })(1));
+    const [root] = (await graph.log({ types: ["Job"], execIds: [tagged.executionId] })).records;
+    expect(root).toMatchObject({ status: "CACHED", tags: [["part", 1], ["via", "call"]] });
+  });
+});
+
+describe("leases", () => {
+  it("renews a running execution's lease and keeps it on the finished record", async () => {
+    const repository = createMemoryRepository();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const wait = task("wait", async () => {
+      await gate;
+      return 1;
+    }, { namespace: "lease" });
+    const scheduler = new Scheduler({ repository, leaseMs: 80, flushIntervalMs: 0 });
+    const running = scheduler.runWithId(wait());
+    const leases: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const [exec] = all<ExecutionRecord>(repository, "Execution");
+      expect(exec!.status).toBe("RUNNING");
+      // Never past its lease while the run lives.
+      expect(exec!.leaseUntil!).toBeGreaterThan(Date.now());
+      expect(isAbandoned(exec!, Date.now())).toBe(false);
+      leases.push(exec!.leaseUntil!);
+    }
+    expect(new Set(leases).size).toBeGreaterThan(1);
+    release();
+    const { executionId } = await running;
+    const [exec] = await repository.get("Execution", [executionId]);
+    expect(exec).toMatchObject({ status: "DONE" });
+    expect(isAbandoned({ ...exec!, status: "RUNNING" }, exec!.leaseUntil! + 1)).toBe(true);
+    // Without a lease, no execution is ever taken for abandoned.
+    const noLease = await new Scheduler({ repository, leaseMs: 0 }).runWithId(task("quick", () => 1, { namespace: "lease" })());
+    expect((await repository.get("Execution", [noLease.executionId]))[0]!.leaseUntil).toBeUndefined();
+  });
+});
+
+describe("functionParameters", () => {
+  it.each([
+    [(a: number, b = 2) => a + b, { kind: "names", names: ["a", "b"], rest: false }],
+    [async function named(x: string, /* note, ( */ y = "a,b", ...more: string[]) { return [x, y, more]; }, { kind: "names", names: ["x", "y"], rest: true }],
+    [(names = "alice,bob", fail = false) => [names, fail], { kind: "names", names: ["names", "fail"], rest: false }],
+    [(x: number) => x, { kind: "names", names: ["x"], rest: false }],
+    [() => 1, { kind: "names", names: [], rest: false }],
+    [({ name = "World", n = f(1, 2) }: { name?: string; n?: number } = {}) => [name, n], { kind: "object", keys: ["name", "n"], open: false }],
+    [({ a, ...others }: Record<string, number>) => [a, others], { kind: "object", keys: ["a"], open: true }],
+    [([first]: number[], s = `x${"(,"}`) => [first, s], { kind: "names", names: [null, "s"], rest: false }],
+  ])("%s", (fn, expected) => {
+    expect(functionParameters(fn as (...args: never[]) => unknown)).toEqual(expected);
+  });
+  it("reads a single parameter without parentheses", () => {
+    expect(functionParameters(new Function("return x => x")() as () => unknown)).toEqual({ kind: "names", names: ["x"], rest: false });
+  });
+});
+
+function f(a: number, b: number) {
+  return a + b;
+}

@@ -1,6 +1,6 @@
 /**
  * Migrations applied to a store that already holds data: version 2's rows
- * (written here as version 2 stored them) read the same after 0003 to 0005.
+ * (written here as version 2 stored them) read the same after 0003 to 0006.
  */
 import { expect, it } from "vitest";
 import { applyD1Migrations, type D1Migration } from "cloudflare:test";
@@ -83,6 +83,8 @@ it("0003 keeps version 2's tags: currency, tags of absent entities, delete recor
   for (const n of [3, 8, 12]) expect((await repo.findByPrefix([updated.id.slice(0, n)], ["Tag"], 10))[0]!.map((r) => r.id)).toContain(updated.id);
   expect((await repo.get("Tag", all.map((t) => t.id))).map((t) => t.id).sort()).toEqual(all.map((t) => t.id).sort());
   expect((await repo.exportSince(null, 100)).records.map((r) => r.id)).toEqual([a.id, b.id, ...all.map((t) => t.id)]);
+  // 0006: executions stored before it have no lease, and read back as they were written.
+  expect(await repo.get("Execution", [a.id, b.id])).toEqual(expect.arrayContaining([a, b]));
   expect(await repo.countTags({ values: false })).toEqual([
     { key: "cost", entityType: "Execution", count: 1 },
     { key: "user", entityType: "Execution", count: 2 },

@@ -306,7 +306,8 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
         for (const pair of [["env", "dev"], ["score", 3.5], ["note2", "two words"], ["meta", { a: [1, 2] }], ["empty", null]]) {
           expect(tags).toContainEqual(pair);
         }
-        expect((await edit(alice, { op: "add", tags: ["env=dev"] })).body).toEqual({ changes: [], written: 0 });
+        // The records edited are named even when nothing changed (the CLI echoes one line per record).
+        expect((await edit(alice, { op: "add", tags: ["env=dev"] })).body).toEqual({ entities: [{ type: "Execution", id: alice }], changes: [], written: 0 });
       });
 
       it("updates, removes (by pair, by key, key-only text) and renames", async () => {
