@@ -9,6 +9,7 @@ export * from "./tags.ts";
 export * from "./validate.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
+export * from "./tag-history.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
 export { VERSION } from "./version.ts";

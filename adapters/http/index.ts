@@ -13,6 +13,7 @@ import {
   QUERY_FIELDS,
   ValidationError,
   assertWritable,
+  compareNewestFirst,
   encodeCursor,
   formatTagValue,
   type Candidate,
@@ -260,6 +261,11 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
 
     async jobsOfExecution(executionId) {
       return (await post<{ jobs: JobRecord[] }>("jobs-of-execution", { executionId })).jobs;
+    },
+
+    async jobsOfValues(valueIds, limit) {
+      const found = await batched(valueIds, async (part) => (await post<{ jobs: JobRecord[] }>("jobs-of-values", { valueIds: part, limit })).jobs);
+      return found.sort(compareNewestFirst).slice(0, limit);
     },
 
     async exportSince(cursor, limit) {
