@@ -196,8 +196,12 @@ export class CallGraph {
     return refs.filter((r) => !seen.has(r.id) && seen.add(r.id)) as EntityRef[];
   }
 
-  /** One record by id prefix, with its tags and details (reads in three rounds at most). */
-  async show(prefix: string): Promise<RecordDetail> {
+  /**
+   * One record by id prefix, with its tags and details (reads in three rounds
+   * at most). `jobTags: false` leaves an execution's job tree without the
+   * jobs' tags, one read per job fewer (a tree view that does not show them).
+   */
+  async show(prefix: string, options: { jobTags?: boolean } = {}): Promise<RecordDetail> {
     const ref = await this.resolve(prefix);
     const [[record], jobs] = await Promise.all([
       this.views([ref]),
@@ -205,7 +209,10 @@ export class CallGraph {
     ]);
     const detail: RecordDetail = { record: record! };
     if (record!.type === "Execution") {
-      const [tasks, tags] = await Promise.all([this.tasksById(jobs.map((j) => j.taskHash)), this.tagsById(jobs.map((j) => j.id))]);
+      const [tasks, tags] = await Promise.all([
+        this.tasksById(jobs.map((j) => j.taskHash)),
+        options.jobTags === false ? new Map<string, TagPair[]>() : this.tagsById(jobs.map((j) => j.id)),
+      ]);
       const nodes = new Map<string, JobTreeNode>();
       const byStatus: Partial<Record<JobStatus, number>> = {};
       const byTask: Record<string, Partial<Record<JobStatus, number>>> = {};

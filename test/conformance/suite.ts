@@ -530,6 +530,9 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect(detail.jobTree!.children).toHaveLength(6);
         const jobs = await repo.jobsOfExecution(alice);
         expect(jobs).toHaveLength(7);
+        const tagless = await graph.show(alice, { jobTags: false });
+        expect(detail.jobTree!.tags).toEqual([["size", 3]]);
+        expect(tagless.jobTree).toEqual({ ...detail.jobTree, tags: [], children: detail.jobTree!.children.map((c) => ({ ...c, tags: [] })) });
         const jobDetail = await graph.show(detail.jobTree!.id);
         expect(jobDetail.call!.args.map((a) => a.value!.value)).toEqual([[1, 2, 3]]);
         expect(jobDetail.call!.result!.value).toEqual([2, 3, 4]);
