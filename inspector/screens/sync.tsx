@@ -89,6 +89,11 @@ function SyncPanel({ dbName, pageSize }: { dbName: string; pageSize: number | un
     localStorage.setItem(SETTINGS_KEY + dbName, JSON.stringify(given));
     const controller = new AbortController();
     abort.current = controller;
+    let copied = 0;
+    const progress = (done: number, total: number | null) => {
+      copied = done;
+      setRun({ op, done, total });
+    };
     try {
       const url = edgeUrl(given.url);
       const token = given.token;
@@ -96,15 +101,16 @@ function SyncPanel({ dbName, pageSize }: { dbName: string; pageSize: number | un
       if (op === "push") {
         const total = await refreshPending(given.url);
         setRun({ op, done: 0, total });
-        const r = await pushRecords(repository, edge, cursors, { pageSize, signal: controller.signal, onProgress: (done) => setRun({ op, done, total }) });
+        const r = await pushRecords(repository, edge, cursors, { pageSize, signal: controller.signal, onProgress: (done) => progress(done, total) });
         setResult(`Pushed ${r.records.toLocaleString("en-US")} record${r.records === 1 ? "" : "s"}; the edge accepted ${r.accepted.toLocaleString("en-US")}.`);
       } else {
         setRun({ op, done: 0, total: null });
-        const r = await pullRecords(edge, repository, cursors, { pageSize, signal: controller.signal, onProgress: (done) => setRun({ op, done, total: null }) });
+        const r = await pullRecords(edge, repository, cursors, { pageSize, signal: controller.signal, onProgress: (done) => progress(done, null) });
         setResult(`Pulled ${r.records.toLocaleString("en-US")} record${r.records === 1 ? "" : "s"}.`);
       }
     } catch (e) {
-      setError((e as Error)?.name === "AbortError" ? new Error(`${op} stopped; it resumes from here next time`) : e);
+      const kept = `${copied.toLocaleString("en-US")} record${copied === 1 ? "" : "s"} copied; the next ${op} resumes from there`;
+      setError(new Error((e as Error)?.name === "AbortError" ? `${op} stopped (${kept})` : `${errorText(e)} (${kept})`));
     } finally {
       abort.current = null;
       setRun(null);

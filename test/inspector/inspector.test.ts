@@ -292,6 +292,7 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await waitForTag(page, "user=alice", false);
     await page.click('[data-testid="tag-row"][data-key="user"] [data-testid="tag-history"]');
     expect(await page.textContent('[data-testid="history-row"] s')).toBe("user=alice");
+    await shot(page, "tags-edit");
     await page.click('[data-testid="tag-row"][data-key="reviewed"] button.danger');
     await waitForTag(page, "reviewed=true", false);
     await editTags(page, "bad={", "add");
@@ -300,7 +301,6 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await waitForTag(page, "user=dave", false);
     await editTags(page, "user=dave", "add");
     await waitForTag(page, "user=dave");
-    await shot(page, "tags-edit");
     // The edit as every reader sees it: the list, and a fresh read of the edge.
     await page.goto(`${worker.url}/#/executions?tag=user%3Ddave`);
     await expectList(page, [seeded.first]);
@@ -349,11 +349,25 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await page.route("**/api/sync/pull*", (route) => (++pulls === 3 ? route.abort("connectionreset") : route.continue()));
     await page.click('button[value="pull"]');
     await expect.poll(() => page.locator("main p.error").count(), { timeout: 15_000 }).toBe(1);
-    expect(await page.textContent("main p.error")).toMatch(/cannot reach/);
+    expect(await page.textContent("main p.error")).toMatch(/^cannot reach .* \(40 records copied; the next pull resumes from there\)$/);
     await page.unroute("**/api/sync/pull*");
-    // Pulled again: it resumes after the two pages already copied.
+    // Pulled again, slowly: a progress bar, and Stop.
+    await page.route("**/api/sync/pull*", async (route) => {
+      await new Promise((r) => setTimeout(r, 150));
+      await route.continue();
+    });
     await page.click('button[value="pull"]');
-    await expect.poll(() => page.locator('[data-testid="sync-result"]').textContent(), { timeout: 30_000 }).toBe(`Pulled ${(total - 40).toLocaleString("en-US")} records.`);
+    await page.waitForFunction(() => /pulling: [1-9]/.test(document.querySelector('[data-testid="progress"]')?.textContent ?? ""));
+    expect(await page.locator('[data-testid="progress"] progress').count()).toBe(1);
+    await shot(page, "sync-progress");
+    await page.click("text=Stop");
+    await expect.poll(() => page.locator("main p.error").textContent()).toMatch(/^pull stopped \(\d+ records copied; the next pull resumes from there\)$/);
+    const stoppedAfter = Number(/\((\d+) records/.exec((await page.textContent("main p.error"))!)![1]);
+    expect(stoppedAfter).toBeGreaterThan(0);
+    await page.unroute("**/api/sync/pull*");
+    // And again: it resumes after the pages already copied, and copies each record once.
+    await page.click('button[value="pull"]');
+    await expect.poll(() => page.locator('[data-testid="sync-result"]').textContent(), { timeout: 30_000 }).toBe(`Pulled ${(total - 40 - stoppedAfter).toLocaleString("en-US")} records.`);
     await expect.poll(() => page.textContent('[data-testid="pending"]')).toBe("0 local records not pushed to this edge yet.");
 
     // The same list in both stores.
