@@ -5,6 +5,7 @@
 import { benchCli } from "./cli.ts";
 import { benchD1 } from "./d1.ts";
 import { benchIndexedDb } from "./indexeddb.ts";
+import { benchInspector } from "./inspector.ts";
 import { benchMemory } from "./memory.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<BenchSection>> = {
   cli: benchCli,
   d1: benchD1,
   indexeddb: benchIndexedDb,
+  inspector: benchInspector,
 };
 
 const picked = process.argv.slice(2);
