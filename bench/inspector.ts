@@ -17,10 +17,9 @@ import { loadavg } from "node:os";
 import type { Page } from "playwright-core";
 import { makeTag, taskHash, type AnyRecord, type JobRecord, type TaskRecord } from "../core/index.ts";
 import { createHttpClient } from "../adapters/http/index.ts";
-import { serveInspector } from "../cli/inspect.ts";
 import { buildInspector } from "../inspector/build.ts";
 import { CHROMIUM, hasChromium, launchChromium } from "../test/inspector/browser.ts";
-import { INSPECTOR_DIR, startWorker } from "../test/inspector/worker.ts";
+import { startWorker } from "../test/inspector/worker.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
 import { median } from "./timing.ts";
 
@@ -107,9 +106,7 @@ const ms = (n: number) => Math.round(n);
 export async function benchInspector(): Promise<BenchSection> {
   if (!hasChromium) return { title: TITLE, where: `no run: Chromium not found at ${CHROMIUM}`, rows: [] };
   const built = await buildInspector();
-  // The page over IndexedDB comes from another origin, which the Worker's CORS allows.
-  const pages = await serveInspector({ dir: INSPECTOR_DIR });
-  const worker = await startWorker({ env: { CORS_ORIGINS: pages.origin } });
+  const worker = await startWorker();
   const browser = await launchChromium();
   const rows: BenchRow[] = [];
   try {
@@ -143,7 +140,8 @@ export async function benchInspector(): Promise<BenchSection> {
     const db = `bench-${Date.now()}`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const sync = await context.newPage();
-    await sync.goto(`${pages.origin}/?db=${db}#/sync?page=1000`);
+    // The page over IndexedDB, from the Worker's origin (the same page; `?db=` picks the store).
+    await sync.goto(`${worker.url}/?db=${db}#/sync?page=1000`);
     await sync.fill('input[name="url"]', worker.url);
     const p0 = performance.now();
     await sync.click('button[value="pull"]');
@@ -160,11 +158,10 @@ export async function benchInspector(): Promise<BenchSection> {
       const page = await context.newPage();
       return { page, close: () => page.close() };
     };
-    await measure(rows, "IndexedDB", `${pages.origin}/?db=${db}`, big.id, idbPage);
+    await measure(rows, "IndexedDB", `${worker.url}/?db=${db}`, big.id, idbPage);
     await context.close();
   } finally {
     await browser.close();
-    await pages.close();
     await worker.close();
   }
   return {
