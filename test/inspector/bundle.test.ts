@@ -4,15 +4,13 @@
  * source of it writes HTML (record content is always text).
  */
 import { readFileSync, readdirSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { watchNodeImports } from "../node-builtins.ts";
 import { INSPECTOR_BUILD_OPTIONS } from "../../inspector/build.ts";
 import { REPO } from "./worker.ts";
-
-const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -22,19 +20,7 @@ function sources(dir: string): string[] {
 
 describe("the inspector's bundle", () => {
   it("imports no Node built-in and stays within 150 KB gzipped", async () => {
-    const nodeImports: string[] = [];
-    const watch: Plugin = {
-      name: "no-node-builtins",
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => {
-          if (args.path.startsWith("node:") || builtins.has(args.path)) {
-            nodeImports.push(`${args.path} (from ${args.importer})`);
-            return { path: args.path, external: true };
-          }
-          return undefined;
-        });
-      },
-    };
+    const { plugin: watch, found: nodeImports } = watchNodeImports();
     const result = await build({ ...INSPECTOR_BUILD_OPTIONS, plugins: [watch] });
     expect(result.errors).toEqual([]);
     expect(nodeImports).toEqual([]);
