@@ -7,6 +7,7 @@ import { benchCli } from "./cli.ts";
 import { benchD1 } from "./d1.ts";
 import { benchIndexedDb } from "./indexeddb.ts";
 import { benchLoad } from "./load.ts";
+import { benchInspector } from "./inspector.ts";
 import { benchMemory } from "./memory.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<BenchSection>> = {
   d1: benchD1,
   indexeddb: benchIndexedDb,
   load: benchLoad,
+  inspector: benchInspector,
 };
 
 const picked = process.argv.slice(2);

@@ -23,6 +23,7 @@ Commands:
   tag list|add|update|rm|rename    list and edit tags
   push / pull --remote STORE       copy records to / from another store
   server status|stop               the local store's background server
+  inspect [--port N]               look at the store in the web inspector
   help [COMMAND]                   show help for a command
 
 ${STORE}
@@ -144,4 +145,15 @@ stop     stop it now
 
 ${STORE}`,
 };
+HELP.inspect = `Usage: redun-edge inspect [--port N] [--no-open]
+
+Serve the web inspector over the store on 127.0.0.1 and print its URL
+(opened in a browser when there is one): executions, job trees, jobs,
+values and their lineage, tasks, tags, and tag editing in place. The URL
+carries a one-time key; Ctrl-C stops the server.
+
+  --port N          listen on port N (default: any free port)
+  --no-open         print the URL only
+
+${STORE}`;
 HELP.help = HELP.main!;

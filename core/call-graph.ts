@@ -23,6 +23,7 @@ import {
   type ValueRecord,
 } from "./records.ts";
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
+import { readTagHistory, type TagHistory } from "./tag-history.ts";
 import { decodeValue } from "./values.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import { checkTagKey } from "./validate.ts";
@@ -99,6 +100,53 @@ export interface TagEditResult {
   changes: TagChange[];
   /** Number of tag records written. */
   written: number;
+}
+
+/** A job as lineage and job screens list it. */
+export interface JobSummary {
+  id: string;
+  executionId: string;
+  parentId: string | null;
+  taskHash: string;
+  taskName: string | null;
+  callHash: string | null;
+  status: JobStatus;
+  startTime: number;
+  endTime: number | null;
+  error: string | null;
+}
+
+/** Where a job sits in its execution (`CallGraph.jobContext`). */
+export interface JobContext {
+  job: JobSummary;
+  /** From the execution's root job down to the job's parent (redun's Traceback). */
+  path: JobSummary[];
+  /** Its child jobs, in start order. */
+  children: JobSummary[];
+}
+
+/** One call in a Value's lineage: the CallNode and the newest of its jobs. */
+export interface LineageCall {
+  callHash: string;
+  taskHash: string;
+  taskName: string | null;
+  args: ArgumentView[];
+  result: ValueView | null;
+  /** Jobs of this call found (newest first). */
+  jobs: JobSummary[];
+}
+
+/** Where a Value came from and where it went (`CallGraph.valueLineage`). */
+export interface ValueLineage {
+  value: ValueView;
+  /** Calls whose result is the value. */
+  producedBy: LineageCall[];
+  /** Calls that took it as an argument. */
+  usedBy: LineageCall[];
+  /** False when the store cannot find calls by value (no `jobsOfValues`). */
+  supported: boolean;
+  /** True when more jobs than the limit name the value (the lists are then partial). */
+  truncated: boolean;
 }
 
 export interface CallGraphOptions {
@@ -180,8 +228,12 @@ export class CallGraph {
     });
   }
 
-  /** One record by id prefix, with its tags and details (reads in three rounds at most). */
-  async show(prefix: string): Promise<RecordDetail> {
+  /**
+   * One record by id prefix, with its tags and details (reads in three rounds
+   * at most). `jobTags: false` leaves an execution's job tree without the
+   * jobs' tags, one read per job fewer (a tree view that does not show them).
+   */
+  async show(prefix: string, options: { jobTags?: boolean } = {}): Promise<RecordDetail> {
     const ref = await this.resolve(prefix);
     const [[record], jobs] = await Promise.all([
       this.views([ref]),
@@ -192,7 +244,7 @@ export class CallGraph {
       const parents = new Set(jobs.map((j) => j.parentId));
       const [tasks, tags, calls] = await Promise.all([
         this.tasksById(jobs.map((j) => j.taskHash)),
-        this.tagsById(jobs.map((j) => j.id)),
+        options.jobTags === false ? new Map<string, TagPair[]>() : this.tagsById(jobs.map((j) => j.id)),
         getOnce(this.repository, "CallNode", jobs.flatMap((j) => (parents.has(j.id) && j.callHash ? [j.callHash] : []))),
       ]);
       const nodes = new Map<string, JobTreeNode>();
@@ -259,6 +311,84 @@ export class CallGraph {
       executionId: job.executionId,
       jobs: chain.map((j) => ({ id: j.id, taskName: tasks.get(j.taskHash)?.name ?? null })),
     };
+  }
+
+  /** A job's path from its execution's root and its children (one read of the execution's jobs). */
+  async jobContext(prefix: string): Promise<JobContext> {
+    const ref = await this.resolve(prefix, ["Job"]);
+    const [job] = await this.repository.get("Job", [ref.id]);
+    if (!job) throw new UnknownIdError(prefix);
+    const jobs = await this.repository.jobsOfExecution(job.executionId);
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    byId.set(job.id, job);
+    const path: JobRecord[] = [];
+    for (let p = job.parentId ? byId.get(job.parentId) : undefined; p && path.length < byId.size; p = p.parentId ? byId.get(p.parentId) : undefined) {
+      path.unshift(p);
+    }
+    const children = jobs.filter((j) => j.parentId === job.id);
+    const [call] = job.callHash && children.length > 1 ? await this.repository.get("CallNode", [job.callHash]) : [];
+    if (call) sortInCallOrder(children, call, (child) => child.callHash);
+    const summaries = await this.jobSummaries([job, ...path, ...children]);
+    return { job: summaries[0]!, path: summaries.slice(1, 1 + path.length), children: summaries.slice(1 + path.length) };
+  }
+
+  /**
+   * A Value's lineage: the calls that returned it (with their inputs) and the
+   * calls that took it as an argument, read through `jobsOfValues` (at most
+   * `limit` jobs, newest first, grouped by call).
+   */
+  async valueLineage(prefix: string, options: { limit?: number } = {}): Promise<ValueLineage> {
+    const ref = await this.resolve(prefix, ["Value"]);
+    const [record] = await this.repository.get("Value", [ref.id]);
+    if (!record) throw new UnknownIdError(prefix);
+    const value = valueView(record)!;
+    if (!this.repository.jobsOfValues) return { value, producedBy: [], usedBy: [], supported: false, truncated: false };
+    const limit = options.limit ?? 100;
+    const jobs = await this.repository.jobsOfValues([record.id], limit + 1);
+    const truncated = jobs.length > limit;
+    const kept = jobs.slice(0, limit);
+    const calls = await getOnce(this.repository, "CallNode", kept.flatMap((j) => (j.callHash ? [j.callHash] : [])));
+    const [values, summaries] = await Promise.all([
+      this.valuesById(calls.flatMap((c) => [c.resultHash, ...c.args.map((a) => a.valueHash)])),
+      this.jobSummaries(kept),
+    ]);
+    const names = new Map(summaries.map((s) => [s.taskHash, s.taskName]));
+    const lineage = (call: CallNodeRecord): LineageCall => ({
+      callHash: call.id,
+      taskHash: call.taskHash,
+      taskName: names.get(call.taskHash) ?? null,
+      args: call.args.map((a) => ({ key: a.key, value: valueView(values.get(a.valueHash)) })),
+      result: valueView(values.get(call.resultHash)),
+      jobs: summaries.filter((s) => s.callHash === call.id),
+    });
+    // Calls in the order of their newest job.
+    const order = new Map<string, number>();
+    kept.forEach((j, i) => j.callHash && !order.has(j.callHash) && order.set(j.callHash, i));
+    const sorted = [...calls].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return {
+      value,
+      producedBy: sorted.filter((c) => c.resultHash === record.id).map(lineage),
+      usedBy: sorted.filter((c) => c.args.some((a) => a.valueHash === record.id)).map(lineage),
+      supported: true,
+      truncated,
+    };
+  }
+
+  /** The history of a record's current tags, and its merge conflicts (see tag-history.ts). */
+  async tagHistory(prefix: string): Promise<TagHistory> {
+    const ref = await this.resolve(prefix);
+    return readTagHistory(this.repository, ref.id);
+  }
+
+  private async jobSummaries(jobs: readonly JobRecord[]): Promise<JobSummary[]> {
+    const tasks = await this.tasksById(jobs.map((j) => j.taskHash));
+    return jobs.map((j) => {
+      const task = tasks.get(j.taskHash);
+      return {
+        id: j.id, executionId: j.executionId, parentId: j.parentId, taskHash: j.taskHash, taskName: task ? fullName(task) : null,
+        callHash: j.callHash, status: j.status, startTime: j.startTime, endTime: j.endTime, error: j.error,
+      };
+    });
   }
 
   /** Add k=v to each record (explicit add: re-creates a removed tag). */
@@ -348,16 +478,19 @@ function orderByCalls(jobs: readonly JobRecord[], nodes: Map<string, JobTreeNode
   for (const job of jobs) {
     const call = job.callHash ? calls.get(job.callHash) : undefined;
     const node = nodes.get(job.id)!;
-    if (!call || node.children.length < 2) continue;
-    const slots = new Map<string, number[]>();
-    call.children.forEach((hash, i) => slots.set(hash, [...(slots.get(hash) ?? []), i]));
-    const rank = new Map(node.children.map((child) => {
-      const free = slots.get(callOf.get(child.id) ?? "");
-      return [child, free?.length ? free.shift()! : Number.MAX_SAFE_INTEGER] as const;
-    }));
-    // A stable sort: equal ranks (no call) keep their start order.
-    node.children.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    if (call && node.children.length > 1) sortInCallOrder(node.children, call, (child) => callOf.get(child.id) ?? null);
   }
+}
+
+/** Sort a job's children (in start order) into its call's order, in place; a stable sort keeps calls it does not name last. */
+function sortInCallOrder<T>(children: T[], call: CallNodeRecord, callHashOf: (child: T) => string | null): void {
+  const slots = new Map<string, number[]>();
+  call.children.forEach((hash, i) => slots.set(hash, [...(slots.get(hash) ?? []), i]));
+  const rank = new Map(children.map((child) => {
+    const free = slots.get(callHashOf(child) ?? "");
+    return [child, free?.length ? free.shift()! : Number.MAX_SAFE_INTEGER] as const;
+  }));
+  children.sort((a, b) => rank.get(a)! - rank.get(b)!);
 }
 
 /** The views of refs, in their order, from their RecordContext; `now` tells abandoned executions. */

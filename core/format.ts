@@ -15,6 +15,27 @@ export function formatStatus(status: string): string {
   return `[${" ".repeat(left)}${status}${" ".repeat(pad - left)}]`;
 }
 
+/** `0:00:01.47`, as redun prints durations. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, ms) / 1000;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${s.toFixed(2).padStart(5, "0")}`;
+}
+
+/**
+ * The web page of a commit, for origins on GitHub (ssh `git@github.com:o/r.git`,
+ * `ssh://git@github.com/o/r`, or https); null for other hosts.
+ */
+export function commitLink(originUrl: string, commit: string): string | null {
+  const m =
+    /^(?:git@|ssh:\/\/(?:git@)?)github\.com[:/]([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/i.exec(originUrl) ??
+    /^(?:https?|git):\/\/(?:[^@/\s]+@)?(?:www\.)?github\.com\/([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/i.exec(originUrl);
+  if (!m || !/^[0-9a-f]{7,64}$/i.test(commit)) return null;
+  return `https://github.com/${m[1]}/${m[2]}/commit/${commit}`;
+}
+
 /** Local time as `YYYY-MM-DD HH:MM:SS`. */
 export function formatTime(ms: number): string {
   const d = new Date(ms);

@@ -12,6 +12,7 @@ export * from "./task.ts";
 export * from "./values.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
+export * from "./tag-history.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
 export { VERSION } from "./version.ts";

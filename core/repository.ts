@@ -138,6 +138,13 @@ export interface Repository {
   jobsOfExecution(executionId: string): Promise<JobRecord[]>;
 
   /**
+   * Optional: Jobs whose CallNode has one of these Values as its result or as
+   * an argument, newest first (time desc, then id desc), at most `limit`: a
+   * Value's lineage (`CallGraph.valueLineage`), which without it shows no calls.
+   */
+  jobsOfValues?(valueIds: readonly string[], limit: number): Promise<JobRecord[]>;
+
+  /**
    * Records written or changed since `cursor` (null: from the start), in write
    * order, at most `limit`. Cursors are opaque strings of this store.
    */

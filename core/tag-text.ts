@@ -45,6 +45,30 @@ export function parseTagValue(text: string): JsonValue {
   return text;
 }
 
+/**
+ * Split a list of tags typed in one line, `k=v, k2=v2`, at commas outside
+ * JSON brackets and quotes (so `note="a, b"` and `xs=[1, 2]` stay whole);
+ * with `whitespace`, at spaces too (`user=alice project`), as a filter bar
+ * reads it. Empty items are dropped.
+ */
+export function splitTagText(text: string, options: { whitespace?: boolean } = {}): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"' && text[i - 1] !== "\\") quoted = !quoted;
+    else if (!quoted && (c === "[" || c === "{")) depth++;
+    else if (!quoted && (c === "]" || c === "}")) depth--;
+    else if (!quoted && depth <= 0 && (c === "," || (options.whitespace && /\s/.test(c)))) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out.map((s) => s.trim()).filter(Boolean);
+}
 
 /** Split `key=value` at the first `=`. A bare `key` gives ANY_VALUE unless a value is required. */
 export function parseTagKeyValue(

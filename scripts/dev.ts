@@ -2,8 +2,9 @@
  * `npm run dev`: the Worker on this machine, offline, over a persisted local
  * D1 (.wrangler/state). Applies the migrations, starts `wrangler dev` on
  * 127.0.0.1:8787, records the example workflow through the HTTP API when the
- * store is empty (so there is something to look at), prints the URL and two
- * curl requests, and stays up until Ctrl-C.
+ * store is empty (so there is something to look at), prints the inspector's
+ * URL (the page at `/`, dist/inspector) and two curl requests, and stays up
+ * until Ctrl-C.
  *
  * Environment: PORT (default 8787); API_TOKEN (writes then need it);
  * PERSIST_TO (a folder for the local D1 instead of .wrangler/state, as the
@@ -112,6 +113,7 @@ try {
   console.log(
     [
       "",
+      `redun-edge inspector: ${url}/`,
       `redun-edge API: ${url}/api   (OpenAPI: ${url}/api/openapi.json)`,
       seeded ? `recorded examples/hello-world.ts main({ name: "World" }) as execution ${id}` : "the store already holds records",
       "",

@@ -29,6 +29,7 @@ import {
   findByPrefixBody,
   getBody,
   jobsOfExecutionBody,
+  jobsOfValuesBody,
   ndjsonRecords,
   positiveInt,
   pullParams,
@@ -255,6 +256,10 @@ export function createApp(options: AppOptions) {
     })
     .post("/api/repository/jobs-of-execution", jsonBody(jobsOfExecutionBody), async (c) => {
       return c.json({ jobs: await repository.jobsOfExecution(c.req.valid("json").executionId) });
+    })
+    .post("/api/repository/jobs-of-values", jsonBody(jobsOfValuesBody), async (c) => {
+      const { valueIds, limit } = c.req.valid("json");
+      return c.json({ jobs: repository.jobsOfValues ? await repository.jobsOfValues(valueIds, limit) : [] });
     })
     .post("/api/repository/export-since", jsonBody(exportSinceBody), async (c) => {
       const { cursor, limit } = c.req.valid("json");

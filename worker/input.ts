@@ -340,6 +340,11 @@ export function jobsOfExecutionBody(value: unknown): { executionId: string } {
   return { executionId: string("executionId", required(b, "executionId"), true) };
 }
 
+export function jobsOfValuesBody(value: unknown): { valueIds: string[]; limit: number } {
+  const b = body(value, ["valueIds", "limit"]);
+  return { valueIds: stringArray("valueIds", required(b, "valueIds")), limit: b.limit === undefined ? DEFAULT_PAGE : integer("limit", b.limit, MAX_PAGE) };
+}
+
 export function exportSinceBody(value: unknown): { cursor: string | null; limit: number } {
   const b = body(value, ["cursor", "limit"]);
   if (b.cursor !== undefined && b.cursor !== null && typeof b.cursor !== "string") throw new ValidationError("cursor", "cursor must be a string or null");

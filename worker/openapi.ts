@@ -363,6 +363,11 @@ export const openApiDocument = {
       obj({ executionId: { type: "string" } }, ["executionId"]),
       { type: "object", properties: { jobs: { type: "array", items: ref("Record") } } },
     ),
+    "/api/repository/jobs-of-values": primitive(
+      "Jobs whose call returned or took one of these values, newest first (a value's lineage).",
+      obj({ valueIds: { type: "array", items: { type: "string" }, maxItems: 1000 }, limit: { type: "integer", minimum: 1, maximum: 1000 } }, ["valueIds"]),
+      { type: "object", properties: { jobs: { type: "array", items: ref("Record") } } },
+    ),
     "/api/repository/export-since": primitive(
       "Records written or changed since a cursor.",
       obj({ cursor: { type: ["string", "null"] }, limit: { type: "integer", minimum: 1, maximum: 1000 } }),

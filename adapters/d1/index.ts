@@ -424,6 +424,24 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       return rows.map((row) => spec.fromRow(row));
     },
 
+    async jobsOfValues(valueIds: readonly string[], limit: number): Promise<JobRecord[]> {
+      if (valueIds.length === 0 || limit <= 0) return [];
+      const spec = TABLES.Job;
+      // Results through their index; arguments by a scan of call_nodes, instr() sifting rows before their JSON is read.
+      const rows = await all(
+        "jobsOfValues",
+        `SELECT ${selectColumns(spec)} FROM jobs WHERE call_hash IN (
+           SELECT id FROM call_nodes WHERE result_hash IN (SELECT value FROM json_each(?1))
+           UNION
+           SELECT c.id FROM call_nodes c, json_each(?1) v
+           WHERE instr(c.args, v.value) > 0
+             AND EXISTS (SELECT 1 FROM json_each(c.args) a WHERE json_extract(a.value, '$.valueHash') = v.value)
+         ) ORDER BY time DESC, id DESC LIMIT ?2`,
+        [JSON.stringify([...new Set(valueIds)]), limit],
+      );
+      return rows.map((row) => spec.fromRow(row));
+    },
+
     async exportSince(cursor: string | null, limit: number): Promise<ExportPage> {
       const after = cursor === null ? 0 : Number(cursor);
       if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {

@@ -16,6 +16,7 @@ import {
   ValidationError,
   quoted,
   assertWritable,
+  compareNewestFirst,
   encodeCursor,
   formatTagValue,
   type Candidate,
@@ -292,6 +293,11 @@ export function createHttpRepository(options: HttpOptions): HttpRepository {
 
     async jobsOfExecution(executionId) {
       return (await post<{ jobs: JobRecord[] }>("jobs-of-execution", { executionId })).jobs;
+    },
+
+    async jobsOfValues(valueIds, limit) {
+      const found = await batched(valueIds, async (part) => (await post<{ jobs: JobRecord[] }>("jobs-of-values", { valueIds: part, limit })).jobs);
+      return found.sort(compareNewestFirst).slice(0, limit);
     },
 
     async exportSince(cursor, limit) {

@@ -10,6 +10,7 @@ import {
   ValidationError,
   quoted,
   compareRefsById,
+  compareNewestFirst,
   type AnyRecord,
   type ExportPage,
   type JobRecord,
@@ -150,6 +151,10 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
       });
     },
 
+    jobsOfValues(valueIds, limit) {
+      return guard("jobsOfValues", () => jobsOfValues(ctx, valueIds, limit));
+    },
+
     exportSince(cursor, limit) {
       return guard("exportSince", () => exportSince(ctx, cursor, limit));
     },
@@ -287,6 +292,39 @@ async function countTags(ctx: Context, q: TagCountQuery): Promise<TagCount[]> {
   }
   const counts = await Promise.all(groups.map((g) => ckv.count(IDBKeyRange.bound([g.key, g.valueJson], [g.key, g.valueJson, AFTER_ALL]))));
   return groups.map((g, i) => ({ key: g.key, value: JSON.parse(g.valueJson), count: counts[i] ?? 0 }));
+}
+
+/**
+ * Jobs whose call returned or took one of these values. No index leads from a
+ * value to its calls, so the CallNode segments are scanned (found through
+ * `ord`, read a few hundred at a time); the jobs of the matching calls are
+ * then read through their tasks' segments (`th`).
+ */
+async function jobsOfValues(ctx: Context, valueIds: readonly string[], limit: number): Promise<JobRecord[]> {
+  if (valueIds.length === 0 || limit <= 0) return [];
+  const wanted = new Set(valueIds);
+  const tx = (await ctx.read(["seg"])) as unknown as Tx;
+  const seg = tx.objectStore("seg");
+  const callSeqs = [...new Set(await seg.index("ord").getAllKeys(IDBKeyRange.bound(["CallNode"], ["CallNode", AFTER_ALL])))];
+  const calls = new Set<string>();
+  const tasks = new Set<string>();
+  for (let i = 0; i < callSeqs.length; i += 256) {
+    for (const row of (await readSegs(tx, callSeqs.slice(i, i + 256))).values()) {
+      for (const r of row.recs) {
+        if (r.type === "CallNode" && (wanted.has(r.resultHash) || r.args.some((a) => wanted.has(a.valueHash)))) {
+          calls.add(r.id);
+          tasks.add(r.taskHash);
+        }
+      }
+    }
+  }
+  if (calls.size === 0) return [];
+  const jobSeqs = (await Promise.all([...tasks].map((t) => seg.index("th").getAllKeys(t)))).flat();
+  const jobs: JobRecord[] = [];
+  for (const row of (await readSegs(tx, jobSeqs)).values()) {
+    for (const r of row.recs) if (r.type === "Job" && r.callHash && calls.has(r.callHash)) jobs.push(r);
+  }
+  return jobs.sort(compareNewestFirst).slice(0, limit);
 }
 
 /**

@@ -77,6 +77,8 @@ class QueryRun {
   private execSetMemo: Promise<Set<string>> | null = null;
   private taskMemo: Promise<Map<string, TaskRecord>> | null = null;
   private readonly execTags: boolean;
+  /** The executions come from the status index, not a tag filter (see `source`). */
+  private statusDriven = false;
 
   constructor(
     private readonly tx: Tx,
@@ -118,7 +120,15 @@ class QueryRun {
       return listSource([...(await this.tasksNamed()).values()].map(bulkHit), q.after);
     }
     const filters = type === "Execution" ? [...q.tags, ...q.execTags] : q.tags;
-    if (filters.length) return this.tagSource(type, await this.mostSelective(type, filters));
+    if (filters.length) {
+      const best = await this.mostSelective(type, filters);
+      // A broad tag and a rare status (project=main, FAILED): walk the status.
+      if (type === "Execution" && q.execStatus.length === 1 && (await this.statusIsRarer(q.execStatus[0]!, best))) {
+        this.statusDriven = true;
+        return this.execSource("st", [q.execStatus[0]!]);
+      }
+      return this.tagSource(type, best);
+    }
     if (q.idPrefix && q.idPrefix.length >= 4) {
       const hits = await this.byPrefix(type, q.idPrefix);
       if (hits) return listSource(hits, q.after);
@@ -132,6 +142,15 @@ class QueryRun {
       return this.execSource("ord", []);
     }
     return this.segSource(type);
+  }
+
+  /** True when fewer executions have this status than the tag filter's probe finds (both read bounded). */
+  private async statusIsRarer(status: string, f: NormalizedTagFilter): Promise<boolean> {
+    const [byStatus, byTag] = await Promise.all([
+      this.tx.objectStore("exec").index("st").getAllKeys(sortRange([status], null), PROBE),
+      this.tagIndex(f).getAllKeys(sortRange(this.tagPrefix("Execution", f), null), PROBE),
+    ]);
+    return byStatus.length < byTag.length;
   }
 
   /**
@@ -288,6 +307,7 @@ class QueryRun {
   /** True when the source of this type is the tag index (so its one filter already holds). */
   private usesTagSource(type: EntityType): boolean {
     const q = this.q;
+    if (type === "Execution" && this.statusDriven) return false;
     if (type !== "Execution" && this.execTags) return false;
     if (type === "Execution" && q.execIds.length) return false;
     if (type === "Task" && q.taskNames.length) return false;

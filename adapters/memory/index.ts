@@ -391,6 +391,17 @@ export function createMemoryRepository(): MemoryRepository {
         .sort((a, b) => a.startTime - b.startTime || (a.id < b.id ? -1 : 1));
     },
 
+    async jobsOfValues(valueIds, limit) {
+      const wanted = new Set(valueIds);
+      const calls = new Set<string>();
+      for (const call of table("CallNode").values()) {
+        if (wanted.has(call.resultHash) || call.args.some((a) => wanted.has(a.valueHash))) calls.add(call.id);
+      }
+      const jobs: JobRecord[] = [];
+      if (calls.size) for (const job of table("Job").values()) if (job.callHash && calls.has(job.callHash)) jobs.push(job);
+      return jobs.sort(compareNewestFirst).slice(0, limit);
+    },
+
     async exportSince(cursor, limit) {
       const after = cursor === null ? 0 : Number(cursor);
       if (!Number.isSafeInteger(after) || after < 0 || (cursor !== null && !/^\d+$/.test(cursor))) {

@@ -11,6 +11,7 @@ import {
   applyTags,
   formatTagKeyValue,
   parseTagKeyValue,
+  splitTagText,
   task,
   type JsonValue,
   type RecordView,
@@ -37,28 +38,8 @@ export interface NotebookOptions {
   dbName?: string;
 }
 
-/** Tags typed as `k=v, k2=v2` (JSON values may hold commas, so split only outside brackets and quotes). */
-function splitTags(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' && text[i - 1] !== "\\") quoted = !quoted;
-    else if (!quoted && (c === "[" || c === "{")) depth++;
-    else if (!quoted && (c === "]" || c === "}")) depth--;
-    else if (!quoted && depth === 0 && c === ",") {
-      out.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(text.slice(start));
-  return out.map((s) => s.trim()).filter(Boolean);
-}
-
 function parsePairs(text: string): TagPair[] {
-  return splitTags(text).map((t) => parseTagKeyValue(t) as TagPair);
+  return splitTagText(text).map((t) => parseTagKeyValue(t) as TagPair);
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text: string, className?: string): HTMLElementTagNameMap[K] {
@@ -168,7 +149,7 @@ export async function startNotebook(root: ParentNode = document, options: Notebo
     void (async () => {
       try {
         const text = String(new FormData(filterForm).get("filter") ?? "");
-        filter = splitTags(text).map((t) => {
+        filter = splitTagText(text).map((t) => {
           const [key, value] = parseTagKeyValue(t, { valueRequired: false });
           return value === ANY_VALUE ? [key] : [key, value as JsonValue];
         });

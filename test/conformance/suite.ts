@@ -438,6 +438,28 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect(await tagsOf()).toEqual([["k", 4]]);
       });
 
+      it("gives each current tag its history and finds the keys two merged edits left with two values", async () => {
+        await graph.addTags(target, [["k", 1], ["owner", "ann"], ["owner", "bo"]]);
+        await graph.updateTags(target, [["k", 2]]);
+        await graph.updateTags(target, [["k", 3]]);
+        let history = await graph.tagHistory(target.slice(0, 8));
+        expect(history.tags.map((e) => [e.tag.key, e.tag.value, e.superseded.map((t) => t.value)])).toEqual([
+          ["k", 3, [2, 1]], ["owner", "ann", []], ["owner", "bo", []],
+        ]);
+        // Two values added side by side are not a conflict; two updates of one tag are.
+        expect(history.conflicts).toEqual([]);
+        const [k3] = history.tags.map((e) => e.tag);
+        await repo.write([makeTag("Execution", target, "k", 4, [k3!.id], T0 + 10), makeTag("Execution", target, "k", 5, [k3!.id], T0 + 11)]);
+        history = await graph.tagHistory(target);
+        expect(history.conflicts.map((c) => [c.key, c.tags.map((t) => t.value)])).toEqual([["k", [4, 5]]]);
+        await graph.updateTags(target, [["k", 5]]);
+        history = await graph.tagHistory(target);
+        expect(history.conflicts).toEqual([]);
+        const k = history.tags.find((e) => e.tag.key === "k")!;
+        expect(k.tag.value).toBe(5);
+        expect(k.superseded.map((t) => t.value).sort()).toEqual([1, 2, 3, 4, 5]);
+      });
+
       it("edits several records at once, or none when one prefix is unknown", async () => {
         const other = uuid();
         await repo.write([execution(other, T0 + 1)]);
@@ -641,10 +663,59 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect(detail.jobTree!.children).toHaveLength(6);
         const jobs = await repo.jobsOfExecution(alice);
         expect(jobs).toHaveLength(7);
+        const tagless = await graph.show(alice, { jobTags: false });
+        expect(detail.jobTree!.tags).toEqual([["size", 3]]);
+        expect(tagless.jobTree).toEqual({ ...detail.jobTree, tags: [], children: detail.jobTree!.children.map((c) => ({ ...c, tags: [] })) });
         const jobDetail = await graph.show(detail.jobTree!.id);
         expect(jobDetail.call!.args.map((a) => a.value!.value)).toEqual([[1, 2, 3]]);
         expect(jobDetail.call!.result!.value).toEqual([2, 3, 4]);
         expect(jobDetail.call!.children).toHaveLength(6);
+      });
+
+      it("finds the jobs whose calls returned or took a value, newest first (jobsOfValues)", async () => {
+        expect(repo.jobsOfValues).toBeTypeOf("function");
+        const three = makeValueRecord(3, T0).id;
+        const jobs = (await Promise.all([alice, bob, failed].map((e) => repo.jobsOfExecution(e)))).flat();
+        const calls = new Map((await repo.get("CallNode", jobs.flatMap((j) => (j.callHash ? [j.callHash] : [])))).map((c) => [c.id, c]));
+        const expected = jobs
+          .filter((j) => {
+            const c = j.callHash ? calls.get(j.callHash) : undefined;
+            return c && (c.resultHash === three || c.args.some((a) => a.valueHash === three));
+          })
+          .sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1))
+          .map((j) => j.id);
+        expect(expected.length).toBeGreaterThan(3);
+        expect((await repo.jobsOfValues!([three], 100)).map((j) => j.id)).toEqual(expected);
+        expect((await repo.jobsOfValues!([three], 2)).map((j) => j.id)).toEqual(expected.slice(0, 2));
+        expect(await repo.jobsOfValues!(["f".repeat(40)], 10)).toEqual([]);
+      });
+
+      it("gives a value's lineage: the calls that returned it and the calls that took it", async () => {
+        const three = makeValueRecord(3, T0).id;
+        const lineage = await graph.valueLineage(three.slice(0, 10));
+        expect(lineage).toMatchObject({ supported: true, truncated: false, value: { id: three, value: 3, valueType: "number" } });
+        // add(2, 1) returned 3 (alice; bob's is CACHED, the same call), and label(3) returned its argument.
+        expect(lineage.producedBy.map((c) => c.taskName).sort()).toEqual(["math.add", "math.label"]);
+        const add = lineage.producedBy.find((c) => c.taskName === "math.add")!;
+        expect(add.args.map((a) => a.value!.value)).toEqual([2, 1]);
+        expect(add.jobs.map((j) => j.status).sort()).toEqual(["CACHED", "DONE"]);
+        // add(3, 1) took it (alice), and so did label(3).
+        expect(lineage.usedBy.map((c) => [c.taskName, c.args.map((a) => a.value!.value)]).sort()).toEqual([["math.add", [3, 1]], ["math.label", [3]]]);
+        expect((await graph.valueLineage(three, { limit: 1 })).truncated).toBe(true);
+      });
+
+      it("gives a job its path from the execution's root and its children", async () => {
+        const detail = await graph.show(alice);
+        const root = detail.jobTree!;
+        const leaf = root.children[0]!;
+        const context = await graph.jobContext(leaf.id.slice(0, 8));
+        expect(context.job).toMatchObject({ id: leaf.id, executionId: alice, parentId: root.id });
+        expect(context.path.map((j) => [j.id, j.taskName])).toEqual([[root.id, "math.sum"]]);
+        expect(context.children).toEqual([]);
+        const top = await graph.jobContext(root.id);
+        expect(top.path).toEqual([]);
+        expect(top.children.map((j) => j.id)).toEqual(root.children.map((j) => j.id));
+        expect(new Set(top.children.map((j) => j.taskName))).toEqual(new Set(["math.add", "math.label"]));
       });
 
       it("rejects malformed queries naming the field", () => {

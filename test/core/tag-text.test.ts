@@ -6,6 +6,7 @@ import {
   formatTagValue,
   parseTagKeyValue,
   parseTagValue,
+  splitTagText,
 } from "redun-edge";
 
 describe("parseTagValue (agrees with redun)", () => {
@@ -99,5 +100,18 @@ describe("formatTagValue", () => {
     expect(formatTagKeyValue("doc", "a234567890abc", 10)).toBe("doc=a234567...");
     expect(formatTagKeyValue("k".repeat(12), 1, 10)).toBe("kkkkkkk...=1");
     expect(formatTagKeyValue("user", "rasmus")).toBe("user=rasmus");
+  });
+});
+
+describe("splitTagText", () => {
+  it("splits at commas outside JSON brackets and quotes", () => {
+    expect(splitTagText('user=alice, note="a, b", xs=[1, 2],, m={"k": [1, 2]}')).toEqual(["user=alice", 'note="a, b"', "xs=[1, 2]", 'm={"k": [1, 2]}']);
+    expect(splitTagText("note=one two")).toEqual(["note=one two"]);
+    expect(splitTagText('q="say \\"hi, there\\""')).toEqual(['q="say \\"hi, there\\""']);
+  });
+
+  it("splits at whitespace too when asked, as a filter bar reads it", () => {
+    expect(splitTagText('user=alice  project note="one two" xs=[1, 2]', { whitespace: true })).toEqual(["user=alice", "project", 'note="one two"', "xs=[1, 2]"]);
+    expect(splitTagText("  ", { whitespace: true })).toEqual([]);
   });
 });

@@ -3,29 +3,16 @@
  * platform "browser" must succeed, and nothing may import a Node built-in
  * (`node:*`, `fs`, `crypto`, ...), even one esbuild could leave external.
  */
-import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { watchNodeImports } from "../node-builtins.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 describe("browser bundle", () => {
   it("bundles core + adapters/indexeddb with no Node built-in", async () => {
-    const nodeImports: string[] = [];
-    const watch: Plugin = {
-      name: "no-node-builtins",
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => {
-          if (args.path.startsWith("node:") || builtins.has(args.path)) {
-            nodeImports.push(`${args.path} (from ${args.importer})`);
-            return { path: args.path, external: true };
-          }
-          return undefined;
-        });
-      },
-    };
+    const { plugin: watch, found: nodeImports } = watchNodeImports();
     const result = await build({
       stdin: {
         contents: 'export * from "./core/index.ts";\nexport * from "./adapters/indexeddb/index.ts";\n',

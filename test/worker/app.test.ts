@@ -24,7 +24,7 @@ describe("createApp", () => {
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
     const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(new Set(routes)).toEqual(new Set(documented));
-    expect(new Set(routes).size).toBe(17);
+    expect(new Set(routes).size).toBe(18);
   });
 
   it("refuses to start without a repository", () => {
