@@ -69,6 +69,27 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
       throw new ValidationError(`${where}.key`, `${where}: a delete record has key "", value null and at least one parent`);
     }
     if (r.entityId !== null && r.key === "") throw new ValidationError(`${where}.key`, `${where}.key must not be empty`);
+    if (r.valueText !== undefined && typeof r.valueText !== "string") {
+      throw new ValidationError(`${where}.valueText`, `${where}.valueText must be a string when present`);
+    }
+  }
+  if (r.redun !== undefined) assertRedunOrigin(r.redun, r.type as AnyRecord["type"], `${where}.redun`);
+}
+
+/** The `redun` field of a record imported from redun (records.ts, RedunOrigin). */
+function assertRedunOrigin(origin: unknown, type: AnyRecord["type"], where: string): void {
+  if (type !== "Task" && type !== "Value" && type !== "CallNode" && type !== "Evaluation") {
+    throw new ValidationError(where, `${where}: only Task, Value, CallNode and Evaluation records come from redun with it`);
+  }
+  if (typeof origin !== "object" || origin === null || Array.isArray(origin)) throw new ValidationError(where, `${where} must be an object`);
+  const o = origin as Record<string, unknown>;
+  if (o.opaque !== undefined && o.opaque !== true) throw new ValidationError(`${where}.opaque`, `${where}.opaque must be true when present`);
+  if (type === "Task" && o.optionsHash !== undefined && typeof o.optionsHash !== "string") {
+    throw new ValidationError(`${where}.optionsHash`, `${where}.optionsHash must be a string when present`);
+  }
+  if (type === "Value") {
+    if (o.pickle !== null && typeof o.pickle !== "string") throw new ValidationError(`${where}.pickle`, `${where}.pickle must be base64 text or null`);
+    if (typeof o.repr !== "string") throw new ValidationError(`${where}.repr`, `${where}.repr must be a string`);
   }
 }
 
