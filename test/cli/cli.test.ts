@@ -141,14 +141,14 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(await ok(A, ["log", "--tag", "cost=3.2"])).toContain(execAlice.slice(0, 8));
     expect(await ok(A, ["log", "--tag", 'cost="3.2"'])).not.toContain(execAlice.slice(0, 8));
 
+    // As redun: no heading when a record type is asked for, and a line without tags ends in a space.
     const jobs = (await ok(A, ["log", "--exec-tag", "user=bob", "--job"])).trimEnd().split("\n");
-    expect(jobs[0]).toBe("Recent jobs:");
-    expect(jobs.slice(2)).toHaveLength(1);
-    expect(jobs[2]).toMatch(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.main\(name='World'\) \(greeted=3\)$/);
-    const aliceJobs = (await ok(A, ["log", "--exec-tag", "user=alice", "--job"])).trimEnd().split("\n").slice(2);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatch(/^Job [0-9a-f]{8} \[CACHED\] .*:  hello\.main\(name='World'\) \(greeted=3\)$/);
+    const aliceJobs = (await ok(A, ["log", "--exec-tag", "user=alice", "--job"])).split("\n").slice(0, -1);
     expect(aliceJobs).toHaveLength(7);
     expect(aliceJobs.filter((l) => l.includes("[ DONE ]"))).toHaveLength(7);
-    expect(aliceJobs.some((l) => /hello\.greet\('Ada'\)$/.test(l))).toBe(true);
+    expect(aliceJobs.some((l) => /hello\.greet\('Ada'\) $/.test(l))).toBe(true);
     expect(aliceJobs.some((l) => /hello\.shout\('Hello, Ada!'\) \(team=t1\)$/.test(l))).toBe(true);
   });
 
@@ -157,7 +157,9 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
     expect(out).toContain(`Exec ${execAlice} [ DONE ]`);
     expect(out).toMatch(/Duration: \d+:\d\d:\d\d\.\d\d/);
     expect(out).toContain("Jobs: 7 (DONE: 7, CACHED: 0, FAILED: 0)");
-    expect(out).toMatch(/\| hello\.greet +\| +3 \| +3 \|/);
+    // redun's job status table: PENDING RUNNING FAILED CACHED DONE TOTAL.
+    expect(out).toMatch(/\n\| TASK +PENDING RUNNING  FAILED  CACHED    DONE   TOTAL\n\| \n\| ALL +0 +0 +0 +0 +7 +7\n/);
+    expect(out).toMatch(/\| hello\.greet +0 +0 +0 +0 +3 +3\n/);
     expect(out).toMatch(/\nJob [0-9a-f]{8} \[ DONE \] .*hello\.main\(name='World'\)/);
     expect(out).toMatch(/\n {2}Job [0-9a-f]{8} \[ DONE \] .*hello\.greet\('World'\)/);
     // Without REDUN_EDGE_STORE the store is looked up from the working folder upwards.
@@ -210,18 +212,20 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
 
   test("tag list: by key, by value (list and object values), with filters", async () => {
     await ok(A, ["tag", "add", execBob.slice(0, 8), 'meta={"k":[1,2],"a":"x"}']);
+    // redun's layouts: a "Tags:" heading, keys padded to 10, key=value to 30, counts by record type.
     const keys = await ok(A, ["tag", "list"]);
-    expect(keys).toMatch(/^cost +\(1 Execution\)$/m);
-    expect(keys).toMatch(/^user +\(2 Execution\)$/m);
-    expect(keys).toMatch(/^team +\(3 Job, 1 Task\)$/m);
+    expect(keys.split("\n")[0]).toBe("Tags:");
+    expect(keys).toMatch(/^ {2}cost {7}\(1 Execution\)$/m);
+    expect(keys).toMatch(/^ {2}user {7}\(2 Execution\)$/m);
+    expect(keys).toMatch(/^ {2}team {7}\(3 Job, 1 Task\)$/m);
     const values = await ok(A, ["tag", "list", "--values"]);
-    expect(values).toMatch(/^flags=\["a", "b", "c"\] +\(1\)$/m);
-    expect(values).toMatch(/^meta=\{"a": "x", "k": \[1, 2\]\} +\(1\)$/m);
-    expect(values).toMatch(/^cost=3\.2 +\(1\)$/m);
-    expect(values).toMatch(/^user=alice +\(1\)$/m);
-    expect(values).toMatch(/^env=prod +\(1\)$/m);
+    expect(values).toMatch(/^ {2}flags=\["a", "b", "c"\] {10}\(1 Execution\)$/m);
+    expect(values).toMatch(/^ {2}meta=\{"a": "x", "k": \[1, 2\]\} +\(1 Execution\)$/m);
+    expect(values).toMatch(/^ {2}cost=3\.2 +\(1 Execution\)$/m);
+    expect(values).toMatch(/^ {2}team=t1 +\(3 Job, 1 Task\)$/m);
+    expect(values).toMatch(/^ {2}env=prod +\(1 Execution\)$/m);
     const users = await ok(A, ["tag", "list", "--values", "user"]);
-    expect(users.trimEnd().split("\n")).toEqual([expect.stringMatching(/^user=alice +\(1\)$/), expect.stringMatching(/^user=bob +\(1\)$/)]);
+    expect(users.trimEnd().split("\n")).toEqual(["Tags:", `  ${"user=alice".padEnd(30)} (1 Execution)`, `  ${"user=bob".padEnd(30)} (1 Execution)`]);
     const filtered = await ok(A, ["tag", "list", "team=t1"]);
     expect(filtered).toMatch(/^Task [0-9a-f]{8} hello\.shout \(team=t1\)$/m);
     expect(filtered).toMatch(/^Job [0-9a-f]{8} \[ DONE \] .*hello\.shout/m);
