@@ -9,7 +9,7 @@ import { VERSION } from "../core/version.ts";
 import { describeError, UsageError } from "./errors.ts";
 import { HELP } from "./help.ts";
 
-const COMMANDS = ["run", "log", "tag", "push", "pull", "server", "help"];
+const COMMANDS = ["run", "log", "tag", "push", "pull", "import", "export", "server", "help"];
 
 /** True when --help / -h is among the command's own options (not a task argument of `run`, not after `--`). */
 function wantsHelp(command: string, argv: readonly string[]): boolean {
@@ -18,7 +18,7 @@ function wantsHelp(command: string, argv: readonly string[]): boolean {
     const arg = argv[i]!;
     if (arg === "--") return false;
     if (arg === "--help" || arg === "-h") return true;
-    if (["--tag", "--remote", "--token", "--exec-tag", "--limit", "--format", "--exec-status", "--job-status"].includes(arg)) {
+    if (["--tag", "--remote", "--token", "--exec-tag", "--limit", "--format", "--exec-status", "--job-status", "--redun"].includes(arg)) {
       i++;
       continue;
     }
@@ -63,6 +63,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return (await import("./sync.ts")).syncCommand(command, rest);
     case "server":
       return (await import("./server.ts")).serverCommand(rest);
+    case "import":
+      return (await import("./import.ts")).importCommand(rest);
+    case "export":
+      return (await import("./export.ts")).exportCommand(rest);
   }
   return 2;
 }

@@ -29,6 +29,7 @@ import {
   type RecordType,
   type Repository,
   type TagPair,
+  type TagView,
   type TaskRecord,
 } from "redun-edge";
 import type { ConformanceHarness, CreateHarness } from "./harness.ts";
@@ -217,7 +218,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
     describe("tags", () => {
       let target: string;
       const tagsOf = async (id = target) => sortedPairs((await graph.show(id)).record.tags);
-      const sortedPairs = (pairs: TagPair[]) => [...pairs].sort((x, y) => (canonicalJson(x) < canonicalJson(y) ? -1 : 1));
+      const sortedPairs = (pairs: readonly TagView[]) => [...pairs].sort((x, y) => (canonicalJson(x) < canonicalJson(y) ? -1 : 1));
 
       beforeEach(async () => {
         target = uuid();
