@@ -9,7 +9,6 @@ import {
   CallGraph,
   ENTITY_TYPES,
   formatRecordLine,
-  mapRedunRows,
   newRedunRecords,
   parseTagKeyValue,
   toTagFilter,
@@ -17,7 +16,6 @@ import {
   type EntityType,
   type Query,
   type RedunMapping,
-  type RedunRows,
   type Repository,
 } from "redun-edge";
 import { formatDetail, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
@@ -142,20 +140,3 @@ export async function importInto(
   return records.length;
 }
 
-/** RedunRows as JSON (blobs as base64), to hand to another runtime (workerd, a browser). */
-export function rowsToJson(rows: RedunRows): string {
-  const base64 = (bytes: Uint8Array) => {
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-    return btoa(text);
-  };
-  return JSON.stringify(rows, (_, v) => (v instanceof Uint8Array ? { $bytes: base64(v) } : v));
-}
-
-export function rowsFromJson(text: string): RedunRows {
-  return JSON.parse(text, (_, v) =>
-    v && typeof v === "object" && typeof v.$bytes === "string" ? Uint8Array.from(atob(v.$bytes), (c) => c.charCodeAt(0)) : v,
-  ) as RedunRows;
-}
-
-export { mapRedunRows };
