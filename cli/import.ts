@@ -8,7 +8,7 @@
  * one is finished by running it again.
  */
 import { RECORD_TYPES, type AnyRecord } from "../core/index.ts";
-import { mapRedunRows, newRedunRecords } from "../core/redun/import.ts";
+import { emptyRedunMapping, mapRedunRowsByType, newRedunRecords } from "../core/redun/import.ts";
 import { parseArgs } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { readRedunRows } from "./redun-db.ts";
@@ -61,23 +61,45 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
 
   // Everything that can be wrong with the file is found here, before the store is even opened.
   const rows = readRedunRows(path);
-  const mapping = mapRedunRows(rows);
-  for (const r of mapping.refused) process.stderr.write(`redun-edge: refused ${r.table} ${r.id}: ${r.reason}\n`);
-
   const store = await openStore(defaultStoreSpec(p, "import"), { token: tokenOf(p), inProcess: inProcess(p) });
   const bar = progressBar("importing");
+  const mapping = emptyRedunMapping();
+  // The records to come: a row each, but a task's own Value, which is kept as its Task.
+  const taskIds = new Set(rows.tasks.map((t) => t.hash));
+  const taskValues = rows.values.filter((v) => v.type === "redun.Task" && taskIds.has(v.value_hash)).length;
+  const total = rows.executions.length + rows.jobs.length + rows.tasks.length + rows.values.length - taskValues + rows.callNodes.length + rows.evaluations.length + rows.tags.length;
   let written = 0;
-  let todo: AnyRecord[] = [];
+  let already = 0;
+  let queued = 0;
   try {
-    const { records, already } = await newRedunRecords(store.repository(), mapping.records);
-    todo = records;
-    for (let i = 0; i < todo.length; i += BATCH) {
-      bar.update(i, todo.length);
-      await store.client.push(todo.slice(i, i + BATCH));
-      written = Math.min(todo.length, i + BATCH);
+    // One type at a time: while the store verifies and writes one batch, this process maps the next
+    // (two processes, two cores). Pushes are chained, so they land in write order, one at a time.
+    let pushing: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | null = null;
+    for (const part of mapRedunRowsByType(rows, mapping)) {
+      if (failure) break;
+      const fresh = await newRedunRecords(store.repository(), part);
+      already += fresh.already;
+      for (let i = 0; i < fresh.records.length; i += BATCH) {
+        const batch = fresh.records.slice(i, i + BATCH);
+        queued += batch.length;
+        pushing = pushing.then(async () => {
+          if (failure) return;
+          try {
+            await store.client.push(batch);
+            written += batch.length;
+            bar.update(written + already, total);
+          } catch (error) {
+            failure = { error };
+          }
+        });
+      }
     }
-    bar.update(todo.length, todo.length);
+    await pushing;
+    if (failure) throw (failure as { error: unknown }).error;
+    bar.update(written + already, written + already);
     bar.done();
+    for (const r of mapping.refused) process.stderr.write(`redun-edge: refused ${r.table} ${r.id}: ${r.reason}\n`);
     const lines = [
       `imported ${path} into ${store.label}: ${written} records written, ${already} already there`,
       `  from redun: ${countsText(mapping.records) || "nothing"}`,
@@ -90,9 +112,9 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     return mapping.refused.length ? 1 : 0;
   } catch (error) {
     bar.done();
-    if (written === 0 && todo.length === 0) throw error;
+    if (queued === 0) throw error;
     throw new CliError(
-      `import stopped after ${written} of ${todo.length} records were written (each batch of ${BATCH} is atomic; run it again to finish): ${(error as Error).message}`,
+      `import stopped after ${written} records were written (each batch of up to ${BATCH} is atomic; run it again to finish): ${(error as Error).message}`,
       { cause: error },
     );
   } finally {

@@ -17,13 +17,16 @@ export function hashStructMatches(x: BValue, hex: string): boolean {
   return withBencoded(x, (bytes, length) => sha512Matches40(bytes, length, hex));
 }
 
+/** Reused for hash_tag_bytes' input (a Value's pickle): no allocation per value. */
+let joined = new Uint8Array(1 << 16);
+
 /** redun's `hash_tag_bytes(tag, data)`: SHA-512 of bencode([tag]) followed by the bytes. */
 export function hashTagBytes(tag: string, data: Uint8Array): string {
   return withBencoded([tag], (prefix, n) => {
-    const all = new Uint8Array(n + data.length);
-    all.set(prefix.subarray(0, n));
-    all.set(data, n);
-    return sha512Hex40(all);
+    if (joined.length < n + data.length) joined = new Uint8Array(Math.max(n + data.length, joined.length * 2));
+    joined.set(prefix.subarray(0, n));
+    joined.set(data, n);
+    return sha512Hex40(joined, n + data.length);
   });
 }
 

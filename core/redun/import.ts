@@ -136,7 +136,28 @@ function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
 
 /** Map and verify every row; what fails is refused with a reason, the rest is returned. */
 export function mapRedunRows(rows: RedunRows): RedunMapping {
-  const out: RedunMapping = { records: [], refused: [], opaque: 0, undecodable: 0, taskValues: 0 };
+  const out = emptyRedunMapping();
+  for (const _ of mapRedunRowsByType(rows, out));
+  return out;
+}
+
+export function emptyRedunMapping(): RedunMapping {
+  return { records: [], refused: [], opaque: 0, undecodable: 0, taskValues: 0 };
+}
+
+/**
+ * mapRedunRows one record type at a time, in write order (tasks, values, call
+ * nodes, evaluations, jobs, executions, tags), yielding each type's records
+ * as they are done and adding them, the refusals and counts to `out`: an
+ * import can send one type while it maps the next.
+ */
+export function* mapRedunRowsByType(rows: RedunRows, out: RedunMapping): Generator<AnyRecord[]> {
+  let from = out.records.length;
+  const done = () => {
+    const part = out.records.slice(from);
+    from = out.records.length;
+    return part;
+  };
   const refuse = (table: string, id: string, reason: string) => out.refused.push({ table, id, reason });
   const accept = (table: string, record: AnyRecord) => {
     try {
@@ -181,6 +202,8 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
     accept("task", record);
   }
 
+  yield done();
+
   // ---- values
   for (const v of rows.values) {
     if (v.type === "redun.Task" && taskIds.has(v.value_hash)) {
@@ -213,6 +236,8 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
     accept("value", record);
   }
 
+  yield done();
+
   // ---- call nodes
   const argsByCall = groupBy(rows.arguments, (a) => a.call_hash);
   const edgesByParent = groupBy(rows.callEdges, (e) => e.parent_id);
@@ -243,6 +268,8 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
     };
     accept("call_node", record);
   }
+
+  yield done();
 
   // ---- evaluations: the call node of the same task and arguments (redun keeps one per pair)
   const callByEval = new Map<string, RedunCallNodeRow>();
@@ -284,6 +311,7 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
       refuse("job", j.id, (error as Error).message);
     }
   }
+  yield done();
   for (const x of rows.executions) {
     const root = jobs.get(x.job_id);
     if (!root) {
@@ -303,6 +331,8 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
     };
     accept("execution", record);
   }
+
+  yield done();
 
   // ---- tags, with their edit history
   const parentsOf = groupBy(rows.tagEdits, (e) => e.child_id);
@@ -334,7 +364,7 @@ export function mapRedunRows(rows: RedunRows): RedunMapping {
     if (jsonDumps(value) !== t.value) record.valueText = t.value;
     accept("tag", record);
   }
-  return out;
+  yield done();
 }
 
 /** Write order: what tags name comes first, so an interrupted import leaves no tag without its record. */

@@ -400,6 +400,12 @@ export function unpickle(data: Uint8Array): Py {
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
+  // Short ASCII (names, keys, most values): cheaper by hand than a TextDecoder call.
+  if (bytes.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   try {
     return utf8.decode(bytes);
   } catch {

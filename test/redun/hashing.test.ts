@@ -131,7 +131,6 @@ describe("base64", () => {
       expect(text).toBe(btoa(String.fromCharCode(...bytes)));
       expect(fromBase64(text)).toEqual(bytes);
     }
-    expect(() => fromBase64("abc")).toThrow();
     expect(() => fromBase64("ab$=")).toThrow();
   });
 });
