@@ -6,6 +6,7 @@ import { benchCli } from "./cli.ts";
 import { benchD1 } from "./d1.ts";
 import { benchIndexedDb } from "./indexeddb.ts";
 import { benchMemory } from "./memory.ts";
+import { benchRedun } from "./redun.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
 const suites: Record<string, () => Promise<BenchSection>> = {
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<BenchSection>> = {
   cli: benchCli,
   d1: benchD1,
   indexeddb: benchIndexedDb,
+  redun: benchRedun,
 };
 
 const picked = process.argv.slice(2);
