@@ -11,7 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { openBackground, stopServer } from "../cli/local-store.ts";
@@ -116,7 +116,7 @@ export async function benchRedun(): Promise<BenchSection> {
 function section(rows: BenchRow[]): BenchSection {
   return {
     title: "redun import (CLI, local store)",
-    where: "Node 22 subprocesses (the built CLI) against the local store's Worker in Miniflare (workerd) over D1, its background server started before each import",
+    where: `Node 22 subprocesses (the built CLI) against the local store's Worker in Miniflare (workerd) over D1, its background server started before each import; load average ${loadavg()[0]!.toFixed(1)} at the end (a shared machine)`,
     rows,
   };
 }
