@@ -7,6 +7,7 @@
  * building a hex string. Synchronous and platform-free (browsers, workerd,
  * Node), checked against node:crypto in the tests.
  */
+import { wordsMatchHex } from "../sha1.ts";
 
 /** The 80 round constants, 64 bits each as 16 hex digits (FIPS 180-4). */
 const K_HEX =
@@ -148,12 +149,5 @@ export function sha512Hex(bytes: Uint8Array, length = bytes.length): string {
 export function sha512Matches40(bytes: Uint8Array, length: number, hex: string): boolean {
   if (hex.length !== 40) return false;
   digest(bytes, length);
-  for (let i = 0; i < 5; i++) {
-    const word = H[i]!;
-    for (let j = 0; j < 8; j++) {
-      const nibble = (word >>> (28 - 4 * j)) & 15;
-      if (hex.charCodeAt(i * 8 + j) !== (nibble < 10 ? 48 + nibble : 87 + nibble)) return false;
-    }
-  }
-  return true;
+  return wordsMatchHex(H, hex);
 }
