@@ -11,7 +11,11 @@ import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { serve } from "@hono/node-server";
+import { createApp } from "../../worker/app.ts";
+import { createMemoryRepository } from "../../adapters/memory/index.ts";
 import { expectedOutput, parseTranscript, shellWords } from "./transcript.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -26,12 +30,12 @@ interface Result {
   stderr: string;
 }
 
-function cli(cwd: string, args: string[]): Promise<Result> {
+function cli(cwd: string, args: string[], extra: Record<string, string> = {}): Promise<Result> {
   return new Promise((done) => {
     execFile(
       NODE,
       [MAIN, ...args],
-      { cwd, env: { ...process.env, TZ: "UTC", REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd }, timeout: 60_000 },
+      { cwd, env: { ...process.env, TZ: "UTC", REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...extra }, timeout: 60_000 },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -190,6 +194,26 @@ describe("redun-edge import / export --redun", { timeout: 180_000 }, () => {
     const reimport = await cli(A, ["import", path]);
     expect(reimport.code, reimport.stderr).toBe(0);
     expect(reimport.stdout.split("\n")[0]).toBe(`imported ${path} into ${A}: 0 records written, 334 already there`);
+  });
+
+  test("into a remote: refused writes stop the import with a line that says so, nothing written; with its token it goes in", async () => {
+    const repository = createMemoryRepository();
+    const app = createApp({ repository, token: "s3cret" });
+    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
+    await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // Reads are open, so the import gets as far as its first write.
+      expectError(await cli(E, ["import", FIXTURE, "--remote", url]), /^redun-edge: error: import stopped after 0 records were written \(each batch of up to 5000 is atomic; run it again to finish\): .*token/);
+      expect(await repository.exportSince(null, 10)).toMatchObject({ records: [] });
+      const r = await cli(E, ["import", FIXTURE, "--remote", url, "--token", "s3cret"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split("\n")[0]).toBe(`imported ${FIXTURE} into ${url}: 331 records written, 0 already there`);
+      expect((await cli(E, ["log", "--tag", "project=demo2", "--remote", url])).stdout).toBe(expectedOutput(transcript.find((b) => b.command === "redun log --tag project=demo2")!));
+      expect(existsSync(join(E, ".redun"))).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 
   test("a progress bar on a terminal", async () => {
