@@ -6,64 +6,23 @@
  * stderr, nothing written), a token-guarded remote, and push/pull between
  * two local stores.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { serve } from "@hono/node-server";
-import { createApp } from "../../worker/app.ts";
-import { createMemoryRepository } from "../../adapters/memory/index.ts";
+import { REPO, cli, expectError, tokenGuardedRemote } from "./run-cli.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const NODE = join(REPO, "node_modules", ".bin", "node");
-const MAIN = join(REPO, "cli", "main.ts");
 const EXAMPLE = join(REPO, "examples", "hello-world.ts");
 const GREETINGS = ["HELLO, WORLD!", "HELLO, ADA!", "HELLO, GRACE!"];
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      NODE,
-      [MAIN, ...args],
-      {
-        cwd,
-        // REDUN_EDGE_STORE pins each folder's own store, whatever a parent folder of the temporary one holds.
-        env: { ...process.env, REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** Run and expect success; returns stdout. */
 async function ok(cwd: string, args: string[]): Promise<string> {
   const r = await cli(cwd, args);
   if (r.code !== 0) throw new Error(`redun-edge ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
-}
-
-/** A failure is one `redun-edge: error:` line on stderr, no stack, nothing on stdout. */
-function expectError(r: Result, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe("");
-  const lines = r.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^redun-edge: error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 interface JsonRecord {
@@ -271,11 +230,7 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
   });
 
   test("a remote with a token: a wrong token is refused and writes nothing; the right one works", async () => {
-    const repository = createMemoryRepository();
-    const app = createApp({ repository, token: "s3cret" });
-    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
-    await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url, close } = await tokenGuardedRemote("s3cret");
     try {
       expectError(await cli(A, ["push", "--remote", url, "--token", "wrong"]), 1, /401|unauthorized|token/i);
       expectError(await cli(A, ["push", "--remote", url]), 1, /401|unauthorized|token/i);
@@ -293,7 +248,7 @@ describe("redun-edge CLI", { timeout: 120_000 }, () => {
       expect(await ok(A, ["log", "--remote", url, "--tag", "reviewed"])).toBe("Recent executions:\n\n");
       expect(await ok(A, ["tag", "add", execAlice.slice(0, 8), "reviewed=true", "--remote", url, "--token", "s3cret"])).toContain("add tag");
     } finally {
-      server.close();
+      close();
     }
   });
 

@@ -9,46 +9,19 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { serve } from "@hono/node-server";
-import { createApp } from "../../worker/app.ts";
-import { createMemoryRepository } from "../../adapters/memory/index.ts";
+import { MAIN, NODE, cli as runCli, expectError as expectErrorLine, tokenGuardedRemote, type Result } from "../cli/run-cli.ts";
 import { expectedOutput, parseTranscript, shellWords } from "./transcript.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const NODE = join(REPO, "node_modules", ".bin", "node");
-const MAIN = join(REPO, "cli", "main.ts");
 const FIXTURE = join(import.meta.dirname, "fixtures", "redun.db");
 const transcript = parseTranscript(readFileSync(join(import.meta.dirname, "fixtures", "final.txt"), "utf8"));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[], extra: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      NODE,
-      [MAIN, ...args],
-      { cwd, env: { ...process.env, TZ: "UTC", REDUN_EDGE_URL: "", REDUN_EDGE_TOKEN: "", REDUN_EDGE_IDLE_SECONDS: "120", REDUN_EDGE_STORE: cwd, ...extra }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 /** One `redun-edge: error:` line, exit 1, nothing on stdout. */
-function expectError(r: Result, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stdout).toBe("");
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).toMatch(/^redun-edge: error: /);
-  expect(r.stderr).toMatch(pattern);
-}
+const expectError = (r: Result, pattern: RegExp) => expectErrorLine(r, 1, pattern);
+/** In UTC, as redun's transcript. */
+const cli = (cwd: string, args: string[], env: Record<string, string> = {}) => runCli(cwd, args, { TZ: "UTC", ...env });
 
 let A: string; // the store the fixture goes into
 let E: string; // a store nothing may ever be written to
@@ -197,11 +170,7 @@ describe("redun-edge import / export --redun", { timeout: 180_000 }, () => {
   });
 
   test("into a remote: refused writes stop the import with a line that says so, nothing written; with its token it goes in", async () => {
-    const repository = createMemoryRepository();
-    const app = createApp({ repository, token: "s3cret" });
-    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
-    await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { repository, url, close } = await tokenGuardedRemote("s3cret");
     try {
       // Reads are open, so the import gets as far as its first write.
       expectError(await cli(E, ["import", FIXTURE, "--remote", url]), /^redun-edge: error: import stopped after 0 records were written \(each batch of up to 5000 is atomic; run it again to finish\): .*token/);
@@ -212,7 +181,7 @@ describe("redun-edge import / export --redun", { timeout: 180_000 }, () => {
       expect((await cli(E, ["log", "--tag", "project=demo2", "--remote", url])).stdout).toBe(expectedOutput(transcript.find((b) => b.command === "redun log --tag project=demo2")!));
       expect(existsSync(join(E, ".redun"))).toBe(false);
     } finally {
-      server.close();
+      close();
     }
   });
 
