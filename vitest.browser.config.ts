@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { playwright } from "@vitest/browser-playwright";
 import { defineProject } from "vitest/config";
+import { readRedunRows } from "./cli/redun-db.ts";
+import { rowsToJson } from "./test/redun/rows-json.ts";
 
 /**
  * Real Chromium (Debian's, at /usr/bin/chromium or $CHROMIUM_PATH) for the
@@ -15,6 +18,13 @@ export default defineProject({
     env: { REDUN_BENCH: process.env.REDUN_BENCH ?? "" },
     browser: {
       enabled: true,
+      // The redun fixture, read in Node (a browser cannot read SQLite), and redun's transcript (test/redun/import.browser.test.ts).
+      commands: {
+        redunFixture: () => ({
+          rows: rowsToJson(readRedunRows("./test/redun/fixtures/redun.db")),
+          final: readFileSync("./test/redun/fixtures/final.txt", "utf8"),
+        }),
+      },
       headless: true,
       provider: playwright({
         launchOptions: {

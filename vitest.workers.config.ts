@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
+import { readRedunRows } from "./cli/redun-db.ts";
+import { rowsToJson } from "./test/redun/rows-json.ts";
 
 /**
  * Tests that run inside workerd (D1 adapter, the Worker) against a real local
@@ -18,6 +21,9 @@ export default defineProject({
           // Opt-in measurements (test/d1/measure.workers.test.ts).
           D1_MEASURE: process.env.D1_MEASURE ?? "",
           D1_MEASURE_EXECUTIONS: process.env.D1_MEASURE_EXECUTIONS ?? "",
+          // The redun fixture, read here with node:sqlite, and redun's transcript (test/redun/import.workers.test.ts).
+          REDUN_ROWS: rowsToJson(readRedunRows("./test/redun/fixtures/redun.db")),
+          REDUN_FINAL: readFileSync("./test/redun/fixtures/final.txt", "utf8"),
         },
       },
     })),

@@ -9,6 +9,7 @@ import { benchIndexedDb } from "./indexeddb.ts";
 import { benchLoad } from "./load.ts";
 import { benchInspector } from "./inspector.ts";
 import { benchMemory } from "./memory.ts";
+import { benchRedun } from "./redun.ts";
 import { formatSection, writeBenchmarks, type BenchSection } from "./report.ts";
 
 const suites: Record<string, () => Promise<BenchSection>> = {
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<BenchSection>> = {
   indexeddb: benchIndexedDb,
   load: benchLoad,
   inspector: benchInspector,
+  redun: benchRedun,
 };
 
 const picked = process.argv.slice(2);

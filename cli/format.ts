@@ -11,30 +11,33 @@ import {
   formatStatus,
   formatTagKeyValue,
   formatTagList,
+  formatTagView,
   formatTime,
   formatRepr,
   ERROR_VALUE_TYPE,
   type ArgumentView,
+  formatArgs,
+  type ExecutionRecord,
   type JobTreeNode,
   type RecordedError,
   type JsonValue,
   type RecordDetail,
   type RecordView,
   type TagCount,
-  type TagPair,
+  type TagView,
   type ValueView,
 } from "../core/index.ts";
 import { jobStatusTable } from "./run-output.ts";
 
 export { commitLink, formatDuration };
 
-function tagValue(tags: readonly TagPair[], key: string): JsonValue | undefined {
+function tagValue(tags: readonly TagView[], key: string): JsonValue | undefined {
   return tags.find(([k]) => k === key)?.[1];
 }
 
 /** Lines listing tags, one per line, sorted as text. */
-function tagLines(tags: readonly TagPair[], indent = "  "): string[] {
-  return tags.map(([k, v]) => formatTagKeyValue(k, v, 200)).sort().map((t) => indent + t);
+function tagLines(tags: readonly TagView[], indent = "  "): string[] {
+  return tags.map((tag) => formatTagView(tag, 200)).sort().map((t) => indent + t);
 }
 
 function showValue(value: ValueView | null): string {
@@ -54,6 +57,52 @@ function jobTable(byTask: Record<string, Partial<Record<string, number>>>, time:
   return jobStatusTable(rows, time);
 }
 
+/** Every job of a tree, depth first. */
+function treeJobs(node: JobTreeNode, out: JobTreeNode[] = []): JobTreeNode[] {
+  out.push(node);
+  for (const child of node.children) treeJobs(child, out);
+  return out;
+}
+
+/**
+ * An execution as redun's `log EXEC_ID` shows it: its line with the full id,
+ * its duration (the root job's when DONE, else from the first job's start to
+ * the last job's end), its doc, the job status table, the job counts and the
+ * job tree.
+ */
+function executionLines(r: ExecutionRecord & { tags: TagView[] }, detail: RecordDetail, views: ReadonlyMap<string, RecordView>): string[] {
+  const lines: string[] = [headLine(r as RecordView)];
+  const root = detail.jobTree ?? null;
+  const all = root ? treeJobs(root) : [];
+  let start = r.startTime;
+  let end = r.endTime ?? r.startTime;
+  if (!(r.status === "DONE" && root && root.endTime !== null) && all.length) {
+    start = Math.min(...all.map((j) => j.startTime));
+    end = Math.max(start, ...all.flatMap((j) => (j.endTime === null ? [] : [j.endTime])));
+  } else if (root && root.endTime !== null) {
+    start = root.startTime;
+    end = root.endTime;
+  }
+  lines.push(`Duration: ${formatDuration(end - start)}`);
+  const commit = tagValue(r.tags, "git_commit");
+  const origin = tagValue(r.tags, "git_origin_url");
+  if (typeof commit === "string" && typeof origin === "string") {
+    const link = commitLink(origin, commit);
+    if (link) lines.push(`Code: ${link}`);
+  }
+  for (const [key, value] of r.tags) if (key === "doc") lines.push("", ...String(typeof value === "string" ? value : formatJson(value)).split("\n").map((l) => `  ${l}`));
+  lines.push("");
+  const counts = detail.jobCounts;
+  if (counts) {
+    lines.push(...jobTable(counts.byTask, end), "");
+    const s = counts.byStatus;
+    lines.push(`Jobs: ${counts.total} (DONE: ${s.DONE ?? 0}, CACHED: ${s.CACHED ?? 0}, FAILED: ${s.FAILED ?? 0})`);
+  }
+  lines.push("-".repeat(80));
+  if (root) lines.push(...treeLines(root, views));
+  return lines;
+}
+
 /** The job tree, indented two spaces per level; lines use the job views (with arguments) when given. */
 function treeLines(node: JobTreeNode, views: ReadonlyMap<string, RecordView>, depth = 0, out: string[] = []): string[] {
   const view = views.get(node.id);
@@ -61,7 +110,6 @@ function treeLines(node: JobTreeNode, views: ReadonlyMap<string, RecordView>, de
     ? formatRecordLine(view)
     : `Job ${node.id.slice(0, 8)} ${formatStatus(node.status)} ${formatTime(node.startTime)}:  ${node.taskName ?? "?"}()${formatTagList(node.tags)}`;
   out.push("  ".repeat(depth) + line);
-  if (node.error) out.push(`${"  ".repeat(depth + 2)}${errorLine(node.error)}`);
   for (const child of node.children) treeLines(child, views, depth + 1, out);
   return out;
 }
@@ -85,30 +133,10 @@ function headLine(r: RecordView): string {
  */
 export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] = []): string {
   const r = detail.record;
+  if (r.type === "Execution") return executionLines(r, detail, new Map(jobs.map((j) => [j.id, j]))).join("\n");
   if (r.type === "Job") return jobDetail(detail, r);
   const lines: string[] = [headLine(r)];
-  if (r.type === "Execution") {
-    if (r.endTime !== null) lines.push(`Duration: ${formatDuration(r.endTime - r.startTime)}`);
-  }
   if (r.tags.length) lines.push("Tags:", ...tagLines(r.tags));
-  if (r.type === "Execution") {
-    const commit = tagValue(r.tags, "git_commit");
-    const origin = tagValue(r.tags, "git_origin_url");
-    if (typeof commit === "string" && typeof origin === "string") {
-      const link = commitLink(origin, commit);
-      if (link) lines.push(`Code: ${link}`);
-    }
-    const counts = detail.jobCounts;
-    if (counts) {
-      const s = counts.byStatus;
-      lines.push("", ...jobTable(counts.byTask, r.startTime), "");
-      lines.push(`Jobs: ${counts.total} (DONE: ${s.DONE ?? 0}, CACHED: ${s.CACHED ?? 0}, FAILED: ${s.FAILED ?? 0}${s.RUNNING ? `, RUNNING: ${s.RUNNING}` : ""})`);
-    }
-    if (detail.jobTree) {
-      lines.push("-".repeat(80));
-      lines.push(...treeLines(detail.jobTree, new Map(jobs.map((j) => [j.id, j]))));
-    }
-  }
   if (detail.call) {
     // A CallNode: its arguments and result, as redun's CallNode view.
     lines.push(`  Args:   ${detailArgs(detail.call.args)}`, `  ${resultLine(detail.call.result)}`);
@@ -187,21 +215,29 @@ export function stackFrames(stack: string): string[] {
     .filter((l) => !/\(node:|at node:|[/\\](core|cli|dist)[/\\](scheduler|task|run|main)\.(ts|js)|node_modules/.test(l));
 }
 
-/** `cost  (5 Execution, 6 Job)`: counts of current tags by key and entity type. */
-export function formatKeyCounts(rows: readonly TagCount[]): string[] {
-  const byKey = new Map<string, string[]>();
+/** Rows' counts as redun lists them, `5 Execution, 6 Job`, grouped by a label, in the rows' order. */
+function groupCounts(rows: readonly TagCount[], label: (row: TagCount) => string): [string, string][] {
+  const groups = new Map<string, string[]>();
   for (const row of rows) {
-    const list = byKey.get(row.key) ?? [];
+    const text = label(row);
+    const list = groups.get(text) ?? [];
     list.push(`${row.count} ${row.entityType}`);
-    byKey.set(row.key, list);
+    groups.set(text, list);
   }
-  const width = Math.max(0, ...[...byKey.keys()].map((k) => k.length));
-  return [...byKey].map(([key, parts]) => `${key.padEnd(width)}  (${parts.join(", ")})`);
+  return [...groups].map(([text, parts]) => [text, parts.join(", ")]);
 }
 
-/** `cost=3.2  (1)`: counts of current tags by key and value. */
+/** `Tags:`, then `  cost       (5 Execution, 6 Job)`: counts of current tags by key and entity type, as redun's `tag list`. */
+export function formatKeyCounts(rows: readonly TagCount[]): string[] {
+  return ["Tags:", ...groupCounts(rows, (r) => r.key).map(([key, counts]) => `  ${key.padEnd(10)} (${counts})`)];
+}
+
+/**
+ * `Tags:`, then `  cost=3.2                       (1 Execution)`: counts by key,
+ * value and entity type, as redun's `tag list --values` (which fails on list
+ * and object values; these print as JSON).
+ */
 export function formatValueCounts(rows: readonly TagCount[]): string[] {
-  const texts = rows.map((r) => formatTagKeyValue(r.key, r.value ?? null, 200));
-  const width = Math.max(0, ...texts.map((t) => t.length));
-  return texts.map((t, i) => `${t.padEnd(width)}  (${rows[i]!.count})`);
+  const pairs = groupCounts(rows, (r) => formatTagKeyValue(r.key, r.value ?? null, Number.MAX_SAFE_INTEGER));
+  return ["Tags:", ...pairs.map(([keyValue, counts]) => `  ${keyValue.padEnd(30)} (${counts})`)];
 }

@@ -22,6 +22,8 @@ Commands:
   log [ID_PREFIX]                  list recent executions (or jobs, ...), or show one record
   tag list|add|update|rm|rename    list and edit tags
   push / pull --remote STORE       copy records to / from another store
+  import PATH                      import a redun database (.redun/redun.db)
+  export --redun PATH              write tags edited here back into it
   server status|stop               the local store's background server
   inspect [--port N]               look at the store in the web inspector
   help [COMMAND]                   show help for a command
@@ -131,6 +133,26 @@ Idempotent and resumable: the position reached is kept per remote in
 .redun/sync.json.
 
   --from-start      ignore the saved position and copy every record again
+
+${STORE}`,
+
+  import: `Usage: redun-edge import PATH
+
+Import a redun SQLite database (PATH, e.g. .redun/redun.db; read-only) into
+the store: every execution, job, call node, task, value, tag (with its edit
+history) and cache evaluation. Ids stay redun's, and each is checked with
+redun's own hash formulas first: a record whose id does not match is named
+and left out (exit code 1), the rest goes in. Only what the store lacks is
+written, so importing again writes nothing and picks up what redun did since.
+
+${STORE}`,
+
+  export: `Usage: redun-edge export --redun PATH
+
+Write the tags added, updated and removed here on records imported from the
+redun database PATH back into it (its tag and tag_edit tables, in one
+transaction), so redun's own \`log --tag\` and \`tag list\` see them. Tags
+it already has are left alone.
 
 ${STORE}`,
 

@@ -49,12 +49,12 @@ export function requireExistingStore(spec: StoreSpec): void {
   }
 }
 
-const TYPE_FLAGS: [flag: string, type: EntityType, title: string][] = [
-  ["exec", "Execution", "executions"],
-  ["job", "Job", "jobs"],
-  ["call-node", "CallNode", "call nodes"],
-  ["task", "Task", "tasks"],
-  ["value", "Value", "values"],
+const TYPE_FLAGS: [flag: string, type: EntityType][] = [
+  ["exec", "Execution"],
+  ["job", "Job"],
+  ["call-node", "CallNode"],
+  ["task", "Task"],
+  ["value", "Value"],
 ];
 
 /** `k=v` or `k` (any value) as a query filter; malformed text is a usage error. */
@@ -91,7 +91,6 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
   if (format !== "text" && format !== "json") throw new UsageError(`--format: expected text or json, got ${JSON.stringify(format)}`, "log");
   const chosen = TYPE_FLAGS.filter(([f]) => flag(p, f));
   const types: EntityType[] = flag(p, "all") ? TYPE_FLAGS.map(([, t]) => t) : chosen.length ? chosen.map(([, t]) => t) : ["Execution"];
-  const title = flag(p, "all") || chosen.length > 1 ? "records" : (chosen[0]?.[2] ?? "executions");
   const query: Query = { types };
   const tags = tagFilters(list(p, "tag"));
   const execTags = tagFilters(list(p, "exec-tag"));
@@ -133,9 +132,12 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(page.records, null, 2)}\n`);
       return 0;
     }
-    const lines = [`Recent ${title}:`, "", ...page.records.map(formatRecordLine)];
+    // As redun: the heading only when no record type was asked for.
+    const heading = chosen.length || flag(p, "all") || query.types![0] !== "Execution" ? [] : ["Recent executions:", ""];
+    const lines = [...heading, ...page.records.map(formatRecordLine)];
     if (page.cursor) lines.push("", `(the newest ${page.records.length}; --limit N shows more)`);
-    process.stdout.write(`${lines.join("\n")}\n`);
+    // Nothing found, nothing printed (as redun), unless the heading says what was looked for.
+    if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   } finally {
     await store.close();

@@ -9,7 +9,7 @@ import { VERSION } from "../core/version.ts";
 import { describeError, UsageError } from "./errors.ts";
 import { HELP } from "./help.ts";
 
-const COMMANDS = ["run", "log", "tag", "push", "pull", "server", "inspect", "help"];
+const COMMANDS = ["run", "log", "tag", "push", "pull", "import", "export", "server", "inspect", "help"];
 
 /** True when --help / -h is among the command's own options (not a task argument of `run`, not after `--`). */
 function wantsHelp(command: string, argv: readonly string[]): boolean {
@@ -18,7 +18,7 @@ function wantsHelp(command: string, argv: readonly string[]): boolean {
     const arg = argv[i]!;
     if (arg === "--") return false;
     if (arg === "--help" || arg === "-h") return true;
-    if (["--tag", "--remote", "--token", "--exec-tag", "--limit", "--format", "--exec-status", "--job-status", "--port"].includes(arg)) {
+    if (["--tag", "--remote", "--token", "--exec-tag", "--limit", "--format", "--exec-status", "--job-status", "--port", "--redun"].includes(arg)) {
       i++;
       continue;
     }
@@ -65,6 +65,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return (await import("./server.ts")).serverCommand(rest);
     case "inspect":
       return (await import("./inspect.ts")).inspectCommand(rest);
+    case "import":
+      return (await import("./import.ts")).importCommand(rest);
+    case "export":
+      return (await import("./export.ts")).exportCommand(rest);
   }
   return 2;
 }

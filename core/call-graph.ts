@@ -37,6 +37,7 @@ import {
   type TagChange,
   type TagPair,
   type TagPlan,
+  type TagView,
 } from "./tags.ts";
 
 /** A value as shown: decoded, or the start of its encoding when only a preview is kept. */
@@ -45,6 +46,8 @@ export interface ValueView {
   valueType: string;
   value: unknown;
   preview: boolean;
+  /** Python's repr, for a value from redun: how redun shows it. */
+  repr?: string;
 }
 
 export interface ArgumentView {
@@ -55,11 +58,11 @@ export interface ArgumentView {
 /** A record as returned by `log` and `show`: its fields, plus its current tags. */
 export type RecordView =
   /** `abandoned`: RUNNING, and its lease has passed (`isAbandoned`): its process stopped without finishing it. */
-  | (ExecutionRecord & { tags: TagPair[]; taskName: string | null; abandoned: boolean })
-  | (JobRecord & { tags: TagPair[]; taskName: string | null; args: ArgumentView[] | null })
-  | (CallNodeRecord & { tags: TagPair[]; taskName: string | null })
-  | (TaskRecord & { tags: TagPair[]; fullName: string })
-  | (ValueRecord & { tags: TagPair[]; value: unknown });
+  | (ExecutionRecord & { tags: TagView[]; taskName: string | null; abandoned: boolean })
+  | (JobRecord & { tags: TagView[]; taskName: string | null; args: ArgumentView[] | null })
+  | (CallNodeRecord & { tags: TagView[]; taskName: string | null })
+  | (TaskRecord & { tags: TagView[]; fullName: string })
+  | (ValueRecord & { tags: TagView[]; value: unknown });
 
 export interface JobTreeNode {
   id: string;
@@ -68,7 +71,7 @@ export interface JobTreeNode {
   startTime: number;
   endTime: number | null;
   error: string | null;
-  tags: TagPair[];
+  tags: TagView[];
   children: JobTreeNode[];
 }
 
@@ -81,7 +84,7 @@ export interface RecordDetail {
   /** Job / CallNode: the call's arguments and result. */
   call?: { args: ArgumentView[]; result: ValueView | null; children: string[] } | null;
   /** Job: the task's source, with the task's current tags. */
-  task?: (TaskRecord & { tags: TagPair[] }) | null;
+  task?: (TaskRecord & { tags: TagView[] }) | null;
   /**
    * Job: the jobs from the execution's root job down to this one's parent
    * (redun's `Traceback: Exec … > Job … main > Job …` line), with the execution.
@@ -159,12 +162,14 @@ function fullName(task: TaskRecord): string {
 
 function valueView(record: ValueRecord | undefined): ValueView | null {
   if (!record) return null;
-  return {
+  const view: ValueView = {
     id: record.id,
     valueType: record.valueType,
     value: record.preview ? `${record.encoded}...` : decodeValue(record),
     preview: record.preview,
   };
+  if (record.redun) view.repr = record.redun.repr;
+  return view;
 }
 
 export class CallGraph {
@@ -244,7 +249,7 @@ export class CallGraph {
       const parents = new Set(jobs.map((j) => j.parentId));
       const [tasks, tags, calls] = await Promise.all([
         this.tasksById(jobs.map((j) => j.taskHash)),
-        options.jobTags === false ? new Map<string, TagPair[]>() : this.tagsById(jobs.map((j) => j.id)),
+        options.jobTags === false ? new Map<string, TagView[]>() : this.tagsById(jobs.map((j) => j.id)),
         getOnce(this.repository, "CallNode", jobs.flatMap((j) => (parents.has(j.id) && j.callHash ? [j.callHash] : []))),
       ]);
       const nodes = new Map<string, JobTreeNode>();
@@ -327,7 +332,7 @@ export class CallGraph {
     }
     const children = jobs.filter((j) => j.parentId === job.id);
     const [call] = job.callHash && children.length > 1 ? await this.repository.get("CallNode", [job.callHash]) : [];
-    if (call) sortInCallOrder(children, call, (child) => child.callHash);
+    if (call && !call.redun) sortInCallOrder(children, call, (child) => child.callHash);
     const summaries = await this.jobSummaries([job, ...path, ...children]);
     return { job: summaries[0]!, path: summaries.slice(1, 1 + path.length), children: summaries.slice(1 + path.length) };
   }
@@ -426,13 +431,14 @@ export class CallGraph {
     return this.commit(entities, await planRename(this.repository, entities, from, to, this.now()));
   }
 
-  /** Counts of current tags: by key and entity type, or by key and value. */
+  /** Counts of current tags: by key and entity type, or by key, value and entity type. */
   async listTags(options: { values?: boolean; keys?: string[] } = {}): Promise<TagCount[]> {
     const rows = await this.repository.countTags({ values: options.values ?? false, keys: options.keys });
+    const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    // By key, then value (as JSON text), then entity type: redun's order.
+    const valueOf = new Map(options.values ? rows.map((r) => [r, canonicalJson(r.value ?? null)]) : []);
     return rows.sort((a, b) =>
-      a.key !== b.key ? (a.key < b.key ? -1 : 1)
-      : options.values ? JSON.stringify(a.value) < JSON.stringify(b.value) ? -1 : 1
-      : (a.entityType ?? "") < (b.entityType ?? "") ? -1 : 1,
+      order(a.key, b.key) || (options.values ? order(valueOf.get(a)!, valueOf.get(b)!) : 0) || order(a.entityType ?? "", b.entityType ?? ""),
     );
   }
 
@@ -441,7 +447,7 @@ export class CallGraph {
     return { entities, changes: plan.changes, written: plan.records.length };
   }
 
-  private async tagsById(ids: readonly string[]): Promise<Map<string, TagPair[]>> {
+  private async tagsById(ids: readonly string[]): Promise<Map<string, TagView[]>> {
     return ids.length === 0 ? new Map() : groupTags(await this.repository.currentTags(ids));
   }
 
@@ -478,7 +484,8 @@ function orderByCalls(jobs: readonly JobRecord[], nodes: Map<string, JobTreeNode
   for (const job of jobs) {
     const call = job.callHash ? calls.get(job.callHash) : undefined;
     const node = nodes.get(job.id)!;
-    if (call && node.children.length > 1) sortInCallOrder(node.children, call, (child) => callOf.get(child.id) ?? null);
+    // redun shows a job's children in start order (its times tell them apart), and so do we for its calls.
+    if (call && !call.redun && node.children.length > 1) sortInCallOrder(node.children, call, (child) => callOf.get(child.id) ?? null);
   }
 }
 
@@ -539,23 +546,23 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext, now: number
  * another's, and then once, not per comparison (a page of 100 executions has
  * ~2,000 tags, mostly under distinct keys).
  */
-function groupTags(tags: readonly ContextTag[]): Map<string, TagPair[]> {
-  const byEntity = new Map<string, { key: string; value: JsonValue; json: string | null }[]>();
+function groupTags(tags: readonly ContextTag[]): Map<string, TagView[]> {
+  const byEntity = new Map<string, { key: string; value: JsonValue; text: string | undefined; json: string | null }[]>();
   for (const t of tags) {
-    const entry = { key: t.key, value: t.value, json: null };
+    const entry = { key: t.key, value: t.value, text: t.valueText, json: null };
     const list = byEntity.get(t.entityId!);
     if (list) list.push(entry);
     else byEntity.set(t.entityId!, [entry]);
   }
   const jsonOf = (e: { value: JsonValue; json: string | null }) => (e.json ??= canonicalJson(e.value));
-  const out = new Map<string, TagPair[]>();
+  const out = new Map<string, TagView[]>();
   for (const [entityId, list] of byEntity) {
     list.sort((a, b) => {
       if (a.key !== b.key) return a.key < b.key ? -1 : 1;
       const x = jsonOf(a), y = jsonOf(b);
       return x < y ? -1 : x > y ? 1 : 0;
     });
-    out.set(entityId, list.map((e) => [e.key, e.value]));
+    out.set(entityId, list.map((e): TagView => (e.text === undefined ? [e.key, e.value] : [e.key, e.value, e.text])));
   }
   return out;
 }

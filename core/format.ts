@@ -5,23 +5,28 @@
  */
 import type { ArgumentView, RecordView } from "./call-graph.ts";
 import type { JsonValue } from "./records.ts";
-import { formatTagKeyValue } from "./tag-text.ts";
-import type { TagPair } from "./tags.ts";
+import { spacedPyJson } from "./redun/py-json.ts";
+import { formatTagKeyValue, shorten } from "./tag-text.ts";
+import type { TagView } from "./tags.ts";
 
-/** `[ DONE ]`, `[CACHED]`: the status centred in 6 characters. */
+/** `[ DONE ]`, `[CACHED]`, `[ RUN  ]`: the status centred in 6 characters (RUNNING shows as RUN, as in redun). */
 export function formatStatus(status: string): string {
-  const pad = Math.max(0, 6 - status.length);
+  const label = status === "RUNNING" ? "RUN" : status;
+  const pad = Math.max(0, 6 - label.length);
   const left = Math.floor(pad / 2);
-  return `[${" ".repeat(left)}${status}${" ".repeat(pad - left)}]`;
+  return `[${" ".repeat(left)}${label}${" ".repeat(pad - left)}]`;
 }
 
 /** `0:00:01.47`, as redun prints durations. */
 export function formatDuration(ms: number): string {
-  const total = Math.max(0, ms) / 1000;
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  return `${h}:${String(m).padStart(2, "0")}:${s.toFixed(2).padStart(5, "0")}`;
+  // Hundredths cut, not rounded, as redun's format_timedelta.
+  const micros = Math.round(Math.max(0, ms) * 1000);
+  const seconds = Math.floor(micros / 1_000_000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const hundredths = Math.floor((micros % 1_000_000) / 10_000);
+  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}.${String(hundredths).padStart(2, "0")}`;
 }
 
 /**
@@ -44,15 +49,25 @@ export function formatTime(ms: number): string {
 }
 
 /**
- * ` (a=1, b=x)`: current tags formatted, sorted as strings; empty when none. A
- * full git commit hash is cut to 7 characters, as redun's log lines show it.
+ * A tag as `key=value`. A value that keeps Python's JSON text (a tag from
+ * redun: `1000.0`) shows that text, as redun shows it, unless it is a string.
  */
-export function formatTagList(tags: readonly TagPair[], maxLength = 50): string {
-  if (tags.length === 0) return "";
-  const one = ([k, v]: TagPair) =>
-    k === "git_commit" && typeof v === "string" && /^[0-9a-f]{40}$/.test(v)
-      ? `${k}=${v.slice(0, 7)}\u2026`
-      : formatTagKeyValue(k, v, maxLength);
+export function formatTagView([key, value, text]: TagView, maxLength = 50): string {
+  if (text === undefined || typeof value === "string") return formatTagKeyValue(key, value, maxLength);
+  return `${shorten(key, maxLength)}=${shorten(spacedPyJson(text), maxLength)}`;
+}
+
+/**
+ * ` (a=1, b=x)`: current tags formatted, sorted as strings; a single space
+ * when none, so a line ends as redun's does. A full git commit hash is cut to
+ * 7 characters, as redun's log lines show it.
+ */
+export function formatTagList(tags: readonly TagView[], maxLength = 50): string {
+  if (tags.length === 0) return " ";
+  const one = (tag: TagView) =>
+    tag[0] === "git_commit" && typeof tag[1] === "string" && /^[0-9a-f]{40}$/.test(tag[1])
+      ? `${tag[0]}=${tag[1].slice(0, 7)}\u2026`
+      : formatTagView(tag, maxLength);
   return ` (${tags.map(one).sort().join(", ")})`;
 }
 
@@ -75,9 +90,20 @@ function repr(value: unknown): string {
   return String(value);
 }
 
-/** Call arguments: one plain-object argument prints as keywords (`name='world', x=1`). */
+/** redun's trim_string: at most 200 characters, the last three `...`. */
+const REDUN_TRIM = 200;
+
+/**
+ * Call arguments: one plain-object argument prints as keywords (`name='world',
+ * x=1`). Arguments of a call from redun print as redun prints them: positional
+ * ones by their repr, keyword ones as `key=repr`.
+ */
 export function formatArgs(args: readonly ArgumentView[] | null): string {
   if (!args) return "";
+  if (args.some((a) => a.value?.repr !== undefined)) {
+    const text = (a: ArgumentView) => (a.value ? shorten(a.value.repr ?? formatRepr(a.value.value, REDUN_TRIM), REDUN_TRIM) : "?");
+    return args.map((a) => (/^\d+$/.test(a.key) ? text(a) : `${a.key}=${text(a)}`)).join(", ");
+  }
   const only = args.length === 1 ? args[0]!.value?.value : undefined;
   if (only && typeof only === "object" && !Array.isArray(only)) {
     return Object.entries(only as Record<string, unknown>).map(([k, v]) => `${k}=${formatRepr(v)}`).join(", ");
@@ -98,6 +124,6 @@ export function formatRecordLine(r: RecordView): string {
     case "Task":
       return `Task ${id} ${r.fullName}${tags}`;
     case "Value":
-      return `Value ${id} ${r.valueType} ${formatRepr(r.value)}${tags}`;
+      return `Value ${id} ${r.valueType} ${r.redun ? shorten(r.redun.repr, REDUN_TRIM) : formatRepr(r.value)}${tags}`;
   }
 }

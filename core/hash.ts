@@ -1,13 +1,19 @@
 /**
  * Canonical encoding and content hashing. Every pre-image is a JSON array
  * starting with its record type, encoded canonically (object keys sorted, no
- * whitespace), then hashed with SHA-1 (as redun does) to 40 lowercase hex,
- * synchronously (sha1.ts), so hashing runs unchanged in browsers, workerd and Node.
+ * whitespace), then hashed with SHA-1 to 40 lowercase hex, synchronously
+ * (sha1.ts), so hashing runs unchanged in browsers, workerd and Node. Tags
+ * are the exception: their id is redun's own tag hash (core/redun/), so a tag
+ * has one id in redun and here. Records imported from redun keep redun's ids
+ * and are verified with redun's formulas.
  */
 import { sha1Hex, sha1Matches } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";
 import { MAX_VALUE_DEPTH } from "./limits.ts";
-import type { AnyRecord, CallArgument, JsonValue, TagRecord } from "./records.ts";
+import type { AnyRecord, CallArgument, CallNodeRecord, JsonValue, TagRecord } from "./records.ts";
+import * as redun from "./redun/hash.ts";
+import { jsonDumps, parsePyJson } from "./redun/py-json.ts";
+import { verifyRedunValue } from "./redun/value.ts";
 
 /**
  * JSON with sorted object keys and no whitespace; one text per JSON value.
@@ -105,14 +111,15 @@ export function callNodeHash(task: string, args: string, result: string, childre
   return hashText(callNodePreimage(task, args, result, children));
 }
 
-/** canonicalJson(["Tag", entityId, key, value, sorted parents]), written out: a push verifies every tag's id. */
-function tagPreimage(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
-  const sorted = parents.length < 2 ? parents : [...parents].sort();
-  return `["Tag",${entityId === null ? "null" : JSON.stringify(entityId)},${JSON.stringify(key)},${canonicalJson(value)},${canonicalJson(sorted)}]`;
-}
-
-export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[]): string {
-  return hashText(tagPreimage(entityId, key, value, parents));
+/**
+ * A tag's id: redun's `hash_tag(entity_id, key, json_dumps(value), sorted(parents))`,
+ * H(["Tag", entity id ("" for a delete record), key, value text, sorted
+ * parents]) with SHA-512 over bencode. The value text is `valueText` when
+ * given (a tag read from redun keeps the text its id was computed from), else
+ * jsonDumps(value), the text redun would write for it.
+ */
+export function tagHash(entityId: string | null, key: string, value: JsonValue, parents: readonly string[], valueText?: string): string {
+  return redun.hashStruct(redun.tagPreimage(entityId, key, valueText ?? jsonDumps(value), parents));
 }
 
 const evaluationPreimage = (task: string, args: string) => JSON.stringify(["Evaluation", task, args]);
@@ -135,11 +142,13 @@ export function makeTag(
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX40 = /^[0-9a-f]{40}$/;
 
 /**
  * The pre-image a record's id must be the hash of, or null when the id is not
  * derived from content (Execution and Job: uuids; a Value kept as a preview,
- * whose full encoding is gone).
+ * whose full encoding is gone). Tags and records from redun are hashed by
+ * redun's formulas instead (verifyRecordId).
  */
 function idPreimage(record: AnyRecord): string | null {
   switch (record.type) {
@@ -149,8 +158,6 @@ function idPreimage(record: AnyRecord): string | null {
       return record.preview ? null : valuePreimage(record.valueType, record.encoded);
     case "CallNode":
       return callNodePreimage(record.taskHash, record.argsHash, record.resultHash, record.children);
-    case "Tag":
-      return tagPreimage(record.entityId, record.key, record.value, record.parents);
     case "Evaluation":
       return evaluationPreimage(record.taskHash, record.argsHash);
     default:
@@ -160,15 +167,69 @@ function idPreimage(record: AnyRecord): string | null {
 
 /** The id a record must have given its content, or null when its id is not derived from content. */
 export function expectedId(record: AnyRecord): string | null {
+  if (record.type === "Tag") return tagHash(record.entityId, record.key, record.value, record.parents, record.valueText);
+  if ("redun" in record && record.redun) return null;
   const preimage = idPreimage(record);
   return preimage === null ? null : hashText(preimage);
+}
+
+/** A tag's valueText, when it has one, must read back as its value. */
+function valueTextAgrees(tag: TagRecord): boolean {
+  if (tag.valueText === undefined) return true;
+  if (typeof tag.valueText !== "string") return false;
+  try {
+    return canonicalJson(parsePyJson(tag.valueText)) === canonicalJson(tag.value);
+  } catch {
+    return false;
+  }
+}
+
+/** redun's args hash of a call node: positional arguments by position ("0", "1", ...), the rest by keyword. */
+function redunArgsPreimage(args: readonly CallArgument[]) {
+  const positional = args.filter((a) => /^\d+$/.test(a.key)).sort((a, b) => Number(a.key) - Number(b.key));
+  const keywords: Record<string, string> = {};
+  for (const a of args) if (!/^\d+$/.test(a.key)) keywords[a.key] = a.valueHash;
+  return redun.argsPreimage(positional.map((a) => a.valueHash), keywords);
+}
+
+/** A record imported from redun, checked by redun's formulas; an opaque id only for its form. */
+function verifyRedunRecord(record: AnyRecord): boolean {
+  switch (record.type) {
+    case "Task": {
+      if (record.redun!.opaque) return HEX40.test(record.id);
+      const fullName = record.namespace ? `${record.namespace}.${record.name}` : record.name;
+      return redun.hashStructMatches(redun.taskPreimage(fullName, record.version, record.source, record.redun!.optionsHash ?? null), record.id);
+    }
+    case "Value": {
+      const verified = verifyRedunValue(record);
+      return verified === null ? HEX40.test(record.id) : verified;
+    }
+    case "CallNode": {
+      const node = record as CallNodeRecord;
+      return (
+        redun.hashStructMatches(redunArgsPreimage(node.args), node.argsHash) &&
+        redun.hashStructMatches(redun.callNodePreimage(node.taskHash, node.argsHash, node.resultHash, node.children), node.id)
+      );
+    }
+    case "Evaluation":
+      return redun.hashStructMatches(redun.evaluationPreimage(record.taskHash, record.argsHash), record.id);
+    default:
+      return false;
+  }
 }
 
 /** True when a record's id is well-formed and, where content-addressed, matches its content. */
 export function verifyRecordId(record: AnyRecord): boolean {
   if (record.type === "Execution" || record.type === "Job") return UUID.test(record.id);
+  if (record.type === "Tag") {
+    return (
+      valueTextAgrees(record) &&
+      redun.hashStructMatches(redun.tagPreimage(record.entityId, record.key, record.valueText ?? jsonDumps(record.value), record.parents), record.id)
+    );
+  }
+  if ("redun" in record && record.redun !== undefined) return typeof record.redun === "object" && record.redun !== null && verifyRedunRecord(record);
   if (record.type === "CallNode" && !sha1Matches(argsPreimage(record.args), record.argsHash)) return false;
   // An id equal to a computed hash is well-formed; only an id not derived from content needs the pattern.
   const preimage = idPreimage(record);
-  return preimage === null ? /^[0-9a-f]{40}$/.test(record.id) : sha1Matches(preimage, record.id);
+  return preimage === null ? HEX40.test(record.id) : sha1Matches(preimage, record.id);
 }

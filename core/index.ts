@@ -16,3 +16,25 @@ export * from "./tag-history.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
 export { VERSION } from "./version.ts";
+// redun interop (core/redun/): reading a redun database's rows, writing tags back, Python's JSON text.
+export {
+  KNOWN_REDUN_SCHEMAS,
+  mapRedunRows,
+  newRedunRecords,
+  parseRedunTime,
+  type RedunArgumentRow,
+  type RedunCallEdgeRow,
+  type RedunCallNodeRow,
+  type RedunEvaluationRow,
+  type RedunExecutionRow,
+  type RedunJobRow,
+  type RedunMapping,
+  type RedunRefusal,
+  type RedunRows,
+  type RedunTagEditRow,
+  type RedunTagRow as RedunTagTableRow,
+  type RedunTaskRow,
+  type RedunValueRow,
+} from "./redun/import.ts";
+export { redunTagRow, tagsToExport, type RedunTagRow } from "./redun/export.ts";
+export { jsonDumps, parsePyJson } from "./redun/py-json.ts";

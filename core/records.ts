@@ -80,6 +80,8 @@ export interface TaskRecord extends Base {
   namespace: string;
   source: string;
   version: string | null;
+  /** Set when the task came from redun: its id is redun's task hash (see RedunTaskOrigin). */
+  redun?: RedunTaskOrigin;
 }
 
 export interface ValueRecord extends Base {
@@ -94,6 +96,12 @@ export interface ValueRecord extends Base {
   /** Size of the full canonical encoding in UTF-8 bytes. */
   size: number;
   preview: boolean;
+  /**
+   * Set when the value came from redun: `valueType` is then redun's type name
+   * (`builtins.str`, `redun.File`), `encoded` the JSON of the decoded pickle,
+   * and the id redun's value hash (see RedunValueOrigin).
+   */
+  redun?: RedunValueOrigin;
 }
 
 export interface CallArgument {
@@ -110,6 +118,11 @@ export interface CallNodeRecord extends Base {
   resultHash: string;
   /** Child call hashes in call order. */
   children: string[];
+  /**
+   * Set when the call node came from redun: its id and argsHash are redun's
+   * (args keyed by position "0", "1", ... or by keyword name).
+   */
+  redun?: RedunOrigin;
 }
 
 /**
@@ -124,6 +137,12 @@ export interface TagRecord extends Base {
   value: JsonValue;
   /** Sorted ids of the tags this one replaces. */
   parents: string[];
+  /**
+   * Python's JSON text of the value, as the id was computed from it (see
+   * tagHash), when it is not jsonDumps(value): a tag made in Python keeps
+   * `1.0`, `1e+20`, `NaN` or an integer past 2^53 exactly.
+   */
+  valueText?: string;
 }
 
 /**
@@ -145,6 +164,36 @@ export interface EvaluationRecord extends Base {
    * execution that reuses it. Absent: none.
    */
   executionTags?: [string, JsonValue][];
+  /** Set when the evaluation came from redun: its id is redun's H(["Eval", task, args]). */
+  redun?: RedunOrigin;
+}
+
+/**
+ * Records imported from a redun database keep redun's ids, which redun
+ * computes with its own formulas (core/redun/hash.ts); this marks them, so
+ * every store verifies them by those formulas. `opaque`: redun derived the id
+ * from data it does not store with the record (a File's size and mtime, an
+ * expression's arguments, a task's `compat` hash); such an id is checked for
+ * its form only, as a preview Value's is.
+ */
+export interface RedunOrigin {
+  opaque?: true;
+}
+
+export interface RedunTaskOrigin extends RedunOrigin {
+  /** Hash of the task's option overrides, the last part of its hash when it has some. */
+  optionsHash?: string;
+}
+
+export interface RedunValueOrigin extends RedunOrigin {
+  /**
+   * The pickle (protocol 3) redun stored, base64; the id is SHA-512 of
+   * bencode(["Value"]) followed by it. Null when not kept (redun kept the data
+   * in a separate value store, or it is too large to carry).
+   */
+  pickle: string | null;
+  /** Python's repr of the value, as redun shows it (`'HELLO'`, `File(path=a.txt, hash=1037ea85)`). */
+  repr: string;
 }
 
 export type AnyRecord =

@@ -19,7 +19,7 @@ export interface QueryPage {
 }
 
 export interface TagCountQuery {
-  /** false: rows by key and entity type; true: rows by key and value. */
+  /** false: rows by key and entity type; true: rows by key, value and entity type. */
   values: boolean;
   /** Only these keys (all keys when empty or absent). */
   keys?: string[];
@@ -29,7 +29,6 @@ export interface TagCount {
   key: string;
   /** Present when counting by value. */
   value?: import("./records.ts").JsonValue;
-  /** Present when counting by entity type. */
   entityType?: EntityType;
   count: number;
 }
@@ -60,7 +59,7 @@ export interface RecordContext {
 }
 
 /** A current tag as a view shows it. */
-export type ContextTag = Pick<TagRecord, "entityId" | "key" | "value">;
+export type ContextTag = Pick<TagRecord, "entityId" | "key" | "value" | "valueText">;
 
 /** A query's page with its RecordContext (`Repository.queryContext`). */
 export interface QueryContextPage extends QueryPage {

@@ -76,8 +76,13 @@ export function sha1Hex(text: string): string {
 export function sha1Matches(text: string, hex: string): boolean {
   if (hex.length !== 40) return false;
   digest(text);
+  return wordsMatchHex(state, hex);
+}
+
+/** Whether the first 5 words of a digest, as 40 lowercase hex, are `hex` (SHA-1 here, redun's cut SHA-512 too). */
+export function wordsMatchHex(words: Int32Array, hex: string): boolean {
   for (let i = 0; i < 5; i++) {
-    const word = state[i]!;
+    const word = words[i]!;
     for (let j = 0; j < 8; j++) {
       const nibble = (word >>> (28 - 4 * j)) & 15;
       if (hex.charCodeAt(i * 8 + j) !== (nibble < 10 ? 48 + nibble : 87 + nibble)) return false;

@@ -57,8 +57,14 @@ async function assertEvaluationsAgree(repository: Repository, batch: readonly An
   }
 }
 
+/**
+ * Same task, arguments and result. redun's cache entry holds what the task
+ * function returned, which may be an expression its CallNode's result was
+ * then evaluated from, so an Evaluation from redun agrees on task and
+ * arguments alone.
+ */
 function agrees(e: EvaluationRecord, call: CallNodeRecord): boolean {
-  return call.taskHash === e.taskHash && call.argsHash === e.argsHash && call.resultHash === e.valueHash;
+  return call.taskHash === e.taskHash && call.argsHash === e.argsHash && (e.redun !== undefined || call.resultHash === e.valueHash);
 }
 
 export interface SyncProgress {

@@ -114,7 +114,8 @@ export function formatTagValue(value: JsonValue): string {
   return formatJson(value);
 }
 
-function shorten(text: string, maxLength: number): string {
+/** Cut text to maxLength characters, the last three `...` (redun's trim_string). */
+export function shorten(text: string, maxLength: number): string {
   return text.length > maxLength ? `${text.slice(0, Math.max(0, maxLength - 3))}...` : text;
 }
 

@@ -18,6 +18,9 @@ export interface EntityRef {
 
 export type TagPair = [key: string, value: JsonValue];
 
+/** A tag as a view shows it: its pair, and Python's JSON text of the value when the tag keeps one (TagRecord.valueText). */
+export type TagView = [key: string, value: JsonValue, text?: string];
+
 export type TagEditOp = "add" | "update" | "rm" | "rename";
 
 /** One change an edit makes, for display: `add tag Execution:<id> k=v`. */

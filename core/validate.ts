@@ -127,7 +127,13 @@ const FIELD_LIST = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t,
 >;
 
 /** Every field a record of each type has: the ones above, and type, id, time. */
-const KNOWN_FIELDS = new Map(Object.entries(FIELDS).map(([t, f]) => [t, new Set(["type", "id", "time", ...Object.keys(f)])]));
+/** Optional fields checked apart from FIELDS: `redun` (a record imported from redun), a tag's `valueText`. */
+const OPTIONAL_FIELDS: Partial<Record<AnyRecord["type"], string[]>> = {
+  Task: ["redun"], Value: ["redun"], CallNode: ["redun"], Evaluation: ["redun"], Tag: ["valueText"],
+};
+const KNOWN_FIELDS = new Map(
+  Object.entries(FIELDS).map(([t, f]) => [t, new Set(["type", "id", "time", ...Object.keys(f), ...(OPTIONAL_FIELDS[t as AnyRecord["type"]] ?? [])])]),
+);
 
 /** Longest id of any record (ids are 36 or 40 characters; tests and tools use others). */
 const MAX_ID_CHARS = 128;
@@ -235,6 +241,7 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
         checkTagKey(`${where}.key`, r.key);
         checkTagValue(`${where}.value`, r.value);
       }
+      if (r.valueText !== undefined) checkText(`${where}.valueText`, r.valueText, "a string when present");
       break;
     case "Evaluation":
       (r.jobTags as unknown[]).forEach((pair, i) => {
@@ -244,6 +251,22 @@ export function assertRecordShape(record: unknown, where = "record"): asserts re
         checkTag(`${where}.jobTags[${i}]`, pair[0], pair[1]);
       });
       break;
+  }
+  if (r.redun !== undefined) assertRedunOrigin(r.redun, r.type as AnyRecord["type"], `${where}.redun`);
+}
+
+/** The `redun` field of a record imported from redun (records.ts, RedunOrigin). */
+function assertRedunOrigin(origin: unknown, type: AnyRecord["type"], where: string): void {
+  if (type !== "Task" && type !== "Value" && type !== "CallNode" && type !== "Evaluation") {
+    throw new ValidationError(where, `${where}: only Task, Value, CallNode and Evaluation records come from redun with it`);
+  }
+  if (typeof origin !== "object" || origin === null || Array.isArray(origin)) throw new ValidationError(where, `${where} must be an object`);
+  const o = origin as Record<string, unknown>;
+  if (o.opaque !== undefined && o.opaque !== true) throw new ValidationError(`${where}.opaque`, `${where}.opaque must be true when present`);
+  if (type === "Task" && o.optionsHash !== undefined) checkText(`${where}.optionsHash`, o.optionsHash, "a string when present");
+  if (type === "Value") {
+    if (o.pickle !== null && typeof o.pickle !== "string") throw new ValidationError(`${where}.pickle`, `${where}.pickle must be base64 text or null`);
+    checkText(`${where}.repr`, o.repr);
   }
 }
 

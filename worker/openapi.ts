@@ -120,7 +120,13 @@ export const openApiDocument = {
         properties: { type: ref("RecordType"), id: { type: "string" }, time: { type: "number" } },
         required: ["type", "id", "time"],
       },
-      TagPair: { type: "array", prefixItems: [{ type: "string" }, {}], minItems: 2, maxItems: 2 },
+      TagPair: {
+        type: "array",
+        description: "[key, value], and a third item, Python's JSON text of the value, for a tag from redun that keeps it (`1000.0`).",
+        prefixItems: [{ type: "string" }, {}, { type: "string" }],
+        minItems: 2,
+        maxItems: 3,
+      },
       RecordView: {
         description: "A record with its current tags (and, by type, taskName / args / fullName / decoded value; an Execution's `abandoned`: RUNNING past its lease).",
         allOf: [ref("Record"), { type: "object", properties: { tags: { type: "array", items: ref("TagPair") } }, required: ["tags"] }],
@@ -290,7 +296,7 @@ export const openApiDocument = {
         tags: ["history"],
         summary: "Counts of current tags by key and entity type, or by key and value.",
         parameters: [
-          queryOne("values", "1: count by key and value.", { type: "string", enum: ["0", "1", "true", "false"] }),
+          queryOne("values", "1: count by key, value and record type.", { type: "string", enum: ["0", "1", "true", "false"] }),
           queryList("key", "Only these keys."),
         ],
         responses: {

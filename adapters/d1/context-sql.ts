@@ -105,10 +105,12 @@ function contextSelect(queryPage: boolean, types: ReadonlySet<EntityType>): stri
   // as have its tags.)
   const ofEntity = "t.entity_time IS p.time AND t.entity_id = p.id AND t.current = 1";
   const short = `length(t.value_json) <= ${INLINE_VALUE_CHARS}`;
+  // A tag with a value text (Python's, migration 0007; in the index too) comes as [key, text] in its key's place.
+  const keyOrKeyText = "CASE WHEN t.value_text = '' THEN json_quote(t.key) ELSE json_array(t.key, t.value_text) END";
   const tags =
     "coalesce((SELECT '[' || group_concat('[' || json_quote(p.id) || " +
     `(SELECT CASE WHEN max(length(t.value_json)) > ${INLINE_VALUE_CHARS} THEN ',null' ` +
-    `ELSE ',' || group_concat(CASE WHEN ${short} THEN json_quote(t.key) || ',' || t.value_json END, ',') END ` +
+    `ELSE ',' || group_concat(CASE WHEN ${short} THEN ${keyOrKeyText} || ',' || t.value_json END, ',') END ` +
     `FROM tags AS t WHERE ${ofEntity})` +
     " || ']', ',') || ']' FROM page AS p), '[]')";
   // The answer is concatenated text: every part already is JSON, and json_object would parse each one again.

@@ -114,7 +114,7 @@ const CURRENT_TAG_ROWS_SQL = `${ENTITY_KEYS}SELECT ${selectColumns(TAG, "t.")} $
  * refused, the read falls back to CURRENT_TAG_ROWS_SQL.
  */
 const CURRENT_TAGS_SQL =
-  `${ENTITY_KEYS}SELECT t.entity_id, json_group_array(json_array(t.id, t.time, t.entity_type, t.key, t.value_json, t.parents)) AS tags ` +
+  `${ENTITY_KEYS}SELECT t.entity_id, json_group_array(json_array(t.id, t.time, t.entity_type, t.key, t.value_json, t.parents, t.value_text)) AS tags ` +
   `${CURRENT_OF_KEYS} AND length(t.value_json) <= ${INLINE_VALUE_CHARS} GROUP BY t.entity_id`;
 const LONG_TAG_ROWS_SQL = `${CURRENT_TAG_ROWS_SQL} AND length(t.value_json) > ${INLINE_VALUE_CHARS}`;
 
@@ -144,7 +144,7 @@ const TAGS_BY_ID_SQL = `SELECT ${selectColumns(TAG, "t.")} FROM json_each(?1) AS
 const byEntityTimeId = (a: TagRecord, b: TagRecord) =>
   a.entityId! < b.entityId! ? -1 : a.entityId! > b.entityId! ? 1 : a.time !== b.time ? a.time - b.time : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
-type AggregatedTag = [string, number, TagRecord["entityType"], string, string, string];
+type AggregatedTag = [string, number, TagRecord["entityType"], string, string, string, string];
 
 interface TagGroup {
   entity_id: string;
@@ -155,8 +155,10 @@ interface TagGroup {
 function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
   const out: TagRecord[] = [];
   for (const g of groups) {
-    for (const [id, time, entityType, key, valueJson, parents] of JSON.parse(g.tags) as AggregatedTag[]) {
-      out.push({ type: "Tag", id, time, entityType, entityId: g.entity_id, key, value: JSON.parse(valueJson), parents: JSON.parse(parents) });
+    for (const [id, time, entityType, key, valueJson, parents, valueText] of JSON.parse(g.tags) as AggregatedTag[]) {
+      const tag: TagRecord = { type: "Tag", id, time, entityType, entityId: g.entity_id, key, value: JSON.parse(valueJson), parents: JSON.parse(parents) };
+      if (valueText) tag.valueText = valueText;
+      out.push(tag);
     }
   }
   return out;
@@ -164,7 +166,10 @@ function unpackTags(groups: readonly TagGroup[]): TagRecord[] {
 
 type ContextJson = { [T in EntityType]: unknown[][] } & {
   page?: [EntityType, string, number][];
-  /** Per entity: [entity_id, key, value, key, value, ...], or [entity_id, null] when its tags are to be read apart. */
+  /**
+   * Per entity: [entity_id, key, value, key, value, ...], or [entity_id, null] when its tags are to be read
+   * apart. A tag with a value text (migration 0007) has [key, text] in its key's place.
+   */
   tags: (string | JsonValue)[][];
 };
 
@@ -191,7 +196,13 @@ function decodeContext(json: ContextJson): { context: RecordContext; long: { Tas
   for (const entity of json.tags) {
     const entityId = entity[0] as string;
     if (entity.length === 2 && entity[1] === null) long.tagsOf.push(entityId);
-    else for (let i = 1; i < entity.length; i += 2) tags.push({ entityId, key: entity[i] as string, value: entity[i + 1] as JsonValue });
+    else {
+      for (let i = 1; i < entity.length; i += 2) {
+        const key = entity[i];
+        if (Array.isArray(key)) tags.push({ entityId, key: key[0] as string, value: entity[i + 1] as JsonValue, valueText: key[1] as string });
+        else tags.push({ entityId, key: key as string, value: entity[i + 1] as JsonValue });
+      }
+    }
   }
   return { context: { records, tags }, long };
 }
@@ -399,12 +410,12 @@ export function createD1Repository(db: D1Like, options: D1RepositoryOptions = {}
       const where = `WHERE n > 0${keys ? " AND key IN (SELECT value FROM json_each(?1))" : ""}`;
       const params = keys ? [JSON.stringify(keys)] : [];
       if (query.values) {
-        const rows = await all<{ key: string; value_json: string; n: number }>(
+        const rows = await all<{ key: string; value_json: string; entity_type: string; n: number }>(
           "countTags",
-          `SELECT key, value_json, sum(n) AS n FROM tag_value_counts ${where} GROUP BY key, value_json ORDER BY key, value_json`,
+          `SELECT key, value_json, entity_type, n FROM tag_value_counts ${where} ORDER BY key, value_json, entity_type`,
           params,
         );
-        return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value_json), count: r.n }));
+        return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value_json), entityType: r.entity_type as TagCount["entityType"], count: r.n }));
       }
       const rows = await all<{ key: string; entity_type: string; n: number }>(
         "countTags",

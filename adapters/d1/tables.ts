@@ -48,6 +48,10 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 const num = (v: unknown): number => v as number;
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
 const json = <T>(v: unknown): T => JSON.parse(v as string) as T;
+/** The `redun` column (migration 0007): a record's RedunOrigin as JSON, NULL for records made here. */
+const redunOf = (r: { redun?: unknown }): string | null => (r.redun === undefined ? null : JSON.stringify(r.redun));
+/** `{ redun }` for spreading into a record read back, nothing when the column is NULL. */
+const withRedun = <T>(v: unknown): { redun?: T } => (v === null || v === undefined ? {} : { redun: JSON.parse(v as string) as T });
 
 const execution: TableSpec<"Execution"> = {
   type: "Execution",
@@ -100,9 +104,9 @@ const task: TableSpec<"Task"> = {
   type: "Task",
   table: "tasks",
   merge: "insert-only",
-  columns: ["id", "time", "name", "namespace", "full_name", "source", "version"],
+  columns: ["id", "time", "name", "namespace", "full_name", "source", "version", "redun"],
   jsonColumns: new Set(),
-  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, r.namespace ? `${r.namespace}.${r.name}` : r.name, r.source, r.version],
+  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, r.namespace ? `${r.namespace}.${r.name}` : r.name, r.source, r.version, redunOf(r)],
   fromRow: (row): TaskRecord => ({
     type: "Task",
     id: str(row.id),
@@ -111,6 +115,7 @@ const task: TableSpec<"Task"> = {
     namespace: str(row.namespace),
     source: str(row.source),
     version: strOrNull(row.version),
+    ...withRedun<TaskRecord["redun"]>(row.redun),
   }),
 };
 
@@ -118,9 +123,9 @@ const value: TableSpec<"Value"> = {
   type: "Value",
   table: "value_records",
   merge: "whole-over-preview",
-  columns: ["id", "time", "value_type", "encoded", "size", "preview"],
+  columns: ["id", "time", "value_type", "encoded", "size", "preview", "redun"],
   jsonColumns: new Set(),
-  values: (r: ValueRecord) => [r.id, r.time, r.valueType, r.encoded, r.size, r.preview ? 1 : 0],
+  values: (r: ValueRecord) => [r.id, r.time, r.valueType, r.encoded, r.size, r.preview ? 1 : 0, redunOf(r)],
   fromRow: (row): ValueRecord => ({
     type: "Value",
     id: str(row.id),
@@ -129,6 +134,7 @@ const value: TableSpec<"Value"> = {
     encoded: str(row.encoded),
     size: num(row.size),
     preview: row.preview === 1 || row.preview === true,
+    ...withRedun<ValueRecord["redun"]>(row.redun),
   }),
 };
 
@@ -136,9 +142,9 @@ const callNode: TableSpec<"CallNode"> = {
   type: "CallNode",
   table: "call_nodes",
   merge: "insert-only",
-  columns: ["id", "time", "task_hash", "args_hash", "args", "result_hash", "children"],
+  columns: ["id", "time", "task_hash", "args_hash", "args", "result_hash", "children", "redun"],
   jsonColumns: new Set(["args", "children"]),
-  values: (r: CallNodeRecord) => [r.id, r.time, r.taskHash, r.argsHash, r.args, r.resultHash, r.children],
+  values: (r: CallNodeRecord) => [r.id, r.time, r.taskHash, r.argsHash, r.args, r.resultHash, r.children, redunOf(r)],
   fromRow: (row): CallNodeRecord => ({
     type: "CallNode",
     id: str(row.id),
@@ -148,20 +154,22 @@ const callNode: TableSpec<"CallNode"> = {
     args: json(row.args),
     resultHash: str(row.result_hash),
     children: json(row.children),
+    ...withRedun<CallNodeRecord["redun"]>(row.redun),
   }),
 };
 
 /**
  * Tags: value_json is the canonical JSON (JSON equality is text equality);
+ * value_text is a tag's valueText, '' when it has none (migration 0007);
  * `current` is not a written column, it is derived in the tag statements.
  */
 const tag: TableSpec<"Tag"> = {
   type: "Tag",
   table: "tags",
   merge: "insert-only",
-  columns: ["id", "time", "entity_type", "entity_id", "key", "value_json", "parents"],
+  columns: ["id", "time", "entity_type", "entity_id", "key", "value_json", "parents", "value_text"],
   jsonColumns: new Set(["parents"]),
-  values: (r: TagRecord) => [r.id, r.time, r.entityType, r.entityId, r.key, canonicalJson(r.value), r.parents],
+  values: (r: TagRecord) => [r.id, r.time, r.entityType, r.entityId, r.key, canonicalJson(r.value), r.parents, r.valueText ?? ""],
   fromRow: (row): TagRecord => ({
     type: "Tag",
     id: str(row.id),
@@ -171,6 +179,7 @@ const tag: TableSpec<"Tag"> = {
     key: str(row.key),
     value: json(row.value_json),
     parents: json(row.parents),
+    ...(typeof row.value_text === "string" && row.value_text !== "" ? { valueText: row.value_text } : {}),
   }),
 };
 
@@ -183,10 +192,10 @@ const evaluation: TableSpec<"Evaluation"> = {
   type: "Evaluation",
   table: "evaluations",
   merge: "last-write-wins",
-  columns: ["id", "time", "task_hash", "args_hash", "value_hash", "call_hash", "job_tags", "execution_tags"],
+  columns: ["id", "time", "task_hash", "args_hash", "value_hash", "call_hash", "job_tags", "execution_tags", "redun"],
   jsonColumns: new Set(),
   values: (r: EvaluationRecord) => [
-    r.id, r.time, r.taskHash, r.argsHash, r.valueHash, r.callHash, JSON.stringify(r.jobTags), JSON.stringify(r.executionTags ?? []),
+    r.id, r.time, r.taskHash, r.argsHash, r.valueHash, r.callHash, JSON.stringify(r.jobTags), JSON.stringify(r.executionTags ?? []), redunOf(r),
   ],
   fromRow: (row): EvaluationRecord => {
     const record: EvaluationRecord = {
@@ -201,7 +210,7 @@ const evaluation: TableSpec<"Evaluation"> = {
     };
     const executionTags = json<EvaluationRecord["jobTags"]>(row.execution_tags ?? "[]");
     if (executionTags.length) record.executionTags = executionTags;
-    return record;
+    return { ...record, ...withRedun<EvaluationRecord["redun"]>(row.redun) };
   },
 };
 

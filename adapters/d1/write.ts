@@ -69,7 +69,7 @@ function insertSql(spec: TableSpec, replaceEvaluations: boolean): string {
 
 /**
  * Tags go in grouped by entity, `[entity_type, entity_id, [[seqOffset, id,
- * time, key, value_json, parents], ...]]`, so the entity's time is looked up
+ * time, key, value_json, parents, value_text?], ...]]`, so the entity's time is looked up
  * once per entity, not once per tag (measured: the insert's SQLite time ~15%
  * lower). The materialized CTE keeps SQLite from evaluating the look-up per
  * tag, and holds each group's tags as JSONB so they are not parsed again.
@@ -84,9 +84,9 @@ const TAG_GROUPS =
  * parent. A tag already stored hits a unique index and is skipped.
  */
 const TAG_INSERT_SQL =
-  `${TAG_GROUPS}INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, seq) ` +
+  `${TAG_GROUPS}INSERT INTO tags (id, time, entity_type, entity_id, entity_time, key, value_json, parents, current, value_text, seq) ` +
   "SELECT j.value ->> 1, j.value ->> 2, e.type, e.id, e.time, j.value ->> 3, j.value ->> 4, j.value -> 5, " +
-  "NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1), " +
+  "NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = j.value ->> 1), coalesce(j.value ->> 6, ''), " +
   `${SEQ_BASE} + (j.value ->> 0) FROM e, jsonb_each(e.tags) AS j WHERE true ON CONFLICT DO NOTHING`;
 
 /** Each tag of the chunk (j) with each of its parents (p). */
@@ -132,8 +132,8 @@ const TAG_INDEX_SQL = [
 
 /** A Value too large for a chunk: its columns bound one by one. */
 const VALUE_ALONE_SQL =
-  "INSERT INTO value_records (id, time, value_type, encoded, size, preview, seq) " +
-  `VALUES (?1, ?2, ?3, ?4, ?5, ?6, ${SEQ_BASE} + ?7) ${conflictClause(specOf("Value") as TableSpec, true)}`;
+  "INSERT INTO value_records (id, time, value_type, encoded, size, preview, redun, seq) " +
+  `VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ${SEQ_BASE} + ?8) ${conflictClause(specOf("Value") as TableSpec, true)}`;
 
 const BUMP_SQL = "UPDATE counters SET value = value + ?1 WHERE name = 'seq'";
 
@@ -206,7 +206,9 @@ function tagChunks(
   const chunks = jsonArrays(chunkBytes, emit);
   const rowOf = ({ offset, record }: Listed) => {
     const tag = record as TagRecord;
-    return [offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents];
+    const row = [offset, tag.id, tag.time, tag.key, tagValues.get(offset - 1) ?? canonicalJson(tag.value), tag.parents];
+    if (tag.valueText !== undefined) row.push(tag.valueText);
+    return row;
   };
   const hasParents = (item: Listed) => (item.record as TagRecord).parents.length > 0;
   for (let start = 0; start < list.length; ) {

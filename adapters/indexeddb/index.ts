@@ -283,15 +283,19 @@ async function countTags(ctx: Context, q: TagCountQuery): Promise<TagCount[]> {
     const counts = await Promise.all(groups.map((g) => ck.count(IDBKeyRange.bound([g.key, g.entityType], [g.key, g.entityType, AFTER_ALL]))));
     return groups.flatMap((g, i) => (counts[i] ? [{ ...g, count: counts[i]! }] : []));
   }
-  const groups: { key: string; valueJson: string }[] = [];
+  const groups: { key: string; valueJson: string; entityType: string }[] = [];
   for (const key of keys) {
     const range = IDBKeyRange.bound([key], [key, AFTER_ALL]);
-    for (let c = await ckv.openKeyCursor(range); c; c = await c.continue([key, c.key[1], AFTER_ALL] as never)) {
-      groups.push({ key, valueJson: c.key[1] });
+    for (let c = await ckv.openKeyCursor(range); c; c = await c.continue([key, c.key[1], c.key[2], AFTER_ALL] as never)) {
+      groups.push({ key, valueJson: c.key[1], entityType: c.key[2] });
     }
   }
-  const counts = await Promise.all(groups.map((g) => ckv.count(IDBKeyRange.bound([g.key, g.valueJson], [g.key, g.valueJson, AFTER_ALL]))));
-  return groups.map((g, i) => ({ key: g.key, value: JSON.parse(g.valueJson), count: counts[i] ?? 0 }));
+  const counts = await Promise.all(
+    groups.map((g) => ckv.count(IDBKeyRange.bound([g.key, g.valueJson, g.entityType], [g.key, g.valueJson, g.entityType, AFTER_ALL]))),
+  );
+  return groups.map((g, i) => ({
+    key: g.key, value: JSON.parse(g.valueJson), entityType: g.entityType as TagCount["entityType"], count: counts[i] ?? 0,
+  }));
 }
 
 /**

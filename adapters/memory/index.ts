@@ -378,10 +378,10 @@ export function createMemoryRepository(): MemoryRepository {
       for (const id of current) {
         const tag = table("Tag").get(id)!;
         if (tag.entityId === null || tag.entityType === null || (keys && !keys.has(tag.key))) continue;
-        const group = q.values ? `${tag.key}\u0000${canonicalJson(tag.value)}` : `${tag.key}\u0000${tag.entityType}`;
+        const group = q.values ? `${tag.key}\u0000${canonicalJson(tag.value)}\u0000${tag.entityType}` : `${tag.key}\u0000${tag.entityType}`;
         const row = counts.get(group);
         if (row) row.count += 1;
-        else counts.set(group, q.values ? { key: tag.key, value: tag.value, count: 1 } : { key: tag.key, entityType: tag.entityType, count: 1 });
+        else counts.set(group, q.values ? { key: tag.key, value: tag.value, entityType: tag.entityType, count: 1 } : { key: tag.key, entityType: tag.entityType, count: 1 });
       }
       return [...counts.values()];
     },

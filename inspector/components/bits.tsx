@@ -3,7 +3,7 @@
  * into the page as text children or attribute values, never as HTML.
  */
 import type { Child } from "hono/jsx/dom";
-import { commitLink, formatDuration, formatRepr, formatTagKeyValue, formatTime, type JsonValue, type TagPair } from "../../core/index.ts";
+import { commitLink, formatDuration, formatRepr, formatTagKeyValue, formatTagView, formatTime, type JsonValue, type TagPair, type TagView } from "../../core/index.ts";
 import { errorText, type Async } from "../hooks.ts";
 import { link } from "../router.ts";
 
@@ -30,14 +30,15 @@ export function Duration({ start, end }: { start: number; end: number | null }) 
 }
 
 /** Tags as chips; a click on one calls `onPick` (the list adds it to its filter). */
-export function TagChips({ tags, onPick }: { tags: readonly TagPair[]; onPick?: (pair: TagPair) => void }) {
-  const sorted = [...tags].sort((a, b) => (formatTagKeyValue(...a) < formatTagKeyValue(...b) ? -1 : 1));
+export function TagChips({ tags, onPick }: { tags: readonly TagView[]; onPick?: (pair: TagPair) => void }) {
+  const sorted = [...tags].sort((a, b) => (formatTagView(a, 10_000) < formatTagView(b, 10_000) ? -1 : 1));
   return (
     <span class="chips">
-      {sorted.map(([k, v]) => {
-        // A full commit hash is cut to 7 characters, as redun's log lines show it.
-        const text = k === "git_commit" && typeof v === "string" && /^[0-9a-f]{40}$/.test(v) ? `${k}=${v.slice(0, 7)}…` : formatTagKeyValue(k, v, 40);
-        const full = formatTagKeyValue(k, v, 10_000);
+      {sorted.map((tag) => {
+        const [k, v] = tag;
+        // A full commit hash is cut to 7 characters, as redun's log lines show it; a value from redun shows its Python text.
+        const text = k === "git_commit" && typeof v === "string" && /^[0-9a-f]{40}$/.test(v) ? `${k}=${v.slice(0, 7)}…` : formatTagView(tag, 40);
+        const full = formatTagView(tag, 10_000);
         return onPick ? (
           <button type="button" class="chip" title={full} aria-label={`filter by ${full}`} onClick={() => onPick([k, v])}>
             {text}

@@ -69,3 +69,15 @@ export function closedPort(): Promise<number> {
     });
   });
 }
+
+/** A remote store: the API over a memory repository, writes guarded by `token`, on a random local port. */
+export async function tokenGuardedRemote(token: string) {
+  const { serve } = await import("@hono/node-server");
+  const { createApp } = await import("../../worker/app.ts");
+  const { createMemoryRepository } = await import("../../adapters/memory/index.ts");
+  const repository = createMemoryRepository();
+  const server = serve({ fetch: createApp({ repository, token }).fetch, hostname: "127.0.0.1", port: 0 });
+  await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { repository, url, close: () => server.close() };
+}

@@ -267,7 +267,7 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
         await plant();
         expect(await ok(dir, ["log", "--in-process"])).toMatch(/^Recent executions:/);
         await plant();
-        expect(await ok(dir, ["tag", "list"])).toMatch(/^user +\(1 Execution\)$/m);
+        expect(await ok(dir, ["tag", "list"])).toMatch(/^ {2}user +\(1 Execution\)$/m);
 
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -291,7 +291,7 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
     expect(await ok(dir, ["log", "--in-process"])).toMatch(/^Recent executions:/);
     // The run's execution is written within a second (the scheduler flushes every second).
     await stepReached(marker, 12);
-    expect(await ok(dir, ["log", "--in-process", "--exec-status", "RUNNING"])).toMatch(/\[RUNNING\]/);
+    expect(await ok(dir, ["log", "--in-process", "--exec-status", "RUNNING"])).toMatch(/\[ RUN  \]/);
     expect(alive(server.pid)).toBe(true);
     expect(serverJson(dir)!.id).toBe(server.id);
 
@@ -310,7 +310,7 @@ describe("the local runtime under faults", { timeout: 120_000 }, () => {
     expect(await ok(dir, ["server", "status"])).toMatch(/^running: in-process in the command with pid \d+/);
     expect(await ok(dir, ["server", "stop"])).toMatch(/^not stopped: the store is served in-process/);
     await stepReached(marker, 12);
-    expect(await ok(dir, ["log", "--exec-status", "RUNNING"])).toMatch(/\[RUNNING\]/);
+    expect(await ok(dir, ["log", "--exec-status", "RUNNING"])).toMatch(/\[ RUN  \]/);
     expect(existsSync(join(dir, ".redun", "server.log"))).toBe(false);
 
     const r = await run.done;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { REPO, cli } from "./run-cli.ts";
+import { REPO, cli } from "./helpers.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -47,8 +47,9 @@ test("runs and shows tasks named __proto__, constructor and prototype; later com
   expect(byTag.stdout).toContain(exec!.id.slice(0, 8));
   const values = await cli(dir, ["tag", "list", "--values", "__proto__", "constructor"]);
   const lines = values.stdout.trimEnd().split("\n");
-  expect(lines).toHaveLength(4);
-  for (const pattern of [/^__proto__=1 +\(1\)$/, /^__proto__=\{"__proto__": 1\} +\(1\)$/, /^constructor=\{"__proto__": 1\} +\(1\)$/, /^constructor=x +\(1\)$/]) {
+  expect(lines).toHaveLength(5);
+  expect(lines[0]).toBe("Tags:");
+  for (const pattern of [/^ {2}__proto__=1 +\(1 Execution\)$/, /^ {2}__proto__=\{"__proto__": 1\} +\(1 Value\)$/, /^ {2}constructor=\{"__proto__": 1\} +\(1 Value\)$/, /^ {2}constructor=x +\(1 Execution\)$/]) {
     expect(lines.some((line) => pattern.test(line)), String(pattern)).toBe(true);
   }
   expect((await cli(dir, ["tag", "add", exec!.id.slice(0, 8), "prototype=[1]"])).code).toBe(0);

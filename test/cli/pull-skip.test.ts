@@ -13,7 +13,7 @@ import { serve } from "@hono/node-server";
 import { Scheduler, task, type AnyRecord, type TagRecord } from "../../core/index.ts";
 import { createMemoryRepository } from "../../adapters/memory/index.ts";
 import { createApp } from "../../worker/app.ts";
-import { cli } from "./run-cli.ts";
+import { cli } from "./helpers.ts";
 
 let dir: string;
 let url: string;

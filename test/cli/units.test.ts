@@ -120,6 +120,8 @@ INSERT INTO a VALUES (";")`;
 describe("text views", () => {
   test("durations and GitHub commit links", () => {
     expect(formatDuration(1470)).toBe("0:00:01.47");
+    // Hundredths are cut, as redun's format_timedelta cuts them (int(microseconds / 10000)).
+    expect(formatDuration(453.999)).toBe("0:00:00.45");
     expect(formatDuration(3_723_000)).toBe("1:02:03.00");
     const sha = "b3faf93a0c1d2e3f4a5b6c7d8e9f001122334455";
     for (const origin of ["git@github.com:o/r.git", "https://github.com/o/r.git", "https://github.com/o/r", "ssh://git@github.com/o/r.git", "https://user@github.com/o/r/"]) {
@@ -134,11 +136,18 @@ describe("text views", () => {
       { key: "cost", entityType: "Execution", count: 5 },
       { key: "cost", entityType: "Job", count: 6 },
       { key: "user", entityType: "Execution", count: 2 },
-    ])).toEqual(["cost  (5 Execution, 6 Job)", "user  (2 Execution)"]);
+    ])).toEqual(["Tags:", "  cost       (5 Execution, 6 Job)", "  user       (2 Execution)"]);
     expect(formatValueCounts([
-      { key: "cost", value: 3.2, count: 1 },
-      { key: "flags", value: ["a", "b"], count: 2 },
-    ])).toEqual(["cost=3.2          (1)", 'flags=["a", "b"]  (2)']);
+      { key: "cost", value: 3.2, entityType: "Execution", count: 1 },
+      { key: "flags", value: ["a", "b"], entityType: "Execution", count: 2 },
+      { key: "flags", value: ["a", "b"], entityType: "Job", count: 3 },
+      { key: "redun.version", value: "0.46.0", entityType: "Execution", count: 5 },
+    ])).toEqual([
+      "Tags:",
+      "  cost=3.2                       (1 Execution)",
+      '  flags=["a", "b"]               (2 Execution, 3 Job)',
+      "  redun.version=0.46.0           (5 Execution)",
+    ]);
   });
 });
 

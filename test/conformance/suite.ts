@@ -46,6 +46,7 @@ import {
   type RecordType,
   type Repository,
   type TagPair,
+  type TagView,
   type TaskRecord,
 } from "redun-edge";
 import type { ConformanceHarness, CreateHarness } from "./harness.ts";
@@ -343,7 +344,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
     describe("tags", () => {
       let target: string;
       const tagsOf = async (id = target) => sortedPairs((await graph.show(id)).record.tags);
-      const sortedPairs = (pairs: TagPair[]) => [...pairs].sort((x, y) => (canonicalJson(x) < canonicalJson(y) ? -1 : 1));
+      const sortedPairs = (pairs: readonly TagView[]) => [...pairs].sort((x, y) => (canonicalJson(x) < canonicalJson(y) ? -1 : 1));
 
       beforeEach(async () => {
         target = uuid();
@@ -638,7 +639,7 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect((await graph.log({ tags: [["cost"]], limit: 1, cursor: page.cursor })).records.map((r) => r.id)).toEqual([alice]);
       });
 
-      it("counts current tags by key and type, and by value (lists and objects too)", async () => {
+      it("counts current tags by key and type, and by value and type (lists and objects too)", async () => {
         await graph.removeTags(failed, { keys: ["user"] });
         const byType = await graph.listTags();
         expect(byType).toContainEqual({ key: "user", entityType: "Execution", count: 2 });
@@ -646,12 +647,16 @@ export function runConformanceSuite(name: string, create: CreateHarness): void {
         expect(byType).toContainEqual({ key: "kind", entityType: "Task", count: 1 });
         expect(byType.some((r) => r.key === "")).toBe(false);
         const byValue = await graph.listTags({ values: true });
-        expect(byValue).toContainEqual({ key: "flags", value: ["a", "b"], count: 1 });
-        expect(byValue).toContainEqual({ key: "meta", value: { team: "x" }, count: 1 });
-        expect(byValue).toContainEqual({ key: "cost", value: 3.2, count: 1 });
-        expect(byValue).toContainEqual({ key: "cost", value: "3.2", count: 1 });
-        expect(byValue).toContainEqual({ key: "note", value: null, count: 1 });
+        expect(byValue).toContainEqual({ key: "flags", value: ["a", "b"], entityType: "Execution", count: 1 });
+        expect(byValue).toContainEqual({ key: "meta", value: { team: "x" }, entityType: "Execution", count: 1 });
+        expect(byValue).toContainEqual({ key: "cost", value: 3.2, entityType: "Execution", count: 1 });
+        expect(byValue).toContainEqual({ key: "cost", value: "3.2", entityType: "Execution", count: 1 });
+        expect(byValue).toContainEqual({ key: "note", value: null, entityType: "Execution", count: 1 });
         expect(byValue.find((r) => r.key === "user" && r.value === "carol")).toBeUndefined();
+        // One row per entity type: a task tag and its jobs' copies are counted apart, as redun counts them.
+        const kinds = byValue.filter((r) => r.key === "kind");
+        expect(kinds.map((r) => r.entityType)).toEqual(["Job", "Task"]);
+        expect(kinds.map((r) => r.count)).toEqual([5, 1]);
         expect(await graph.listTags({ keys: ["cost"] })).toEqual([{ key: "cost", entityType: "Execution", count: 2 }]);
       });
 

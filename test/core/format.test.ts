@@ -13,7 +13,12 @@ describe("log line format", () => {
     expect(formatTagList([["user", "rasmus"], ["git_commit", sha], ["project", "redun.examples"]])).toBe(
       " (git_commit=b3faf93\u2026, project=redun.examples, user=rasmus)",
     );
-    expect(formatTagList([])).toBe("");
+    // No tags: a line still ends in the space before where they would be, as redun's lines do.
+    expect(formatTagList([])).toBe(" ");
+    // A tag from redun that keeps Python's JSON text shows it (json.dumps's separators); a string value is shown as always.
+    expect(formatTagList([["ratio", 1000, "1000.0"], ["meta", { b: [1.0] }, '{"b":[1.0]}'], ["x", "NaN", "NaN"]])).toBe(
+      ' (meta={"b": [1.0]}, ratio=1000.0, x=NaN)',
+    );
   });
 
   it("prints one object argument as keywords, others positionally, Python style", () => {
@@ -26,7 +31,7 @@ describe("log line format", () => {
     const t = new Date(2023, 7, 11, 14, 44, 9).getTime();
     const exec = {
       type: "Execution", id: "6dc981d7-0000-4000-8000-000000000000", time: t, rootJobId: "r", argv: ["run", "hello_world.py", "main"],
-      startTime: t, endTime: t + 1, status: "DONE", tags: [["user", "rasmus"]], taskName: "main",
+      startTime: t, endTime: t + 1, status: "DONE", tags: [["user", "rasmus"]], taskName: "main", abandoned: false,
     } as RecordView;
     expect(formatRecordLine(exec)).toBe("Exec 6dc981d7 [ DONE ] 2023-08-11 14:44:09:  run hello_world.py main (user=rasmus)");
   });

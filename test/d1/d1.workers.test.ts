@@ -209,7 +209,7 @@ describe("tag currency", () => {
     const ids = async (q: Query) => (await repo.query(normalizeQuery(q))).refs.map((r) => r.id);
     expect(await ids({ tags: [["key-0", roots[0]!.value]] })).toEqual([]);
     expect(await ids({ tags: [["key-299", 299]] })).toEqual([target]);
-    expect(await repo.countTags({ values: true, keys: ["key-0"] })).toEqual([{ key: "key-0", value: 0, count: 1 }]);
+    expect(await repo.countTags({ values: true, keys: ["key-0"] })).toEqual([{ key: "key-0", value: 0, entityType: "Execution", count: 1 }]);
     await expectTagIndexesMatchTags();
     // Pushed again, whole: nothing changes.
     await small.write([execution(target, T0), ...roots, ...children]);
@@ -236,7 +236,7 @@ describe("tag currency", () => {
     expect(byKey).toHaveLength(1500);
     expect(byKey.every((row) => row.count === 1 && row.entityType === "Execution")).toBe(true);
     const counts = await repo.countTags({ values: true, keys: ["key-7"] });
-    expect(counts).toEqual([{ key: "key-7", value: 7, count: 1 }]);
+    expect(counts).toEqual([{ key: "key-7", value: 7, entityType: "Execution", count: 1 }]);
     await expectTagIndexesMatchTags();
   });
 

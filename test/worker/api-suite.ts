@@ -270,14 +270,14 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
     });
 
     describe("GET /api/tags", () => {
-      it("counts current tags by key and type, by value, and for some keys", async () => {
+      it("counts current tags by key and type, by value and type, and for some keys", async () => {
         const byType = await get("/api/tags");
         expect(byType.status).toBe(200);
         expect(byType.body.tags).toContainEqual({ key: "user", entityType: "Execution", count: 3 });
         expect(byType.body.tags).toContainEqual({ key: "team", entityType: "Task", count: 1 });
         const byValue = await get("/api/tags?values=1");
-        expect(byValue.body.tags).toContainEqual({ key: "cost", value: 3.2, count: 1 });
-        expect(byValue.body.tags).toContainEqual({ key: "cost", value: "3.2", count: 1 });
+        expect(byValue.body.tags).toContainEqual({ key: "cost", value: 3.2, entityType: "Execution", count: 1 });
+        expect(byValue.body.tags).toContainEqual({ key: "cost", value: "3.2", entityType: "Execution", count: 1 });
         const some = await get("/api/tags?values=1&key=user&key=cost");
         expect(new Set(some.body.tags.map((r: { key: string }) => r.key))).toEqual(new Set(["user", "cost"]));
         expect(some.body.tags).toHaveLength(5);
@@ -561,7 +561,7 @@ export function runApiSuite(name: string, create: () => Promise<ApiHarness>): vo
 
       it("count-tags, jobs-of-execution, export-since", async () => {
         const counts = await repo("count-tags", { values: true, keys: ["user"] });
-        expect(counts.body.counts).toContainEqual({ key: "user", value: "alice", count: 1 });
+        expect(counts.body.counts).toContainEqual({ key: "user", value: "alice", entityType: "Execution", count: 1 });
         expect((await repo("count-tags", {})).body.counts).toContainEqual({ key: "user", entityType: "Execution", count: 3 });
         expectError(await repo("count-tags", { values: "yes" }), 400, "invalid", "values");
         const jobs = await repo("jobs-of-execution", { executionId: alice });
