@@ -26,7 +26,7 @@ export { planWrite, validateRecords } from "./write.ts";
 
 
 /** Distinct strings as JSON arrays of at most CHUNK_BYTES each, one per statement, for `json_each(?1)`. */
-export function jsonChunks(values: readonly string[]): string[] {
+function jsonChunks(values: readonly string[]): string[] {
   const out: string[] = [];
   const chunks = jsonArrays(CHUNK_BYTES, (json) => out.push(json));
   for (const v of new Set(values)) chunks.add(JSON.stringify(v));

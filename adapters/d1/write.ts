@@ -178,7 +178,7 @@ type Listed = { offset: number; record: AnyRecord };
  * Gathers JSON texts into JSON arrays of at most `limit` UTF-8 bytes (a text
  * larger than that alone gets an array of its own), each handed to `emit`
  * with whether any of its texts was flagged. The writes' chunks and the reads'
- * id lists (index.ts) are built with it.
+ * id lists (statements.ts) are built with it.
  */
 export function jsonArrays(limit: number, emit: (json: string, flagged: boolean) => void) {
   let parts: string[] = [];
