@@ -99,7 +99,6 @@ export class Params {
   }
 }
 
-
 /** The id range [prefix, next) for a prefix scan without LIKE. */
 export function prefixRange(prefix: string): [string, string] {
   const last = prefix.charCodeAt(prefix.length - 1);

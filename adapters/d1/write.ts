@@ -76,8 +76,10 @@ const TAG = TABLES.Tag as TableSpec;
 const TAG_GROUP_COLUMNS = ["entity_type", "entity_id"];
 /** Positions in the Tag codec's `values` of the columns each tag of a group carries, after its seqOffset. */
 const TAG_ROW_INDEXES = TAG.columns.flatMap((c, i) => (TAG_GROUP_COLUMNS.includes(c) ? [] : [i]));
+/** Where column `c` is in a tag's row array (after its seqOffset). */
+const tagRowPosition = (c: string) => 1 + TAG_ROW_INDEXES.indexOf(TAG.columns.indexOf(c));
 /** Column `c` of a tag's row array `j.value` (SQL). */
-const tagRowColumn = (c: string) => rowColumn(TAG, c, 1 + TAG_ROW_INDEXES.indexOf(TAG.columns.indexOf(c)));
+const tagRowColumn = (c: string) => rowColumn(TAG, c, tagRowPosition(c));
 
 /**
  * Tags go in grouped by entity, `[entity_type, entity_id, [[seqOffset,
@@ -102,7 +104,7 @@ const TAG_INSERT_SQL =
   `${SEQ_BASE} + (j.value ->> 0) FROM e, jsonb_each(e.tags) AS j WHERE true ON CONFLICT DO NOTHING`;
 
 /** Each tag of the chunk (j) with each of its parents (p). */
-const TAG_PARENTS_OF_CHUNK = `jsonb_each(?1) AS e, jsonb_each(e.value, '$[2]') AS j, json_each(j.value, '$[${1 + TAG_ROW_INDEXES.indexOf(TAG.columns.indexOf("parents"))}]') AS p`;
+const TAG_PARENTS_OF_CHUNK = `jsonb_each(?1) AS e, jsonb_each(e.value, '$[2]') AS j, json_each(j.value, '$[${tagRowPosition("parents")}]') AS p`;
 
 /** Tag edges first, so a tag whose child is in the same chunk is inserted as not current. */
 const TAG_EDGES_SQL =
