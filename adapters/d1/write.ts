@@ -99,7 +99,7 @@ const TAG_GROUPS =
  */
 const TAG_INSERT_SQL =
   `${TAG_GROUPS}INSERT INTO tags (${TAG.columns.join(", ")}, entity_time, current, seq) ` +
-  `SELECT ${TAG.columns.map((c) => (c === "entity_type" ? "e.type" : c === "entity_id" ? "e.id" : tagRowColumn(c))).join(", ")}, e.time, ` +
+  `SELECT ${TAG.columns.map((c) => (c === "entity_type" ? "e.type" : c === "entity_id" ? "e.id" : c === "value_text" ? `coalesce(${tagRowColumn(c)}, '')` : tagRowColumn(c))).join(", ")}, e.time, ` +
   `NOT EXISTS (SELECT 1 FROM tag_parents AS tp WHERE tp.parent_id = ${tagRowColumn("id")}), ` +
   `${SEQ_BASE} + (j.value ->> 0) FROM e, jsonb_each(e.tags) AS j WHERE true ON CONFLICT DO NOTHING`;
 
@@ -221,7 +221,10 @@ function tagChunks(
   const chunks = jsonArrays(chunkBytes, emit);
   const rowOf = ({ offset, record }: Listed) => {
     const values = TAG.values(record, tagValues.get(offset - 1));
-    return [offset, ...TAG_ROW_INDEXES.map((i) => values[i])];
+    const row = [offset, ...TAG_ROW_INDEXES.map((i) => values[i])];
+    // The last column, value_text, is mostly '': left off, read back as '' (TAG_INSERT_SQL), 3 bytes less per tag.
+    if (row[row.length - 1] === "") row.pop();
+    return row;
   };
   const hasParents = (item: Listed) => (item.record as TagRecord).parents.length > 0;
   for (let start = 0; start < list.length; ) {
