@@ -39,6 +39,8 @@ export interface ExportPage {
   cursor: string | null;
   /** True when this page reached the end of the store. */
   done: boolean;
+  /** Records the store holds but cannot read back (a corrupt row): left out of `records`, the cursor past them. */
+  skipped?: { type: RecordType; id: string; error: string }[];
 }
 
 /**

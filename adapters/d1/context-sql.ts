@@ -13,7 +13,8 @@
  * reads.
  */
 import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
-import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
+import { Params, buildQueryArms, queryTypes, type Planner } from "./query-sql.ts";
+import type { Statement } from "./d1.ts";
 import { cachedSql, entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";
 
 /** Columns of a type's table, as `alias.column`. */

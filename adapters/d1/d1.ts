@@ -29,3 +29,16 @@ export interface D1Like {
   /** Runs the statements in order in one transaction: all or nothing. */
   batch<T = unknown>(statements: D1Statement[]): Promise<D1Result<T>[]>;
 }
+
+/**
+ * A compiled statement: SQL text and the values bound to its `?n`
+ * placeholders, built apart from running it (statements.ts) and run by the
+ * executor (executor.ts).
+ */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/** D1 allows 100 bound parameters per statement. */
+export const MAX_PARAMS = 100;

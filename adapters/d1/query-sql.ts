@@ -46,6 +46,7 @@
  * entity_id, key, ...) index, which holds every tag: hence `t.current = 1` there.
  */
 import { ValidationError, type EntityType, type NormalizedQuery, type NormalizedTagFilter } from "../../core/index.ts";
+import { MAX_PARAMS, type Statement } from "./d1.ts";
 import { specOf } from "./tables.ts";
 
 /** Never drive from (and sort) a candidate set larger than this; capped counts stop at this + 1 rows. */
@@ -69,8 +70,6 @@ export const DRIVEN_ROW_COST: { readonly [K in Driver["kind"]]: number } = {
   task: 2,
   jobStatus: 2,
 };
-/** D1 allows 100 bound parameters per statement. */
-const MAX_PARAMS = 100;
 
 /**
  * "cost" (default) lets each statement's plan guard choose; "walk" and
@@ -98,11 +97,6 @@ export class Params {
   list(values: readonly string[]): string {
     return `(SELECT value FROM json_each(${this.add(JSON.stringify(values))}))`;
   }
-}
-
-export interface Statement {
-  sql: string;
-  params: unknown[];
 }
 
 /** The id range [prefix, next) for a prefix scan without LIKE. */

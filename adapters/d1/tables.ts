@@ -1,7 +1,9 @@
 /**
- * How each record type maps to its table: the columns written (as positional
- * JSON arrays, see write.ts), the columns read, and the record rebuilt from a
- * row. Kept in one place so write, read and export agree.
+ * One row codec per table: its columns, how a record becomes a row (`values`,
+ * in `columns` order) and a row a record (`fromRow` by name, `fromValues` by
+ * position). The writer (write.ts), the readers (statements.ts) and the
+ * context statement (context-sql.ts) all build their column lists and decode
+ * their rows from these, so no layout is kept in step by hand.
  */
 import {
   ENTITY_TYPES,
@@ -37,10 +39,21 @@ export interface TableSpec<T extends RecordType = RecordType> {
    */
   columns: readonly string[];
   jsonColumns: ReadonlySet<string>;
-  /** Column values of a record, in `columns` order. */
-  values(record: RecordOf<T>): unknown[];
+  /**
+   * Column values of a record, in `columns` order. `valueJson`: a tag value's
+   * canonical JSON when the caller has it already (the writer validates every
+   * tag by encoding it); other tables ignore it.
+   */
+  values(record: RecordOf<T>, valueJson?: string): unknown[];
   /** The record of a row read with `SELECT ${columns}`. */
   fromRow(row: Row): RecordOf<T>;
+}
+
+/** The record of a row given as its column values in `columns` order (`json_array(columns)` in SQL). */
+export function fromValues<T extends RecordType>(spec: TableSpec<T>, values: readonly unknown[]): RecordOf<T> {
+  const row: Row = {};
+  spec.columns.forEach((column, i) => (row[column] = values[i]));
+  return spec.fromRow(row);
 }
 
 const str = (v: unknown): string => v as string;
@@ -169,7 +182,7 @@ const tag: TableSpec<"Tag"> = {
   merge: "insert-only",
   columns: ["id", "time", "entity_type", "entity_id", "key", "value_json", "parents", "value_text"],
   jsonColumns: new Set(["parents"]),
-  values: (r: TagRecord) => [r.id, r.time, r.entityType, r.entityId, r.key, canonicalJson(r.value), r.parents, r.valueText ?? ""],
+  values: (r: TagRecord, valueJson = canonicalJson(r.value)) => [r.id, r.time, r.entityType, r.entityId, r.key, valueJson, r.parents, r.valueText ?? ""],
   fromRow: (row): TagRecord => ({
     type: "Tag",
     id: str(row.id),

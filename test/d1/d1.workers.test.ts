@@ -12,6 +12,8 @@ import {
   argsHash,
   callNodeHash,
   canonicalJson,
+  copyRecords,
+  importRecords,
   makeTag,
   makeValueRecord,
   normalizeQuery,
@@ -524,6 +526,43 @@ describe("writes", () => {
     expect(records.map((r) => r.id)).toEqual(values.map((v) => v.id));
     expect(pages).toBeGreaterThan(1);
   }, 60_000);
+});
+
+describe("export", () => {
+  it("leaves out a row it cannot read back and reports it, so it never stops a pull", async () => {
+    const e = execution("00000000-0000-4000-a000-000000000006", T0);
+    const tags = Array.from({ length: 6 }, (_, i) => makeTag("Execution", e.id, `k${i}`, i, [], T0));
+    const values = [makeValueRecord("a", T0), makeValueRecord("b", T0)];
+    await repo.write([e, ...values, ...tags]);
+    // Corrupt JSON in columns no CHECK guards (as an altered or damaged store may hold).
+    await db.batch([
+      db.prepare("UPDATE tags SET parents = '[broken' WHERE id = ?1").bind(tags[2]!.id),
+      db.prepare("UPDATE value_records SET redun = '{' WHERE id = ?1").bind(values[1]!.id),
+    ]);
+    const good = [e, values[0]!, ...tags.filter((_, i) => i !== 2)];
+    const skipped: { type: string; id: string; error: string }[] = [];
+    const records: AnyRecord[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; ; pages++) {
+      expect(pages, "pages").toBeLessThan(10);
+      const page = await repo.exportSince(cursor, 3);
+      records.push(...page.records);
+      skipped.push(...(page.skipped ?? []));
+      if (page.done) break;
+      expect(page.cursor).not.toBe(cursor);
+      cursor = page.cursor;
+    }
+    expect(records.map((r) => r.id).sort()).toEqual(good.map((r) => r.id).sort());
+    expect(skipped.map((s) => [s.type, s.id]).sort()).toEqual([["Tag", tags[2]!.id], ["Value", values[1]!.id]].sort());
+    expect(skipped.every((s) => /unreadable (Tag|Value) row: .*JSON/i.test(s.error))).toBe(true);
+    // A whole page of clean records carries no report.
+    expect((await repo.exportSince(null, 1)).skipped).toBeUndefined();
+    // A pull of the damaged store into another one copies the rest.
+    const memory = createMemoryRepository();
+    const copied = await copyRecords(repo, { importRecords: (rs) => importRecords(memory, rs) }, { pageSize: 2 });
+    expect(copied.records).toBe(good.length);
+    expect((await memory.exportSince(null, 100)).records.map((r) => r.id).sort()).toEqual(good.map((r) => r.id).sort());
+  });
 });
 
 describe("query plans", () => {
