@@ -5,12 +5,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "@hono/zod-openapi";
 import {
   AmbiguousIdError,
   RepositoryError,
   TooLargeError,
   UnknownIdError,
   ValidationError,
+  fieldName,
+  quoted,
   type Candidate,
 } from "../core/index.ts";
 
@@ -104,4 +107,55 @@ export function onError(err: Error, c: Context): Response {
   if (status >= 500) res.headers.set("X-Request-Id", requestId);
   if (status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="redun-edge"');
   return res;
+}
+
+/** `["records", 0, "id"]` as `records[0].id`. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) v = v !== null && typeof v === "object" && Object.hasOwn(v, p) ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/**
+ * A schema's refusal as the API's 400: the first issue, naming the field
+ * (`tags[0]`, an unknown field by its name, `body` for the body as a whole)
+ * and saying what was wrong in words a person can act on.
+ */
+export function issueError(issue: z.core.$ZodIssue, target: string, input: unknown): ValidationError {
+  const where = target === "query" ? "query parameter" : "field";
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys;
+    const names = `${keys.slice(0, 5).map((k) => quoted(k)).join(", ")}${keys.length > 5 ? ", ..." : ""}`;
+    return new ValidationError(fieldName(keys[0]!), `unknown ${where}${keys.length > 1 ? "s" : ""} ${names} (${issue.message})`);
+  }
+  let path = issue.path;
+  if (path.length === 0) return new ValidationError(target === "json" ? "body" : target, issue.message);
+  const value = valueAt(input, path);
+  if (issue.code === "invalid_type" && value === undefined) {
+    return new ValidationError(pathText(path), `missing ${where} ${quoted(pathText(path))}`);
+  }
+  if (issue.code === "invalid_type" && issue.expected === "string" && typeof path[path.length - 1] === "number") {
+    // An element of a list of strings: the list is what is malformed.
+    path = path.slice(0, -1);
+    return new ValidationError(pathText(path), `${pathText(path)} must be a list of strings`);
+  }
+  const field = pathText(path);
+  const options = (issue as { options?: unknown }).options;
+  if (issue.code === "invalid_union" && Array.isArray(options)) {
+    // A discriminated union's tag (`op`) that names no variant.
+    return new ValidationError(field, `${field} must be one of ${options.join(", ")}, got ${quoted(value)}`);
+  }
+  if (issue.code === "too_big" && issue.origin === "array") {
+    return new ValidationError(field, `${field}: at most ${issue.maximum} per call${Array.isArray(value) ? `, got ${value.length}` : ""}`);
+  }
+  return new ValidationError(field, `${field}: ${issue.message}`);
+}
+
+/** The apps's defaultHook: a request a route's schema refuses is a ValidationError (a 400 naming the field). */
+export function validationHook(result: { success: boolean; error?: z.core.$ZodError; target: string; data?: unknown }): void {
+  if (!result.success && result.error) throw issueError(result.error.issues[0]!, result.target, result.data);
 }
