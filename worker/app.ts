@@ -25,8 +25,8 @@ import {
   type TagPair,
 } from "../core/index.ts";
 import * as routes from "./contract.ts";
-import { OPENAPI_INFO, PushBodySchema, type TagItem } from "./contract.ts";
-import { ApiError, issueError, onError, validationHook } from "./errors.ts";
+import { OPENAPI_CONFIG, PushBodySchema, type TagItem } from "./contract.ts";
+import { ApiError, onError, validationHook } from "./errors.ts";
 import { DEFAULT_PAGE, MAX_PAGE, decodeRecordsParams, paramError, positiveInt } from "./wire.ts";
 
 export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
@@ -98,7 +98,7 @@ function ndjsonRecords(text: string): unknown[] {
     }
   });
   const checked = PushBodySchema.safeParse({ records });
-  if (!checked.success) throw issueError(checked.error.issues[0]!, "json", { records });
+  if (!checked.success) validationHook()({ ...checked, target: "json", data: { records } });
   return records;
 }
 
@@ -156,7 +156,7 @@ export function createApp(options: AppOptions) {
   const readAuth = requireToken("reads", readToken, readToken ? options.token || undefined : undefined);
   const trustWriters = options.trustWriters ?? Boolean(options.token);
 
-  const app = new OpenAPIHono({ defaultHook: validationHook });
+  const app = new OpenAPIHono({ defaultHook: validationHook() });
   app.onError(onError);
   if (options.serverTiming) app.use("*", timing());
   app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
@@ -182,7 +182,13 @@ export function createApp(options: AppOptions) {
   const pushRecords = accept(false);
   const writeRecords = accept(trustWriters);
 
+  let document: Record<string, unknown> | undefined;
   const api = app
+    .openapi(routes.openapi, (c) => {
+      // Generated once per app from the routes below (their schemas are the only description).
+      document ??= api.getOpenAPI31Document(OPENAPI_CONFIG) as unknown as Record<string, unknown>;
+      return c.json(document, 200);
+    })
     .openapi(routes.health, (c) =>
       c.json(
         {
@@ -256,7 +262,7 @@ export function createApp(options: AppOptions) {
       const { prefixes, types, limit } = c.req.valid("json");
       return c.json({ refs: await repository.findByPrefix(prefixes, types, limit) }, 200);
     })
-    .openapi({ ...routes.query, middleware: json }, async (c) => c.json(await repository.query(c.req.valid("json").query), 200))
+    .openapi({ ...routes.query, middleware: json }, async (c) => c.json(await repository.query(c.req.valid("json").query), 200), validationHook("query"))
     .openapi({ ...routes.currentTags, middleware: json }, async (c) => c.json({ tags: await repository.currentTags(c.req.valid("json").entityIds) }, 200))
     .openapi({ ...routes.tagChildren, middleware: json }, async (c) => c.json({ tags: await repository.tagChildren(c.req.valid("json").tagIds) }, 200))
     .openapi({ ...routes.countTags, middleware: json }, async (c) => c.json({ counts: await repository.countTags(c.req.valid("json")) }, 200))
@@ -271,10 +277,14 @@ export function createApp(options: AppOptions) {
       const { cursor, limit = DEFAULT_PAGE } = c.req.valid("json");
       return c.json(await repository.exportSince(cursor, limit), 200);
     });
-  // Generated from the routes above; open to all (OPEN_ROUTES).
-  api.doc31("/api/openapi.json", { ...OPENAPI_INFO, servers: [...OPENAPI_INFO.servers], tags: [...OPENAPI_INFO.tags] });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   return api;
+}
+
+/** The OpenAPI document every app serves at /api/openapi.json (generated from the route schemas). */
+export function openApiDocument(): Record<string, unknown> & { paths: Record<string, Record<string, unknown>> } {
+  const app = createApp({ repository: { capabilities: { name: "none", persistent: false } } as Repository });
+  return app.getOpenAPI31Document(OPENAPI_CONFIG) as never;
 }
 
 /** The app's type, for `hc<AppType>(url)` from hono/client. */

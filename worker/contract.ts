@@ -7,7 +7,7 @@
  * write), so responses carrying records are typed from core and described
  * here, not re-declared.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
@@ -80,8 +80,9 @@ const RecordSchema = described<AnyRecord>("Record", {
   properties: { type: { $ref: "#/components/schemas/RecordType" }, id: { type: "string" }, time: { type: "number" } },
   required: ["type", "id", "time"],
 });
-const TagRecordSchema = described<TagRecord>(undefined, { $ref: "#/components/schemas/Record" });
-const JobRecordSchema = described<JobRecord>(undefined, { $ref: "#/components/schemas/Record" });
+const recordOf = { type: "object", allOf: [{ $ref: "#/components/schemas/Record" }] };
+const TagRecordSchema = described<TagRecord>(undefined, recordOf);
+const JobRecordSchema = described<JobRecord>(undefined, recordOf);
 const RecordRefSchema = described<RecordRef>("RecordRef", {
   type: "object",
   properties: { type: { $ref: "#/components/schemas/RecordType" }, id: { type: "string" } },
@@ -140,7 +141,7 @@ const TagEditResultSchema = described<TagEditResult>("TagEditResult", {
 });
 
 /** Any JSON value (checked by core: depth, size, well-formed text). */
-const JsonValueSchema = described<JsonValue>(undefined, { description: "Any JSON value." });
+const JsonValueSchema = described<JsonValue>(undefined, { type: ["string", "number", "boolean", "object", "array", "null"], description: "Any JSON value." });
 
 // ---- errors ---------------------------------------------------------------------
 
@@ -172,9 +173,21 @@ const ok = <S extends z.ZodType>(description: string, schema: S) => ({ descripti
 const jsonBody = <S extends z.ZodType>(schema: S) => ({ required: true, content: { "application/json": { schema } } });
 const writeSecurity = [{ bearer: [] }];
 
+/**
+ * A route whose handler answers 200 only: its failures are thrown and
+ * answered by the app's onError in the one error shape, so they are
+ * documented here but left out of the typed answer (hc's `.json()` is the
+ * success body; a failure is a thrown error on the client too).
+ */
+function route<P extends string, R extends Omit<RouteConfig, "path"> & { path: P }>(config: R, failures: Record<number, ReturnType<typeof err>>) {
+  const r = createRoute<P, R>(config);
+  Object.assign(r.responses, failures);
+  return r;
+}
+
 // ---- history --------------------------------------------------------------------
 
-export const health = createRoute({
+export const health = route({
   method: "get",
   path: "/api/health",
   tags: ["meta"],
@@ -192,7 +205,15 @@ export const health = createRoute({
       }),
     ),
   },
-});
+}, {});
+
+export const openapi = route({
+  method: "get",
+  path: "/api/openapi.json",
+  tags: ["meta"],
+  summary: "This document (generated from the same schemas that check every request).",
+  responses: { 200: ok("OpenAPI 3.1", described<Record<string, unknown>>(undefined, { type: "object" })) },
+}, {});
 
 /** GET /api/records parameters: one list for both the schema and the codec (wire.ts). */
 const RECORDS_PARAM_DOCS: Record<(typeof RECORDS_LIST_PARAMS)[number] | (typeof RECORDS_ONE_PARAMS)[number], string> = {
@@ -219,14 +240,14 @@ export const RecordsParamsSchema = params({
   }),
 });
 
-export const records = createRoute({
+export const records = route({
   method: "get",
   path: "/api/records",
   tags: ["history"],
   summary: "Query records, newest first, each with its current tags.",
   request: { query: RecordsParamsSchema },
-  responses: { 200: ok("A page of records", LogResultSchema), 400: bad, 401: unauthorized, 413: tooLarge },
-});
+  responses: { 200: ok("A page of records", LogResultSchema) },
+}, { 400: bad, 401: unauthorized, 413: tooLarge });
 
 const PrefixParam = z.object({
   prefix: z
@@ -234,22 +255,21 @@ const PrefixParam = z.object({
     .openapi({ param: { name: "prefix", in: "path" }, description: "Any unique prefix of a record id (lowercase hex).", pattern: "^[0-9a-f-]+$" }),
 });
 
-export const show = createRoute({
+export const show = route({
   method: "get",
   path: "/api/records/{prefix}",
   tags: ["history"],
   summary: "One record by id prefix, with its tags; an Execution with its job tree.",
   request: { params: PrefixParam },
-  responses: {
-    200: ok("The record", RecordDetailSchema),
-    400: bad,
-    401: unauthorized,
-    404: err("No record has this prefix."),
-    409: err("The prefix names several records; `candidates` lists them."),
-  },
+  responses: { 200: ok("The record", RecordDetailSchema) },
+}, {
+  400: bad,
+  401: unauthorized,
+  404: err("No record has this prefix."),
+  409: err("The prefix names several records; `candidates` lists them."),
 });
 
-export const tags = createRoute({
+export const tags = route({
   method: "get",
   path: "/api/tags",
   tags: ["history"],
@@ -263,14 +283,14 @@ export const tags = createRoute({
       key: listParam("Only these keys."),
     }),
   },
-  responses: { 200: ok("Counts", z.object({ tags: z.array(TagCountSchema) })), 400: bad, 401: unauthorized },
-});
+  responses: { 200: ok("Counts", z.object({ tags: z.array(TagCountSchema) })) },
+}, { 400: bad, 401: unauthorized });
 
 /** One tag of an edit: `"k=v"` text or `[k, v]`; for rm also `"k"` / `[k]` (every value of k). */
+const TAG_ITEM = 'must be "k=v" or [k, v] with a non-empty key';
 const TagItemSchema = z
-  .union([z.string(), z.tuple([z.string().min(1)]), z.tuple([z.string().min(1), JsonValueSchema])], {
-    error: () => 'must be "k=v" or [k, v] with a non-empty key',
-  })
+  .union([z.string(), z.tuple([z.string()]), z.tuple([z.string(), JsonValueSchema])], { error: () => TAG_ITEM })
+  .refine((item) => typeof item === "string" || item[0] !== "", TAG_ITEM)
   .openapi("TagItem", { description: '`"k=v"` tag text, or `[k, v]`; for rm also `"k"` / `[k]` (every value of k).' });
 const tagList = z.array(TagItemSchema).max(MAX_IDS);
 const editPrefixes = z
@@ -302,22 +322,21 @@ export type TagItem = z.infer<typeof TagItemSchema>;
 /** POST /api/records/:prefix/tags body. */
 export type TagEditBody = z.infer<typeof TagEditSchema>;
 
-export const editTags = createRoute({
+export const editTags = route({
   method: "post",
   path: "/api/records/{prefix}/tags",
   tags: ["history"],
   summary: "Add, update, remove or rename tags of a record (and of `prefixes`), atomically.",
   security: writeSecurity,
   request: { params: PrefixParam, body: jsonBody(TagEditSchema) },
-  responses: {
-    200: ok("What changed", TagEditResultSchema),
-    400: bad,
-    401: unauthorized,
-    404: err("A prefix names no record; nothing is written."),
-    409: err("A prefix is ambiguous; nothing is written."),
-    413: tooLarge,
-    415: unsupported,
-  },
+  responses: { 200: ok("What changed", TagEditResultSchema) },
+}, {
+  400: bad,
+  401: unauthorized,
+  404: err("A prefix names no record; nothing is written."),
+  409: err("A prefix is ambiguous; nothing is written."),
+  413: tooLarge,
+  415: unsupported,
 });
 
 // ---- sync -----------------------------------------------------------------------
@@ -327,18 +346,18 @@ const accepted = ok("Accepted", z.object({ accepted: z.number().int() }));
 
 /** A POST route taking records (`{ records }` as JSON, or JSON lines), a write. */
 const recordsRoute = <P extends string>(path: P, tag: string, summary: string) => {
-  const route = createRoute({
+  const r = route({
     method: "post",
     path,
     tags: [tag],
     summary,
     security: writeSecurity,
     request: { body: jsonBody(PushBodySchema) },
-    responses: { 200: accepted, 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported },
-  });
+    responses: { 200: accepted },
+  }, { 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported });
   // JSON lines too: read by the route's own middleware (app.ts), so described here but left out of the typed input.
-  Object.assign(route.request.body.content, { "application/x-ndjson": { schema: { type: "string", description: "One record per line." } } });
-  return route;
+  Object.assign(r.request.body.content, { "application/x-ndjson": { schema: { type: "string", description: "One record per line." } } });
+  return r;
 };
 
 export const push = recordsRoute(
@@ -349,7 +368,7 @@ export const push = recordsRoute(
     "Evaluation is never replaced.",
 );
 
-export const pull = createRoute({
+export const pull = route({
   method: "get",
   path: "/api/sync/pull",
   tags: ["sync"],
@@ -360,8 +379,8 @@ export const pull = createRoute({
       limit: oneParam(`Page size, 1..${MAX_PAGE} (default 500).`),
     }),
   },
-  responses: { 200: ok("A page", ExportPageSchema), 400: bad, 401: unauthorized },
-});
+  responses: { 200: ok("A page", ExportPageSchema) },
+}, { 400: bad, 401: unauthorized });
 
 // ---- repository primitives (adapters/http) --------------------------------------
 
@@ -374,14 +393,14 @@ export const repositoryWrite = recordsRoute(
 
 /** A POST route of the repository primitives: body in, JSON out, reads only. */
 const primitive = <P extends string, B extends z.ZodType, R extends z.ZodType>(path: P, summary: string, body: B, response: R) =>
-  createRoute({
+  route({
     method: "post",
     path,
     tags: ["repository"],
     summary,
     request: { body: jsonBody(body) },
-    responses: { 200: ok("Result", response), 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported },
-  });
+    responses: { 200: ok("Result", response) },
+  }, { 400: bad, 401: unauthorized, 413: tooLarge, 415: unsupported });
 
 export const get = primitive(
   "/api/repository/get",
@@ -475,8 +494,9 @@ export const exportSince = primitive(
 
 // ---- the document ---------------------------------------------------------------
 
-export const OPENAPI_INFO = {
-  openapi: "3.1.0",
+/** The document's head; the paths and schemas come from the routes. */
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0" as const,
   info: {
     title: "redun-edge",
     version: VERSION,
@@ -493,4 +513,4 @@ export const OPENAPI_INFO = {
     { name: "repository", description: "Repository primitives for remote clients (adapters/http); writes go through push." },
     { name: "meta" },
   ],
-} as const;
+};

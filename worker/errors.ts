@@ -125,23 +125,23 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
  * (`tags[0]`, an unknown field by its name, `body` for the body as a whole)
  * and saying what was wrong in words a person can act on.
  */
-export function issueError(issue: z.core.$ZodIssue, target: string, input: unknown): ValidationError {
+export function issueError(issue: z.core.$ZodIssue, target: string, input: unknown, under?: string): ValidationError {
   const where = target === "query" ? "query parameter" : "field";
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys;
     const names = `${keys.slice(0, 5).map((k) => quoted(k)).join(", ")}${keys.length > 5 ? ", ..." : ""}`;
     return new ValidationError(fieldName(keys[0]!), `unknown ${where}${keys.length > 1 ? "s" : ""} ${names} (${issue.message})`);
   }
-  let path = issue.path;
+  const path = under && issue.path[0] === under && issue.path.length > 1 ? issue.path.slice(1) : issue.path;
   if (path.length === 0) return new ValidationError(target === "json" ? "body" : target, issue.message);
-  const value = valueAt(input, path);
+  const value = valueAt(input, issue.path);
   if (issue.code === "invalid_type" && value === undefined) {
     return new ValidationError(pathText(path), `missing ${where} ${quoted(pathText(path))}`);
   }
-  if (issue.code === "invalid_type" && issue.expected === "string" && typeof path[path.length - 1] === "number") {
-    // An element of a list of strings: the list is what is malformed.
-    path = path.slice(0, -1);
-    return new ValidationError(pathText(path), `${pathText(path)} must be a list of strings`);
+  if ((issue.code === "invalid_type" || issue.code === "invalid_value") && typeof path[path.length - 1] === "number") {
+    // An element of a list of names (ids, keys, types): the list is what is malformed.
+    const list = pathText(path.slice(0, -1));
+    return new ValidationError(list, issue.code === "invalid_type" ? `${list} must be a list of ${issue.expected}s` : `${list}: ${issue.message}`);
   }
   const field = pathText(path);
   const options = (issue as { options?: unknown }).options;
@@ -155,7 +155,19 @@ export function issueError(issue: z.core.$ZodIssue, target: string, input: unkno
   return new ValidationError(field, `${field}: ${issue.message}`);
 }
 
-/** The apps's defaultHook: a request a route's schema refuses is a ValidationError (a 400 naming the field). */
-export function validationHook(result: { success: boolean; error?: z.core.$ZodError; target: string; data?: unknown }): void {
-  if (!result.success && result.error) throw issueError(result.error.issues[0]!, result.target, result.data);
+type HookResult = { success: boolean; error?: z.core.$ZodError; target: string; data?: unknown };
+
+/**
+ * A route's validation hook: a request its schema refuses is a ValidationError
+ * (a 400 naming the field). An unknown field is named first, as it explains
+ * the rest. `under`: fields inside this one (the query of
+ * /api/repository/query) are named as core names them (`types`, not `query.types`).
+ */
+export function validationHook(under?: string) {
+  return (result: HookResult): undefined => {
+    if (result.success || !result.error) return undefined;
+    const issues = result.error.issues;
+    const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
+    throw issueError(issue, result.target, result.data, under);
+  };
 }
