@@ -44,7 +44,7 @@ export interface HttpOptions {
   url: string;
   /** Bearer token for writes, when the server has one. */
   token?: string | undefined;
-  /** A fetch to use instead of the global one (tests: `app.request`; custom agents). */
+  /** A fetch to use instead of the global one (tests: `app.request`; custom agents); `init.headers` comes as a plain object. */
   fetch?: ((input: string, init?: RequestInit) => Promise<Response>) | undefined;
   /** Extra headers for every request. */
   headers?: Record<string, string> | undefined;
@@ -112,7 +112,9 @@ function connect(options: HttpOptions) {
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     try {
-      return await doFetch(input instanceof URL ? input.href : String(input), init);
+      // Headers as a plain object: a caller's fetch (the CLI's loopback one, say) may read them so.
+      const plain = init && { ...init, headers: Object.fromEntries(new Headers(init.headers).entries()) };
+      return await doFetch(input instanceof URL ? input.href : String(input), plain);
     } catch (cause) {
       throw new RepositoryError(`cannot reach ${base}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     }
