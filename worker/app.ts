@@ -5,45 +5,29 @@
  * Meaning lives in core (CallGraph, normalizeQuery, importRecords); the app
  * only reads input strictly, maps errors, and guards writes.
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { timing } from "hono/timing";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { validator } from "hono/validator";
 import {
+  ANY_VALUE,
   CallGraph,
   VERSION,
+  ValidationError,
   importRecords,
-  normalizeQuery,
+  parseTagKeyValue,
+  type AnyValue,
+  type JsonValue,
   type Repository,
   type TagEditResult,
+  type TagPair,
 } from "../core/index.ts";
-import { ApiError, onError } from "./errors.ts";
-import {
-  DEFAULT_PAGE,
-  MAX_PAGE,
-  countTagsBody,
-  entityIdsBody,
-  exportSinceBody,
-  findByPrefixBody,
-  getBody,
-  jobsOfExecutionBody,
-  jobsOfValuesBody,
-  ndjsonRecords,
-  positiveInt,
-  pullParams,
-  pushBody,
-  queryBody,
-  recordsParams,
-  recordsQuery,
-  tagEditBody,
-  tagIdsBody,
-  tagPairs,
-  tagsParams,
-  type PushBody,
-} from "./input.ts";
-import { openApiDocument } from "./openapi.ts";
+import * as routes from "./contract.ts";
+import { OPENAPI_CONFIG, PushBodySchema, type TagItem } from "./contract.ts";
+import { ApiError, onError, validationHook } from "./errors.ts";
+import { DEFAULT_PAGE, MAX_PAGE, decodeRecordsParams, paramError, positiveInt } from "./wire.ts";
 
 export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
@@ -85,15 +69,50 @@ function mediaType(c: Context): string {
 }
 
 /**
- * JSON body validator. Requiring a JSON media type also means a browser
- * cannot send a write cross-origin without a CORS preflight.
+ * Route middleware: the body must be JSON (or, where `ndjson` is given, JSON
+ * lines, read and answered by it). Requiring a JSON media type also means a
+ * browser cannot send a write cross-origin without a CORS preflight.
  */
-function jsonBody<T>(parse: (value: unknown) => T) {
-  return validator("json", (value, c) => {
-    if (!JSON_MEDIA.test(mediaType(c))) {
-      throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json, got ${JSON.stringify(mediaType(c) || "none")}`);
+function jsonOnly(ndjson?: (records: unknown[], c: Context) => Promise<Response>): MiddlewareHandler {
+  return async (c, next) => {
+    const media = mediaType(c);
+    // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
+    if (ndjson && NDJSON_MEDIA.includes(media)) return ndjson(ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())), c);
+    if (!JSON_MEDIA.test(media)) {
+      const expected = ndjson ? "application/json or application/x-ndjson" : "application/json";
+      throw new ApiError(415, "unsupported_media_type", `expected Content-Type: ${expected}, got ${JSON.stringify(media || "none")}`);
     }
-    return parse(value);
+    await next();
+  };
+}
+
+/** JSON lines: one record per non-blank line, as the `{ records }` body it stands for. */
+function ndjsonRecords(text: string): unknown[] {
+  const records: unknown[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      records.push(JSON.parse(line));
+    } catch (e) {
+      throw new ValidationError("body", `line ${i + 1}: malformed JSON (${(e as Error).message})`);
+    }
+  });
+  const checked = PushBodySchema.safeParse({ records });
+  if (!checked.success) validationHook()({ ...checked, target: "json", data: { records } });
+  return records;
+}
+
+/** Read the tags of an edit: text through core's tag parser; key-only items only where allowed. */
+function tagPairs(items: readonly TagItem[], keyOnly: false): TagPair[];
+function tagPairs(items: readonly TagItem[], keyOnly: true): [string, JsonValue | AnyValue][];
+function tagPairs(items: readonly TagItem[], keyOnly: boolean): [string, JsonValue | AnyValue][] {
+  return items.map((item, i) => {
+    if (typeof item === "string") return parseTagKeyValue(item, { valueRequired: !keyOnly });
+    if (item.length === 1) {
+      if (!keyOnly) throw new ValidationError(`tags[${i}]`, `tags[${i}]: [key] without a value is only allowed for rm`);
+      return [item[0], ANY_VALUE];
+    }
+    return [item[0], item[1]];
   });
 }
 
@@ -119,17 +138,6 @@ function requireToken(what: string, ...tokens: (string | undefined)[]): Middlewa
 /** Routes open to all even when reads need a token: a liveness probe and the API's description. */
 const OPEN_ROUTES = new Set(["/api/health", "/api/openapi.json"]);
 
-/** A body of records: `{ records }` as JSON, or JSON lines. */
-const recordsBody = validator("json", async (value, c): Promise<PushBody> => {
-  const media = mediaType(c);
-  // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
-  if (NDJSON_MEDIA.includes(media)) return { records: ndjsonRecords(new TextDecoder().decode(await c.req.arrayBuffer())) };
-  if (!JSON_MEDIA.test(media)) {
-    throw new ApiError(415, "unsupported_media_type", `expected Content-Type: application/json or application/x-ndjson, got ${JSON.stringify(media || "none")}`);
-  }
-  return pushBody(value);
-});
-
 function corsOptions(option: true | string | string[] | CorsOptions): CorsOptions {
   const base: CorsOptions = { allowMethods: ["GET", "POST", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 86400 };
   if (option === true) return { ...base, origin: "*" };
@@ -148,7 +156,7 @@ export function createApp(options: AppOptions) {
   const readAuth = requireToken("reads", readToken, readToken ? options.token || undefined : undefined);
   const trustWriters = options.trustWriters ?? Boolean(options.token);
 
-  const app = new Hono();
+  const app = new OpenAPIHono({ defaultHook: validationHook() });
   app.onError(onError);
   if (options.serverTiming) app.use("*", timing());
   app.notFound((c) => c.json({ error: { code: "route_not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
@@ -165,32 +173,54 @@ export function createApp(options: AppOptions) {
     }),
   );
 
-  return app
-    .get("/api/health", (c) =>
-      c.json({
-        ok: true as const,
-        version: VERSION,
-        repository: repository.capabilities,
-        writesNeedToken: Boolean(options.token),
-        readsNeedToken: Boolean(readToken),
-        trustWriters,
-      }),
+  const json = jsonOnly();
+  /** Records pushed (verified, all or nothing; a stored Evaluation is replaced only by trusted writers' writes). */
+  const accept = (replaceEvaluations: boolean) => async (records: unknown[], c: Context) => {
+    await importRecords(repository, records, { replaceEvaluations });
+    return c.json({ accepted: records.length }, 200);
+  };
+  const pushRecords = accept(false);
+  const writeRecords = accept(trustWriters);
+
+  let document: Record<string, unknown> | undefined;
+  const api = app
+    .openapi(routes.openapi, (c) => {
+      // Generated once per app from the routes below (their schemas are the only description).
+      document ??= api.getOpenAPI31Document(OPENAPI_CONFIG) as unknown as Record<string, unknown>;
+      return c.json(document, 200);
+    })
+    .openapi(routes.health, (c) =>
+      c.json(
+        {
+          ok: true as const,
+          version: VERSION,
+          repository: repository.capabilities,
+          writesNeedToken: Boolean(options.token),
+          readsNeedToken: Boolean(readToken),
+          trustWriters,
+        },
+        200,
+      ),
     )
-    .get("/api/openapi.json", (c) => c.json(openApiDocument))
 
     // ---- history: query, show, tags ----
-    .get("/api/records", validator("query", (value) => recordsParams(value)), async (c) => {
-      return c.json(await graph.log(recordsQuery(c.req.valid("query"))));
+    .openapi(routes.records, async (c) => {
+      const query = decodeRecordsParams(c.req.valid("query"));
+      try {
+        return c.json(await graph.log(query), 200);
+      } catch (e) {
+        throw paramError(e);
+      }
     })
-    .get("/api/records/:prefix", async (c) => c.json(await graph.show(c.req.param("prefix"))))
-    .get("/api/tags", validator("query", (value) => tagsParams(value)), async (c) => {
+    .openapi(routes.show, async (c) => c.json(await graph.show(c.req.valid("param").prefix), 200))
+    .openapi(routes.tags, async (c) => {
       const { values, key } = c.req.valid("query");
       const tags = await graph.listTags({ values: values === "1" || values === "true", ...(key ? { keys: key } : {}) });
-      return c.json({ tags });
+      return c.json({ tags }, 200);
     })
-    .post("/api/records/:prefix/tags", writeAuth, jsonBody(tagEditBody), async (c) => {
+    .openapi({ ...routes.editTags, middleware: [writeAuth, json] as const }, async (c) => {
       const body = c.req.valid("json");
-      const prefixes = [c.req.param("prefix"), ...(body.prefixes ?? [])];
+      const prefixes = [c.req.valid("param").prefix, ...(body.prefixes ?? [])];
       let result: TagEditResult;
       switch (body.op) {
         case "add":
@@ -209,62 +239,52 @@ export function createApp(options: AppOptions) {
           result = await graph.renameTag(prefixes, body.from, body.to);
           break;
       }
-      return c.json(result);
+      return c.json(result, 200);
     })
 
     // ---- sync ----
-    .post("/api/sync/push", writeAuth, recordsBody, async (c) => {
-      // Every pushed record is verified (shape, id against content, Evaluations against their CallNodes),
-      // and never replaces a stored Evaluation.
-      const { records } = c.req.valid("json");
-      await importRecords(repository, records);
-      return c.json({ accepted: records.length });
-    })
-    .get("/api/sync/pull", validator("query", (value) => pullParams(value)), async (c) => {
+    .openapi({ ...routes.push, middleware: [writeAuth, jsonOnly(pushRecords)] as const }, (c) => pushRecords(c.req.valid("json").records, c))
+    .openapi(routes.pull, async (c) => {
       const { cursor, limit } = c.req.valid("query");
       const page = await repository.exportSince(cursor || null, limit ? positiveInt("limit", limit, MAX_PAGE) : DEFAULT_PAGE);
-      return c.json(page);
+      return c.json(page, 200);
     })
 
     // ---- repository primitives, for remote Repository clients (adapters/http) ----
-    .post("/api/repository/write", writeAuth, recordsBody, async (c) => {
-      // A scheduler's writes (the HTTP Repository): verified as a push is; they replace Evaluations only
-      // when the server trusts its writers.
-      const { records } = c.req.valid("json");
-      await importRecords(repository, records, { replaceEvaluations: trustWriters });
-      return c.json({ accepted: records.length });
-    })
-    .post("/api/repository/get", jsonBody(getBody), async (c) => {
+    .openapi({ ...routes.repositoryWrite, middleware: [writeAuth, jsonOnly(writeRecords)] as const }, (c) =>
+      writeRecords(c.req.valid("json").records, c),
+    )
+    .openapi({ ...routes.get, middleware: json }, async (c) => {
       const { type, ids } = c.req.valid("json");
-      return c.json({ records: await repository.get(type, ids) });
+      return c.json({ records: await repository.get(type, ids) }, 200);
     })
-    .post("/api/repository/find-by-prefix", jsonBody(findByPrefixBody), async (c) => {
+    .openapi({ ...routes.findByPrefix, middleware: json }, async (c) => {
       const { prefixes, types, limit } = c.req.valid("json");
-      return c.json({ refs: await repository.findByPrefix(prefixes, types, limit) });
+      return c.json({ refs: await repository.findByPrefix(prefixes, types, limit) }, 200);
     })
-    .post("/api/repository/query", jsonBody(queryBody), async (c) => {
-      return c.json(await repository.query(normalizeQuery(c.req.valid("json").query)));
+    .openapi({ ...routes.query, middleware: json }, async (c) => c.json(await repository.query(c.req.valid("json").query), 200), validationHook("query"))
+    .openapi({ ...routes.currentTags, middleware: json }, async (c) => c.json({ tags: await repository.currentTags(c.req.valid("json").entityIds) }, 200))
+    .openapi({ ...routes.tagChildren, middleware: json }, async (c) => c.json({ tags: await repository.tagChildren(c.req.valid("json").tagIds) }, 200))
+    .openapi({ ...routes.countTags, middleware: json }, async (c) => c.json({ counts: await repository.countTags(c.req.valid("json")) }, 200))
+    .openapi({ ...routes.jobsOfExecution, middleware: json }, async (c) =>
+      c.json({ jobs: await repository.jobsOfExecution(c.req.valid("json").executionId) }, 200),
+    )
+    .openapi({ ...routes.jobsOfValues, middleware: json }, async (c) => {
+      const { valueIds, limit = DEFAULT_PAGE } = c.req.valid("json");
+      return c.json({ jobs: repository.jobsOfValues ? await repository.jobsOfValues(valueIds, limit) : [] }, 200);
     })
-    .post("/api/repository/current-tags", jsonBody(entityIdsBody), async (c) => {
-      return c.json({ tags: await repository.currentTags(c.req.valid("json").entityIds) });
-    })
-    .post("/api/repository/tag-children", jsonBody(tagIdsBody), async (c) => {
-      return c.json({ tags: await repository.tagChildren(c.req.valid("json").tagIds) });
-    })
-    .post("/api/repository/count-tags", jsonBody(countTagsBody), async (c) => {
-      return c.json({ counts: await repository.countTags(c.req.valid("json")) });
-    })
-    .post("/api/repository/jobs-of-execution", jsonBody(jobsOfExecutionBody), async (c) => {
-      return c.json({ jobs: await repository.jobsOfExecution(c.req.valid("json").executionId) });
-    })
-    .post("/api/repository/jobs-of-values", jsonBody(jobsOfValuesBody), async (c) => {
-      const { valueIds, limit } = c.req.valid("json");
-      return c.json({ jobs: repository.jobsOfValues ? await repository.jobsOfValues(valueIds, limit) : [] });
-    })
-    .post("/api/repository/export-since", jsonBody(exportSinceBody), async (c) => {
-      const { cursor, limit } = c.req.valid("json");
-      return c.json(await repository.exportSince(cursor, limit));
+    .openapi({ ...routes.exportSince, middleware: json }, async (c) => {
+      const { cursor, limit = DEFAULT_PAGE } = c.req.valid("json");
+      return c.json(await repository.exportSince(cursor, limit), 200);
     });
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  return api;
+}
+
+/** The OpenAPI document every app serves at /api/openapi.json (generated from the route schemas). */
+export function openApiDocument(): Record<string, unknown> & { paths: Record<string, Record<string, unknown>> } {
+  const app = createApp({ repository: { capabilities: { name: "none", persistent: false } } as Repository });
+  return app.getOpenAPI31Document(OPENAPI_CONFIG) as never;
 }
 
 /** The app's type, for `hc<AppType>(url)` from hono/client. */

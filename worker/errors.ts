@@ -5,12 +5,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "@hono/zod-openapi";
 import {
   AmbiguousIdError,
   RepositoryError,
   TooLargeError,
   UnknownIdError,
   ValidationError,
+  fieldName,
+  quoted,
   type Candidate,
 } from "../core/index.ts";
 
@@ -104,4 +107,67 @@ export function onError(err: Error, c: Context): Response {
   if (status >= 500) res.headers.set("X-Request-Id", requestId);
   if (status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="redun-edge"');
   return res;
+}
+
+/** `["records", 0, "id"]` as `records[0].id`. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) v = v !== null && typeof v === "object" && Object.hasOwn(v, p) ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/**
+ * A schema's refusal as the API's 400: the first issue, naming the field
+ * (`tags[0]`, an unknown field by its name, `body` for the body as a whole)
+ * and saying what was wrong in words a person can act on.
+ */
+export function issueError(issue: z.core.$ZodIssue, target: string, input: unknown, under?: string): ValidationError {
+  const where = target === "query" ? "query parameter" : "field";
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys;
+    const names = `${keys.slice(0, 5).map((k) => quoted(k)).join(", ")}${keys.length > 5 ? ", ..." : ""}`;
+    return new ValidationError(fieldName(keys[0]!), `unknown ${where}${keys.length > 1 ? "s" : ""} ${names} (${issue.message})`);
+  }
+  const path = under && issue.path[0] === under && issue.path.length > 1 ? issue.path.slice(1) : issue.path;
+  if (path.length === 0) return new ValidationError(target === "json" ? "body" : target, issue.message);
+  const value = valueAt(input, issue.path);
+  if (issue.code === "invalid_type" && value === undefined) {
+    return new ValidationError(pathText(path), `missing ${where} ${quoted(pathText(path))}`);
+  }
+  if ((issue.code === "invalid_type" || issue.code === "invalid_value") && typeof path[path.length - 1] === "number") {
+    // An element of a list of names (ids, keys, types): the list is what is malformed.
+    const list = pathText(path.slice(0, -1));
+    return new ValidationError(list, issue.code === "invalid_type" ? `${list} must be a list of ${issue.expected}s` : `${list}: ${issue.message}`);
+  }
+  const field = pathText(path);
+  const options = (issue as { options?: unknown }).options;
+  if (issue.code === "invalid_union" && Array.isArray(options)) {
+    // A discriminated union's tag (`op`) that names no variant.
+    return new ValidationError(field, `${field} must be one of ${options.join(", ")}, got ${quoted(value)}`);
+  }
+  if (issue.code === "too_big" && issue.origin === "array") {
+    return new ValidationError(field, `${field}: at most ${issue.maximum} per call${Array.isArray(value) ? `, got ${value.length}` : ""}`);
+  }
+  return new ValidationError(field, `${field}: ${issue.message}`);
+}
+
+type HookResult = { success: boolean; error?: z.core.$ZodError; target: string; data?: unknown };
+
+/**
+ * A route's validation hook: a request its schema refuses is a ValidationError
+ * (a 400 naming the field). An unknown field is named first, as it explains
+ * the rest. `under`: fields inside this one (the query of
+ * /api/repository/query) are named as core names them (`types`, not `query.types`).
+ */
+export function validationHook(under?: string) {
+  return (result: HookResult): undefined => {
+    if (result.success || !result.error) return undefined;
+    const issues = result.error.issues;
+    const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
+    throw issueError(issue, result.target, result.data, under);
+  };
 }

@@ -6,47 +6,45 @@
  * AmbiguousIdError with its candidates, ValidationError with its field), so
  * code above a remote store behaves as it does above a local one.
  */
+import { hc } from "hono/client";
+import type { JSONParsed } from "hono/utils/types";
 import {
   AmbiguousIdError,
   RepositoryError,
   TooLargeError,
   UnknownIdError,
   MAX_EDIT_PREFIXES,
-  QUERY_FIELDS,
   ValidationError,
-  quoted,
   assertWritable,
   compareNewestFirst,
-  encodeCursor,
-  formatTagValue,
   type Candidate,
   type ExportPage,
-  type JsonValue,
+  type JobRecord,
   type LogResult,
-  type NormalizedQuery,
-  type NormalizedTagFilter,
   type Query,
   type QueryPage,
   type RecordDetail,
-  type RecordOf,
   type RecordRef,
+  type TagCount,
+  type TagEditResult,
+  type TagRecord,
+  type RecordOf,
   type RecordType,
   type Repository,
   type RepositoryCapabilities,
-  type TagCount,
   type TagCountQuery,
-  type TagEditResult,
-  type TagFilter,
-  type TagRecord,
-  type JobRecord,
 } from "../../core/index.ts";
+// Types only from the app (its routes' schemas): zod stays out of a page that bundles this client.
+import type { AppType } from "../../worker/app.ts";
+import type { TagEditBody } from "../../worker/contract.ts";
+import { MAX_IDS, encodeRecordsQuery, wireQuery } from "../../worker/wire.ts";
 
 export interface HttpOptions {
   /** The server, e.g. `http://127.0.0.1:8787` (a trailing `/api` is accepted too). */
   url: string;
   /** Bearer token for writes, when the server has one. */
   token?: string | undefined;
-  /** A fetch to use instead of the global one (tests: `app.request`; custom agents). */
+  /** A fetch to use instead of the global one (tests: `app.request`; custom agents); `init.headers` comes as a plain object. */
   fetch?: ((input: string, init?: RequestInit) => Promise<Response>) | undefined;
   /** Extra headers for every request. */
   headers?: Record<string, string> | undefined;
@@ -54,8 +52,6 @@ export interface HttpOptions {
   chunkBytes?: number | undefined;
 }
 
-/** Ids per request: the server's cap (worker/input.ts MAX_IDS). */
-const IDS_PER_CALL = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Prefixes per find-by-prefix request: the server's cap (core MAX_EDIT_PREFIXES). */
 const PREFIXES_PER_CALL = MAX_EDIT_PREFIXES;
@@ -103,35 +99,33 @@ export function errorFromResponse(status: number, body: unknown, url: string): E
   return new HttpError(status, code, `${url}: ${message} (HTTP ${status})`);
 }
 
-interface Call {
-  method: "GET" | "POST";
-  path: string;
-  params?: URLSearchParams;
-  json?: unknown;
-  /** A body already encoded as JSON. */
-  raw?: string;
-}
-
 function baseUrl(url: string): string {
   return url.replace(/\/+$/, "").replace(/\/api$/, "");
 }
 
-function transport(options: HttpOptions) {
+/** The typed client of the app (`hc<AppType>`), over the given fetch, with the token and headers. */
+function connect(options: HttpOptions) {
   if (!options || typeof options.url !== "string" || options.url === "") throw new TypeError("the HTTP adapter needs a url");
   const base = baseUrl(options.url);
   const doFetch = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init));
-  return async function call<T>({ method, path, params, json, raw }: Call): Promise<T> {
-    const url = `${base}${path}${params && [...params].length ? `?${params}` : ""}`;
-    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const body = raw ?? (json === undefined ? undefined : JSON.stringify(json));
-    if (body !== undefined) headers["content-type"] = "application/json";
-    let res: Response;
+  const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     try {
-      res = await doFetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      // Headers as a plain object: a caller's fetch (the CLI's loopback one, say) may read them so.
+      const plain = init && { ...init, headers: Object.fromEntries(new Headers(init.headers).entries()) };
+      return await doFetch(input instanceof URL ? input.href : String(input), plain);
     } catch (cause) {
       throw new RepositoryError(`cannot reach ${base}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     }
+  };
+  const api = hc<AppType>(base, { fetch, headers }).api;
+
+  /** The success body of a call, or the server's error as core's typed error. */
+  async function answer<R extends { ok: boolean; status: number; text(): Promise<string>; json(): Promise<unknown> }>(
+    request: Promise<R>,
+  ): Promise<Awaited<ReturnType<R["json"]>>> {
+    const res = await request;
     const text = await res.text().catch(() => "");
     let parsed: unknown = undefined;
     try {
@@ -144,12 +138,26 @@ function transport(options: HttpOptions) {
         ? new HttpError(res.status, `http_${res.status}`, `${base}: HTTP ${res.status} ${text.slice(0, 200)}`.trim())
         : errorFromResponse(res.status, parsed, base);
     }
-    if (parsed === undefined) throw new HttpError(res.status, "bad_response", `${base}${path}: expected a JSON response`);
-    return parsed as T;
-  };
+    if (parsed === undefined) throw new HttpError(res.status, "bad_response", `${base}: expected a JSON response`);
+    return parsed as Awaited<ReturnType<R["json"]>>;
+  }
+  return { base, api, answer };
 }
 
-type Caller = ReturnType<typeof transport>;
+type Connection = ReturnType<typeof connect>;
+
+/**
+ * The core type an answer carries. hc types an answer as JSON's view of the
+ * route's output (hono's JSONParsed); naming the core type here checks the
+ * two against each other, so they cannot drift apart.
+ */
+const asCore = <T>(wire: JSONParsed<T>): T => wire as T;
+
+/** A record id prefix as a path segment (never empty: that would be another route). */
+function prefixParam(prefix: string): { prefix: string } {
+  if (prefix === "") throw new ValidationError("prefix", "no record id prefix given");
+  return { prefix: encodeURIComponent(prefix) };
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -157,10 +165,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Split ids into calls of at most IDS_PER_CALL and concatenate the answers. */
+/** Split ids into calls of at most MAX_IDS (the server's cap) and concatenate the answers. */
 async function batched<T>(ids: readonly string[], run: (part: string[]) => Promise<T[]>): Promise<T[]> {
   if (ids.length === 0) return [];
-  return (await Promise.all(chunks(ids, IDS_PER_CALL).map(run))).flat();
+  return (await Promise.all(chunks(ids, MAX_IDS).map(run))).flat();
 }
 
 /**
@@ -168,12 +176,19 @@ async function batched<T>(ids: readonly string[], run: (part: string[]) => Promi
  * at most `chunkBytes`, each atomic on the server. A 413 (a server with a
  * smaller limit) splits the request and retries.
  */
-async function pushChunked(call: Caller, records: readonly unknown[], chunkBytes: number, path = "/api/sync/push"): Promise<number> {
+async function pushChunked(
+  { api, answer }: Connection,
+  records: readonly unknown[],
+  chunkBytes: number,
+  route: "push" | "write" = "push",
+): Promise<number> {
+  const target = route === "push" ? api.sync.push : api.repository.write;
   const encoded = records.map((r) => JSON.stringify(r));
   const send = async (parts: string[], offset: number): Promise<number> => {
-    const raw = `{"records":[${parts.join(",")}]}`;
+    // The body is the records as already encoded (to measure the chunks): `init.body` is what hc sends.
+    const body = `{"records":[${parts.join(",")}]}`;
     try {
-      return (await call<{ accepted: number }>({ method: "POST", path, raw })).accepted;
+      return (await answer(target.$post({ json: { records: [] } }, { init: { body } }))).accepted;
     } catch (e) {
       if (e instanceof HttpError && e.status === 413 && parts.length > 1) {
         const half = Math.ceil(parts.length / 2);
@@ -214,26 +229,6 @@ function withRecordOffset(error: unknown, offset: number): unknown {
   return error instanceof TooLargeError ? new TooLargeError(field, message, error.limit) : new ValidationError(field, message, { cause: error });
 }
 
-function filters(list: readonly NormalizedTagFilter[]): TagFilter[] {
-  return list.map((f) => (f.valueJson === null ? [f.key] : [f.key, JSON.parse(f.valueJson) as JsonValue]));
-}
-
-/** A normalized query back to the plain Query the server normalizes again (lossless). */
-export function denormalizeQuery(q: NormalizedQuery): Query {
-  return {
-    types: q.types,
-    tags: filters(q.tags),
-    execTags: filters(q.execTags),
-    execStatus: q.execStatus,
-    jobStatus: q.jobStatus,
-    taskNames: q.taskNames,
-    execIds: q.execIds,
-    ...(q.idPrefix ? { idPrefix: q.idPrefix } : {}),
-    limit: q.limit,
-    ...(q.after ? { cursor: encodeCursor(q.after) } : {}),
-  };
-}
-
 export interface HttpRepository extends Repository {
   readonly url: string;
 }
@@ -247,79 +242,73 @@ export interface HttpRepository extends Repository {
  * `chunkBytes` goes as several requests, each atomic.
  */
 export function createHttpRepository(options: HttpOptions): HttpRepository {
-  const call = transport(options);
+  const connection = connect(options);
+  const { api, answer } = connection;
+  const repo = api.repository;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const post = <T>(path: string, json: unknown) => call<T>({ method: "POST", path: `/api/repository/${path}`, json });
   const capabilities: RepositoryCapabilities = { name: "http", persistent: true };
   return {
-    url: baseUrl(options.url),
+    url: connection.base,
     capabilities,
 
     async write(records, writeOptions) {
       assertWritable(records);
-      const path = writeOptions?.replaceEvaluations === false ? "/api/sync/push" : "/api/repository/write";
-      if (records.length) await pushChunked(call, records, chunkBytes, path);
+      if (records.length) await pushChunked(connection, records, chunkBytes, writeOptions?.replaceEvaluations === false ? "push" : "write");
     },
 
     async get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
-      return batched(ids, async (part) => (await post<{ records: RecordOf<T>[] }>("get", { type, ids: part })).records);
+      return batched(ids, async (part) => asCore<RecordOf<T>[]>((await answer(repo.get.$post({ json: { type, ids: part } }))).records as JSONParsed<RecordOf<T>[]>));
     },
 
     async findByPrefix(prefixes, types, limit) {
       if (prefixes.length === 0) return [];
       const parts = chunks(prefixes, PREFIXES_PER_CALL);
-      const answers = await Promise.all(parts.map(async (part) => (await post<{ refs: RecordRef[][] }>("find-by-prefix", { prefixes: part, types, limit })).refs));
+      const answers = await Promise.all(parts.map(async (part) => asCore<RecordRef[][]>((await answer(repo["find-by-prefix"].$post({ json: { prefixes: part, types: [...types], limit } }))).refs)));
       return answers.flat();
     },
 
     async query(query) {
-      return post<QueryPage>("query", { query: denormalizeQuery(query) });
+      return asCore<QueryPage>(await answer(repo.query.$post({ json: { query: wireQuery(query) } })));
     },
 
     async currentTags(entityIds) {
-      return batched(entityIds, async (part) => (await post<{ tags: TagRecord[] }>("current-tags", { entityIds: part })).tags);
+      return batched(entityIds, async (part) => asCore<TagRecord[]>((await answer(repo["current-tags"].$post({ json: { entityIds: part } }))).tags));
     },
 
     async tagChildren(tagIds) {
-      return batched(tagIds, async (part) => (await post<{ tags: TagRecord[] }>("tag-children", { tagIds: part })).tags);
+      return batched(tagIds, async (part) => asCore<TagRecord[]>((await answer(repo["tag-children"].$post({ json: { tagIds: part } }))).tags));
     },
 
     async countTags(query: TagCountQuery) {
-      const count = async (keys?: string[]) =>
-        (await post<{ counts: TagCount[] }>("count-tags", { values: query.values, ...(keys ? { keys } : {}) })).counts;
+      const count = async (keys?: string[]) => asCore<TagCount[]>((await answer(repo["count-tags"].$post({ json: { values: query.values, ...(keys ? { keys } : {}) } }))).counts);
       // Rows are per key, so counting disjoint sets of keys and concatenating is exact.
       return query.keys?.length ? batched(query.keys, count) : count();
     },
 
     async jobsOfExecution(executionId) {
-      return (await post<{ jobs: JobRecord[] }>("jobs-of-execution", { executionId })).jobs;
+      return asCore<JobRecord[]>((await answer(repo["jobs-of-execution"].$post({ json: { executionId } }))).jobs);
     },
 
     async jobsOfValues(valueIds, limit) {
-      const found = await batched(valueIds, async (part) => (await post<{ jobs: JobRecord[] }>("jobs-of-values", { valueIds: part, limit })).jobs);
+      const found = await batched(valueIds, async (part) => asCore<JobRecord[]>((await answer(repo["jobs-of-values"].$post({ json: { valueIds: part, limit } }))).jobs));
       return found.sort(compareNewestFirst).slice(0, limit);
     },
 
     async exportSince(cursor, limit) {
-      return post<ExportPage>("export-since", { cursor, limit });
+      return asCore<ExportPage>(await answer(repo["export-since"].$post({ json: { cursor, limit } })));
     },
   };
 }
 
-/** One tag of an edit: `"k=v"` text or `[k, v]`; for rm also `"k"` / `[k]` (every value of k). */
-export type TagItem = string | [string] | [string, JsonValue];
+/** One tag edit: the body of POST /api/records/:prefix/tags without `prefixes` (the contract's type). */
+export type TagEdit = DistributiveOmit<TagEditBody, "prefixes">;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type { TagItem } from "../../worker/contract.ts";
 
-export type TagEdit =
-  | { op: "add" | "update"; tags: TagItem[] }
-  | { op: "rm"; tags?: TagItem[]; keys?: string[] }
-  | { op: "rename"; from: string; to: string };
-
-export interface Health {
-  ok: true;
-  version: string;
-  repository: RepositoryCapabilities;
-  writesNeedToken: boolean;
-}
+type Api = Connection["api"];
+type Answer<F extends (...args: never[]) => Promise<{ json(): Promise<unknown> }>> = Awaited<ReturnType<Awaited<ReturnType<F>>["json"]>>;
+/** GET /api/health's answer. */
+export type Health = Answer<Api["health"]["$get"]>;
 
 export interface HttpClient {
   readonly url: string;
@@ -339,66 +328,30 @@ export interface HttpClient {
   health(): Promise<Health>;
 }
 
-/** A tag filter as query-string text; keys with `=` cannot be written so. */
-function filterText(param: string, filter: TagFilter): string {
-  const [key] = filter;
-  if (key.includes("=")) throw new ValidationError(param, `${param}: a key containing "=" cannot be sent as tag text: ${quoted(key)}`);
-  return filter.length === 1 ? key : `${key}=${formatTagValue(filter[1])}`;
-}
-
-function recordsParams(query: Query): URLSearchParams {
-  const p = new URLSearchParams();
-  const add = (name: string, values: readonly string[] | undefined) => values?.forEach((v) => p.append(name, v));
-  add("tag", query.tags?.map((f) => filterText("tag", f)));
-  add("exec_tag", query.execTags?.map((f) => filterText("exec_tag", f)));
-  add("type", query.types);
-  add("exec_status", query.execStatus);
-  add("job_status", query.jobStatus);
-  add("task", query.taskNames);
-  add("exec_id", query.execIds);
-  if (query.idPrefix) p.set("id_prefix", query.idPrefix);
-  if (query.limit !== undefined) p.set("limit", String(query.limit));
-  if (query.cursor) p.set("cursor", query.cursor);
-  const unknown = Object.keys(query).filter((k) => !QUERY_FIELDS.has(k));
-  if (unknown.length) throw new ValidationError(unknown[0]!, `unknown query field ${quoted(unknown[0])}`);
-  return p;
-}
-
 /** The high-level client of the API (what the CLI and notebooks use). */
 export function createHttpClient(options: HttpOptions): HttpClient {
-  const call = transport(options);
+  const connection = connect(options);
+  const { api, answer } = connection;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   return {
-    url: baseUrl(options.url),
-    async log(query = {}) {
-      return call<LogResult>({ method: "GET", path: "/api/records", params: recordsParams(query) });
-    },
-    show: (prefix) => call<RecordDetail>({ method: "GET", path: `/api/records/${encodeURIComponent(prefix)}` }),
+    url: connection.base,
+    log: async (query = {}) => asCore<LogResult>(await answer(api.records.$get({ query: encodeRecordsQuery(query) }))),
+    show: async (prefix) => asCore<RecordDetail>(await answer(api.records[":prefix"].$get({ param: prefixParam(prefix) }))),
     async listTags(opts = {}) {
-      const params = new URLSearchParams();
-      if (opts.values) params.set("values", "1");
-      opts.keys?.forEach((k) => params.append("key", k));
-      return (await call<{ tags: TagCount[] }>({ method: "GET", path: "/api/tags", params })).tags;
+      return asCore<TagCount[]>((await answer(api.tags.$get({ query: { ...(opts.values ? { values: "1" as const } : {}), ...(opts.keys ? { key: opts.keys } : {}) } }))).tags);
     },
     async editTags(prefixes, edit) {
       const list = typeof prefixes === "string" ? [prefixes] : [...prefixes];
       if (list.length === 0) throw new ValidationError("prefix", "no record id prefix given");
       const [first, ...rest] = list;
-      return call<TagEditResult>({
-        method: "POST",
-        path: `/api/records/${encodeURIComponent(first!)}/tags`,
-        json: rest.length ? { ...edit, prefixes: rest } : edit,
-      });
+      const json = rest.length ? { ...edit, prefixes: rest } : edit;
+      return asCore<TagEditResult>(await answer(api.records[":prefix"].tags.$post({ param: prefixParam(first!), json })));
     },
     async push(records) {
-      return { accepted: records.length ? await pushChunked(call, records, chunkBytes) : 0 };
+      return { accepted: records.length ? await pushChunked(connection, records, chunkBytes) : 0 };
     },
-    pull(cursor = null, limit) {
-      const params = new URLSearchParams();
-      if (cursor) params.set("cursor", cursor);
-      if (limit !== undefined) params.set("limit", String(limit));
-      return call<ExportPage>({ method: "GET", path: "/api/sync/pull", params });
-    },
-    health: () => call<Health>({ method: "GET", path: "/api/health" }),
+    pull: async (cursor = null, limit) =>
+      asCore<ExportPage>(await answer(api.sync.pull.$get({ query: { ...(cursor ? { cursor } : {}), ...(limit !== undefined ? { limit: String(limit) } : {}) } }))),
+    health: async () => answer(api.health.$get()),
   };
 }
