@@ -2,13 +2,13 @@
  * `export --redun PATH`: the tags and tag edits made in redun-edge on records
  * that came from a redun database, written back into its `tag` and
  * `tag_edit` tables in one transaction, `is_current` kept as redun keeps it
- * (cli/redun-db.ts). Tags redun already has are left alone, so exporting
+ * (local/redun-db.ts). Tags redun already has are left alone, so exporting
  * twice writes nothing, and importing afterwards finds nothing new.
  */
 import { tagsToExport } from "../core/redun/export.ts";
 import { parseArgs, str } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { readRedunIds, writeRedunTags } from "./redun-db.ts";
+import { readRedunIds, writeRedunTags } from "../local/redun-db.ts";
 import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
 
 export async function exportCommand(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * `import PATH`: a redun SQLite database into a store (the local store, or
- * --remote). Rows are read in one read-only transaction (cli/redun-db.ts),
+ * --remote). Rows are read in one read-only transaction (local/redun-db.ts),
  * mapped and verified with redun's formulas (core/redun/import.ts); a row
  * whose id does not match is refused and named, the rest goes in. Only what
  * the store lacks is written, in batches that are each atomic and verified
@@ -11,7 +11,7 @@ import { RECORD_TYPES, type AnyRecord } from "../core/index.ts";
 import { emptyRedunMapping, mapRedunRowsByType, newRedunRecords } from "../core/redun/import.ts";
 import { parseArgs } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { readRedunRows } from "./redun-db.ts";
+import { readRedunRows } from "../local/redun-db.ts";
 import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
 
 /** Records per push: each push is one atomic, verified write on the store. */

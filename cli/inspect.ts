@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { SECURITY_HEADERS } from "../worker/inspector-headers.ts";
 import { flag, parseArgs, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR, openLocalStore, packageRoot, type FetchLike, type StoreConnection } from "./local-store.ts";
+import { STORE_DIR, openLocalStore, packageRoot, type FetchLike, type StoreConnection } from "../local/store.ts";
 import { defaultStoreSpec, inProcess, tokenOf } from "./store.ts";
 
 export interface InspectServerOptions {

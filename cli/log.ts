@@ -19,7 +19,7 @@ import type { HttpClient } from "../adapters/http/index.ts";
 import { flag, list, parseArgs, readTag, str, type Parsed } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatDetail } from "./format.ts";
-import { STORE_DIR } from "./local-store.ts";
+import { STORE_DIR } from "../local/store.ts";
 import { defaultStoreSpec, inProcess, openStore, tokenOf, type StoreSpec } from "./store.ts";
 
 /** `-` (the newest execution) and `~N` (the N-th newest, `~1` being `-`), as redun reads them. */

@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { Scheduler, VERSION, functionParameters, parseTagValue, type JobEvent, type JsonValue, type TagPair } from "../core/index.ts";
 import { flag, list, parseArgs, readTag } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR } from "./local-store.ts";
+import { STORE_DIR } from "../local/store.ts";
 import { RunReporter, shellQuote, tracebackLines } from "./run-output.ts";
 import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
 

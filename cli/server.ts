@@ -1,9 +1,9 @@
-/** `server status|stop`: the local store's background server (see cli/local-server.ts). */
+/** `server status|stop`: the local store's background server (see local/server.ts). */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { STORE_DIR, readServerInfo, serverIsLive, stopServer } from "./local-store.ts";
+import { STORE_DIR, readServerInfo, serverIsLive, stopServer } from "../local/store.ts";
 import { localStoreRoot } from "./store.ts";
 import { formatDuration } from "./format.ts";
 

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHttpClient, createHttpRepository, type HttpClient, type HttpRepository } from "../adapters/http/index.ts";
 import { flag, str, type Parsed } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR, findStoreRoot, openLocalStore, type StoreConnection } from "./local-store.ts";
+import { STORE_DIR, findStoreRoot, openLocalStore, type StoreConnection } from "../local/store.ts";
 
 export interface Store {
   /** What to show the user: the URL, or the folder. */

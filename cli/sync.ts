@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { copyRecords } from "../core/index.ts";
 import { flag, parseArgs, str } from "./args.ts";
 import { UsageError } from "./errors.ts";
-import { ensureStoreDir, writeAtomic } from "./local-store.ts";
+import { ensureStoreDir, writeAtomic } from "../local/store.ts";
 import { inProcess, localStoreRoot, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
 
 interface SyncState {
