@@ -6,9 +6,9 @@ import { schemaProblem, tablesAfter } from "../../local/schema.ts";
 import { readMigrations } from "../../local/package.ts";
 import { parseArgs } from "../../cli/args.ts";
 import { commitLink, formatDetail, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
-import { parseTaskArgs } from "../../cli/run.ts";
+import { parseTaskArgs } from "../../cli/commands/run.ts";
 import { splitSql } from "../../local/sql-split.ts";
-import { splitEditArgs } from "../../cli/tag.ts";
+import { splitEditArgs } from "../../cli/commands/tag.ts";
 import { describeError } from "../../cli/errors.ts";
 import { AmbiguousIdError, TagParseError, UnknownIdError } from "../../core/index.ts";
 
