@@ -8,7 +8,7 @@
  * untouched (the task arguments of `run`).
  */
 import { parseArgs as parseArgv } from "node:util";
-import { parseTagKeyValue, type AnyValue, type JsonValue } from "../core/index.ts";
+import { parseTagKeyValue, toTagFilter, type AnyValue, type JsonValue, type TagFilter } from "../core/index.ts";
 import { UsageError } from "./errors.ts";
 
 export interface OptionSpec {
@@ -168,4 +168,9 @@ export function readTag(text: string, command: string, options: { valueRequired?
     const reason = (error as Error).message.replace(/^invalid tag "(?:[^"\\]|\\.)*": /, "");
     throw new UsageError(`malformed ${options.what ?? "tag"} ${JSON.stringify(text)}: ${reason}`, command);
   }
+}
+
+/** `k=v` or `k` (any value) as a query filter; malformed text is a usage error. */
+export function tagFilters(texts: readonly string[], command = "log"): TagFilter[] {
+  return texts.map((text) => toTagFilter(readTag(text, command, { valueRequired: false })));
 }

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { join } from "node:path";
 import { SECURITY_HEADERS } from "../worker/inspector-headers.ts";
 import { CliError } from "./errors.ts";
-import type { FetchLike, StoreConnection } from "../local/store.ts";
+import type { FetchLike } from "../local/store.ts";
 
 export interface InspectServerOptions {
   /** Folder of the built page (dist/inspector). */

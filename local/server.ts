@@ -23,7 +23,7 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-if (!storeDir || !bundlePath || !bundleKey || !serverId) fail(new Error("usage: local-server STORE_DIR BUNDLE_PATH BUNDLE_KEY SERVER_ID"));
+if (!storeDir || !bundlePath || !bundleKey || !serverId) fail(new Error("usage: local/server.ts STORE_DIR BUNDLE_PATH BUNDLE_KEY SERVER_ID"));
 
 const secret = randomBytes(24).toString("hex");
 let worker: Awaited<ReturnType<typeof startWorker>>;

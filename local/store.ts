@@ -21,7 +21,7 @@
  * the running server, `server.lock` held while one starts, `server.log` the
  * background server's stderr, `sync.json` the sync cursors per remote.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,7 +124,7 @@ export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
   } catch {
     // No or unreadable manifest: build.
   }
-  // The sources when they are there (a checkout), so the CLI run from cli/ or dist/cli/ builds one bundle.
+  // The sources when they are there (a checkout), so the runtime loaded from local/ or dist/local/ builds one bundle.
   const here = dirname(fileURLToPath(import.meta.url));
   const entry = [join(pkg, "local", "worker.ts"), join(here, "worker.ts"), join(here, "worker.js")].find((f) => existsSync(f));
   if (!entry) throw new LocalError("cannot find local/worker.ts to build the local Worker");

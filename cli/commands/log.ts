@@ -7,21 +7,15 @@ import {
   EXECUTION_STATUSES,
   JOB_STATUSES,
   formatRecordLine,
-  toTagFilter,
   type EntityType,
   type Query,
   type RecordView,
-  type TagFilter,
 } from "../../core/index.ts";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import type { HttpClient } from "../../adapters/http/index.ts";
-import { flag, list, readTag, str, type Parsed } from "../args.ts";
+import { flag, list, str, tagFilters, type Parsed } from "../args.ts";
 import { parseCommand, type Command, type CommandSpec } from "../command.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { formatDetail } from "../format.ts";
-import { STORE_DIR } from "../../local/store.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf, type StoreSpec } from "../store.ts";
+import { EXECUTION_SHORTHAND, defaultStoreSpec, inProcess, openStore, requireExistingStore, resolveExecutionShorthand, tokenOf } from "../store.ts";
 
 export const spec: CommandSpec = {
   name: "log",
@@ -53,33 +47,6 @@ killed) shows as ABANDONED.`,
 
 export const command: Command = { spec, run: logCommand };
 
-/** `-` (the newest execution) and `~N` (the N-th newest, `~1` being `-`), as redun reads them. */
-export const EXECUTION_SHORTHAND = /^(-|~\d+)$/;
-
-/** The full id of the execution `-` or `~N` names. */
-export async function resolveExecutionShorthand(client: HttpClient, word: string, command: string): Promise<string> {
-  const n = word === "-" ? 1 : Number(word.slice(1));
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) {
-    throw new UsageError(`${word}: ~N names the N-th most recent execution, N from 1 to 1000`, command);
-  }
-  const { records } = await client.log({ types: ["Execution"], limit: n });
-  const found = records[n - 1];
-  if (!found) {
-    throw new CliError(records.length === 0 ? `${word}: the store has no executions yet` : `${word}: the store has only ${records.length} execution${records.length === 1 ? "" : "s"}`);
-  }
-  return found.id;
-}
-
-/**
- * A read-only command on a folder without a local store says so and creates
- * nothing (starting the store would create `.redun/`).
- */
-export function requireExistingStore(storeSpec: StoreSpec): void {
-  if (storeSpec.kind === "local" && !existsSync(join(storeSpec.root, STORE_DIR))) {
-    throw new CliError(`no redun-edge store in ${storeSpec.root} (no ${STORE_DIR}/ there: run a workflow to record one, or name a store with --remote)`);
-  }
-}
-
 const TYPE_FLAGS: [flag: string, type: EntityType][] = [
   ["exec", "Execution"],
   ["job", "Job"],
@@ -87,11 +54,6 @@ const TYPE_FLAGS: [flag: string, type: EntityType][] = [
   ["task", "Task"],
   ["value", "Value"],
 ];
-
-/** `k=v` or `k` (any value) as a query filter; malformed text is a usage error. */
-export function tagFilters(texts: readonly string[], command = "log"): TagFilter[] {
-  return texts.map((text) => toTagFilter(readTag(text, command, { valueRequired: false })));
-}
 
 function statuses<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T[] {
   return list(p, name).flatMap((v) => v.split(",")).filter(Boolean).map((v) => {

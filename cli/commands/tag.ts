@@ -15,12 +15,11 @@ import {
 } from "../../core/index.ts";
 import type { HttpClient } from "../../adapters/http/index.ts";
 import type { TagEditResult } from "../../core/index.ts";
-import { closest, flag, readTag, type Parsed } from "../args.ts";
+import { closest, flag, readTag, tagFilters, type Parsed } from "../args.ts";
 import { helpText, parseCommand, type Command, type CommandSpec } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { formatKeyCounts, formatValueCounts } from "../format.ts";
-import { EXECUTION_SHORTHAND, requireExistingStore, resolveExecutionShorthand, tagFilters } from "./log.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf, type Store } from "../store.ts";
+import { EXECUTION_SHORTHAND, defaultStoreSpec, inProcess, openStore, requireExistingStore, resolveExecutionShorthand, tokenOf, type Store } from "../store.ts";
 
 const HEX = /^[0-9a-fA-F-]+$/;
 
