@@ -28,7 +28,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
-import { WORKER_BUILD_OPTIONS } from "../local/store.ts";
+import { WORKER_BUILD_OPTIONS } from "../local/bundle.ts";
 import { applyMigrations } from "../local/migrations.ts";
 import { readMigrations } from "../local/package.ts";
 import type { BenchRow, BenchSection } from "./report.ts";

@@ -11,7 +11,8 @@ import { copyRecords } from "../core/index.ts";
 import { flag, str } from "./args.ts";
 import { parseCommand, type CommandSpec } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { ensureStoreDir, writeAtomic } from "../local/store.ts";
+import { writeAtomic } from "../local/bundle.ts";
+import { ensureStoreDir } from "../local/store.ts";
 import { inProcess, localStoreRoot, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
 
 interface SyncState {

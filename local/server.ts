@@ -13,7 +13,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { readServerInfo, serverInfoPath, startWorker, writeAtomic, type ServerInfo } from "./store.ts";
+import { writeAtomic } from "./bundle.ts";
+import { readServerInfo, serverInfoPath, startWorker, type ServerInfo } from "./store.ts";
 
 const [storeDir, bundlePath, bundleKey, serverId] = process.argv.slice(2);
 const idleMs = Math.max(5, Number(process.env.REDUN_EDGE_IDLE_SECONDS) || 600) * 1000;

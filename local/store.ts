@@ -21,7 +21,7 @@
  * the running server, `server.lock` held while one starts, `server.log` the
  * background server's stderr, `sync.json` the sync cursors per remote.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +29,9 @@ import type { Miniflare as MiniflareInstance } from "miniflare";
 import { LocalError } from "./errors.ts";
 import { DamagedStoreError, checkStoreBeforeStart, checkStoreFiles, databaseFiles } from "./check.ts";
 import { SERVER_ID_ENV, carriesServerId, isAlive, remnants, stopProven } from "./process.ts";
-import { migrationFiles, packageRoot, readMigrations, wranglerSettings } from "./package.ts";
+import { workerBundle, writeAtomic, type WorkerBundle } from "./bundle.ts";
+import { loopbackFetch } from "./loopback-fetch.ts";
+import { packageRoot, readMigrations, wranglerSettings } from "./package.ts";
 
 export { packageRoot };
 
@@ -54,110 +56,6 @@ export function findStoreRoot(start: string): string | null {
     if (parent === dir) return null;
     dir = parent;
   }
-}
-
-/** esbuild options for one ES module that runs in workerd (the local store and bench/d1.ts). */
-export const WORKER_BUILD_OPTIONS: {
-  bundle: true;
-  format: "esm";
-  platform: "neutral";
-  conditions: string[];
-  mainFields: string[];
-  target: string;
-  write: false;
-  logLevel: "silent";
-} = {
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["browser", "module", "main"],
-  target: "es2022",
-  write: false,
-  logLevel: "silent",
-};
-
-// ---- the Worker bundle ------------------------------------------------------
-
-export interface WorkerBundle {
-  path: string;
-  /** Hash of the bundle's contents: a background server running another bundle is replaced. */
-  key: string;
-}
-
-interface BundleManifest {
-  key: string;
-  /** Input file -> [mtimeMs, size]: the bundle is rebuilt when any changes. */
-  inputs: Record<string, [number, number]>;
-}
-
-function fileStamp(path: string): [number, number] | null {
-  try {
-    const s = statSync(path);
-    return [s.mtimeMs, s.size];
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The Worker as one ES module, cached in `.redun/worker/` and rebuilt only
- * when a source file changed (checked by size and mtime: ~60 stats, well
- * under a millisecond). esbuild is loaded only to rebuild.
- */
-export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
-  const pkg = packageRoot();
-  const dir = join(storeDir, "worker");
-  const path = join(dir, "worker.mjs");
-  const manifestPath = join(dir, "manifest.json");
-  const migrations = migrationFiles(pkg);
-  try {
-    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BundleManifest;
-    const fresh =
-      existsSync(path) &&
-      migrations.every((m) => m in manifest.inputs) &&
-      Object.entries(manifest.inputs).every(([file, stamp]) => {
-        const now = fileStamp(file);
-        return now !== null && now[0] === stamp[0] && now[1] === stamp[1];
-      });
-    if (fresh) return { path, key: manifest.key };
-  } catch {
-    // No or unreadable manifest: build.
-  }
-  // The sources when they are there (a checkout), so the runtime loaded from local/ or dist/local/ builds one bundle.
-  const here = dirname(fileURLToPath(import.meta.url));
-  const entry = [join(pkg, "local", "worker.ts"), join(here, "worker.ts"), join(here, "worker.js")].find((f) => existsSync(f));
-  if (!entry) throw new LocalError("cannot find local/worker.ts to build the local Worker");
-  let esbuild: typeof import("esbuild");
-  try {
-    esbuild = await import("esbuild");
-  } catch (cause) {
-    throw new LocalError("esbuild is needed to build the local Worker once; install it (npm install esbuild)", { cause });
-  }
-  const result = await esbuild.build({
-    ...WORKER_BUILD_OPTIONS,
-    entryPoints: [entry],
-    metafile: true,
-    define: { __REDUN_EDGE_MIGRATIONS__: JSON.stringify(readMigrations(pkg)) },
-  });
-  const code = result.outputFiles[0]!.contents;
-  const inputs: Record<string, [number, number]> = {};
-  for (const input of [...Object.keys(result.metafile.inputs).map((f) => resolve(f)), ...migrations]) {
-    const stamp = fileStamp(input);
-    if (stamp) inputs[input] = stamp;
-  }
-  const { createHash } = await import("node:crypto");
-  const key = createHash("sha1").update(code).digest("hex").slice(0, 16);
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(path, code);
-  writeAtomic(manifestPath, JSON.stringify({ key, inputs } satisfies BundleManifest));
-  return { path, key };
-}
-
-export function writeAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
 }
 
 // ---- Miniflare ----------------------------------------------------------------
@@ -596,56 +494,6 @@ export async function openInProcess(root: string): Promise<StoreConnection> {
   const bundle = await workerBundle(storeDir);
   const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
   return connect(storeDir, await get(), get);
-}
-
-// ---- a small fetch over node:http --------------------------------------------
-
-/**
- * fetch() for the loopback server over node:http. Node's global fetch loads
- * undici on first use, ~60 ms of CPU per command, a fifth of the budget of a
- * `log`; node:http is already in the snapshot. Returns the part of Response
- * the HTTP adapter uses.
- */
-// `require`, not `import`: the ESM facade of node:http evaluates its lazy exports, which loads undici.
-const http = createRequire(import.meta.url)("node:http") as typeof import("node:http");
-const agent = new http.Agent({ keepAlive: true });
-
-export function loopbackFetch(input: string, init: RequestInit = {}, timeoutMs = 120_000): Promise<Response> {
-  return new Promise((resolvePromise, reject) => {
-    const headers = (init.headers ?? {}) as Record<string, string>;
-    const body = init.body === undefined || init.body === null ? undefined : String(init.body);
-    const req = http.request(
-      input,
-      {
-        method: init.method ?? "GET",
-        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-        agent,
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => resolvePromise(liteResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8"))));
-      },
-    );
-    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer from ${input} in ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-function liteResponse(status: number, raw: Record<string, string | string[] | undefined>, text: string): Response {
-  const lite = {
-    ok: status >= 200 && status < 300,
-    status,
-    statusText: "",
-    headers: { get: (name: string) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v; } },
-    text: async () => text,
-    json: async () => JSON.parse(text) as unknown,
-    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
-  };
-  return lite as unknown as Response;
 }
 
 /** The local store of `root`: in this process, or the background server. */
