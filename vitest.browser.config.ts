@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { playwright } from "@vitest/browser-playwright";
 import { defineProject } from "vitest/config";
-import { readRedunRows } from "./cli/redun-db.ts";
+import { readRedunRows } from "./local/redun-db.ts";
 import { rowsToJson } from "./test/redun/rows-json.ts";
 
 /**

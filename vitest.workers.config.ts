@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
-import { readRedunRows } from "./cli/redun-db.ts";
+import { readRedunRows } from "./local/redun-db.ts";
+import { readMigrations } from "./local/package.ts";
 import { rowsToJson } from "./test/redun/rows-json.ts";
 
 /**
@@ -17,7 +18,7 @@ export default defineProject({
         // A second database, for tests that copy one store into another; a third left empty, for migrating.
         d1Databases: { DB_OTHER: "redun-edge-other", DB_MIGRATE: "redun-edge-migrate" },
         bindings: {
-          TEST_MIGRATIONS: await readD1Migrations("./adapters/d1/migrations"),
+          TEST_MIGRATIONS: readMigrations(),
           // Opt-in measurements (test/d1/measure.workers.test.ts).
           D1_MEASURE: process.env.D1_MEASURE ?? "",
           D1_MEASURE_EXECUTIONS: process.env.D1_MEASURE_EXECUTIONS ?? "",

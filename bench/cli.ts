@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord } from "../core/index.ts";
 import { createHttpClient } from "../adapters/http/index.ts";
-import { openBackground, stopServer } from "../cli/local-store.ts";
+import { openBackground, stopServer } from "../local/store.ts";
 import { buildDist, medianMs, type BenchRow, type BenchSection } from "./report.ts";
 
 const REPO = resolve(import.meta.dirname, "..");

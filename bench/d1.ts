@@ -24,12 +24,13 @@
  * executions reads ~2,000 tag index entries and ~300 rows. Each query is also
  * timed alone (`POST /api/repository/query`: the query's statements, ids only).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
-import { WORKER_BUILD_OPTIONS } from "../cli/local-store.ts";
-import { splitSql } from "../cli/sql-split.ts";
+import { WORKER_BUILD_OPTIONS } from "../local/bundle.ts";
+import { applyMigrations } from "../local/migrations.ts";
+import { readMigrations } from "../local/package.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
 import { median } from "./timing.ts";
 
@@ -56,15 +57,6 @@ export async function bundleWorker(entry = join(REPO, "worker", "entry.ts")): Pr
   const esbuild = await import("esbuild");
   const result = await esbuild.build({ ...WORKER_BUILD_OPTIONS, entryPoints: [entry] });
   return result.outputFiles[0]!.text;
-}
-
-/** The statements of adapters/d1/migrations/*.sql, in name order (the CLI's splitter: triggers hold semicolons). */
-export function migrationStatements(): string[] {
-  const dir = join(REPO, "adapters", "d1", "migrations");
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()
-    .flatMap((f) => splitSql(readFileSync(join(dir, f), "utf8")));
 }
 
 /**
@@ -195,7 +187,7 @@ async function startWorker(script: string): Promise<{ mf: MiniflareT; persist: s
   try {
     await mf.ready;
     const db = await mf.getD1Database("DB");
-    await db.batch(migrationStatements().map((s) => db.prepare(s)));
+    await applyMigrations(db, readMigrations());
   } catch (error) {
     await dispose();
     throw error;

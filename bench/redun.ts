@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { openBackground, stopServer } from "../cli/local-store.ts";
-import { readRedunRows } from "../cli/redun-db.ts";
+import { openBackground, stopServer } from "../local/store.ts";
+import { readRedunRows } from "../local/redun-db.ts";
 import { mapRedunRows } from "../core/redun/import.ts";
 import { median, medianMs, type BenchRow, type BenchSection } from "./report.ts";
 

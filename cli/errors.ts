@@ -3,6 +3,7 @@
  * stderr and an exit code: 2 for usage errors (bad options, malformed tags),
  * 1 for everything else. Never a stack trace (REDUN_EDGE_DEBUG=1 shows it).
  */
+import { LocalError } from "../local/errors.ts";
 
 /** A failure with a message fit for the user; `exitCode` 1 unless a usage error. */
 export class CliError extends Error {
@@ -42,7 +43,7 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   if (error instanceof UsageError) {
     return { message: error.message, exitCode: 2, hint: `run 'redun-edge ${error.command ? `${error.command} ` : ""}--help' for usage` };
   }
-  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof CliError || error instanceof LocalError) return { message: error.message, exitCode: error.exitCode };
   // The CLI's own failure under a client's wrapping (the local store's connection, beneath the HTTP adapter).
   const inner = cliCause(error);
   if (inner) return { message: inner.message, exitCode: inner.exitCode };
@@ -89,10 +90,10 @@ function networkReason(error: unknown): string | null {
   return innermost && innermost !== "fetch failed" ? innermost : null;
 }
 
-function cliCause(error: unknown): CliError | null {
+function cliCause(error: unknown): CliError | LocalError | null {
   let e = (error as { cause?: unknown } | null)?.cause;
   for (let depth = 0; depth < 6 && e; depth++) {
-    if (e instanceof CliError) return e;
+    if (e instanceof CliError || e instanceof LocalError) return e;
     e = (e as { cause?: unknown }).cause;
   }
   return null;

@@ -16,7 +16,6 @@ import {
   formatRepr,
   ERROR_VALUE_TYPE,
   type ArgumentView,
-  formatArgs,
   type ExecutionRecord,
   type JobTreeNode,
   type RecordedError,

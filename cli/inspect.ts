@@ -10,16 +10,13 @@
  * of the machine and other web pages cannot reach the store through this
  * port. Requests naming another host are refused (DNS rebinding).
  */
-import { spawn } from "node:child_process";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { SECURITY_HEADERS } from "../worker/inspector-headers.ts";
-import { flag, parseArgs, str } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR, openLocalStore, packageRoot, type FetchLike, type StoreConnection } from "./local-store.ts";
-import { defaultStoreSpec, inProcess, tokenOf } from "./store.ts";
+import { CliError } from "./errors.ts";
+import type { FetchLike } from "../local/store.ts";
 
 export interface InspectServerOptions {
   /** Folder of the built page (dist/inspector). */
@@ -146,52 +143,4 @@ export async function serveInspector(options: InspectServerOptions): Promise<Ins
     url: options.key ? `${origin}/?key=${options.key}` : `${origin}/`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Open a URL in the desktop's browser, when there is one; never fails. */
-function openBrowser(url: string): void {
-  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
-  try {
-    const child = spawn(command, [url], { stdio: "ignore", detached: true });
-    child.on("error", () => {});
-    child.unref();
-  } catch {
-    // No browser here: the printed URL is enough.
-  }
-}
-
-export async function inspectCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("inspect", argv, { port: { type: "string" }, "no-open": { type: "boolean" } });
-  if (p.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positionals[0])}`, "inspect");
-  const portText = str(p, "port") ?? "0";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a port number, got ${JSON.stringify(portText)}`, "inspect");
-  const spec = defaultStoreSpec(p, "inspect");
-  let connection: StoreConnection;
-  if (spec.kind === "url") {
-    const token = tokenOf(p);
-    connection = { url: spec.url, headers: token ? { authorization: `Bearer ${token}` } : {}, close: async () => {} };
-  } else {
-    if (!existsSync(join(spec.root, STORE_DIR))) {
-      throw new CliError(`no store in ${spec.root} (no ${STORE_DIR}/): run a workflow first, or give --remote`);
-    }
-    connection = await openLocalStore(spec.root, { inProcess: inProcess(p) });
-  }
-  const key = randomBytes(16).toString("hex");
-  let server: InspectServer;
-  try {
-    server = await serveInspector({ dir: join(packageRoot(), "dist", "inspector"), api: connection, port, key });
-  } catch (error) {
-    await connection.close();
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new CliError(`port ${port} is in use; pick another with --port`);
-    throw error;
-  }
-  process.stdout.write(`redun-edge inspector for ${spec.kind === "url" ? spec.url : spec.root}:\n  ${server.url}\n(Ctrl-C stops it)\n`);
-  if (process.stdout.isTTY && !flag(p, "no-open")) openBrowser(server.url);
-  await new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
-  });
-  await server.close();
-  await connection.close();
-  return 0;
 }

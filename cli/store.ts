@@ -6,12 +6,12 @@
  * the same HTTP client, so local and remote behave alike.
  */
 import { existsSync, statSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHttpClient, createHttpRepository, type HttpClient, type HttpRepository } from "../adapters/http/index.ts";
 import { flag, str, type Parsed } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR, findStoreRoot, openLocalStore, type StoreConnection } from "./local-store.ts";
+import { STORE_DIR, findStoreRoot, openLocalStore, type StoreConnection } from "../local/store.ts";
 
 export interface Store {
   /** What to show the user: the URL, or the folder. */
@@ -111,4 +111,31 @@ export async function openStore(spec: StoreSpec, options: { token?: string | und
     repository: () => (repository ??= createHttpRepository(http)),
     close: () => connection.close(),
   };
+}
+
+/** `-` (the newest execution) and `~N` (the N-th newest, `~1` being `-`), as redun reads them. */
+export const EXECUTION_SHORTHAND = /^(-|~\d+)$/;
+
+/** The full id of the execution `-` or `~N` names. */
+export async function resolveExecutionShorthand(client: HttpClient, word: string, command: string): Promise<string> {
+  const n = word === "-" ? 1 : Number(word.slice(1));
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) {
+    throw new UsageError(`${word}: ~N names the N-th most recent execution, N from 1 to 1000`, command);
+  }
+  const { records } = await client.log({ types: ["Execution"], limit: n });
+  const found = records[n - 1];
+  if (!found) {
+    throw new CliError(records.length === 0 ? `${word}: the store has no executions yet` : `${word}: the store has only ${records.length} execution${records.length === 1 ? "" : "s"}`);
+  }
+  return found.id;
+}
+
+/**
+ * A read-only command on a folder without a local store says so and creates
+ * nothing (starting the store would create `.redun/`).
+ */
+export function requireExistingStore(storeSpec: StoreSpec): void {
+  if (storeSpec.kind === "local" && !existsSync(join(storeSpec.root, STORE_DIR))) {
+    throw new CliError(`no redun-edge store in ${storeSpec.root} (no ${STORE_DIR}/ there: run a workflow to record one, or name a store with --remote)`);
+  }
 }

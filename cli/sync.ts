@@ -8,9 +8,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyRecords } from "../core/index.ts";
-import { flag, parseArgs, str } from "./args.ts";
+import { flag, str } from "./args.ts";
+import { parseCommand, type CommandSpec } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { ensureStoreDir, writeAtomic } from "./local-store.ts";
+import { writeAtomic } from "../local/bundle.ts";
+import { ensureStoreDir } from "../local/store.ts";
 import { inProcess, localStoreRoot, openStore, parseStoreSpec, tokenOf, type Store } from "./store.ts";
 
 interface SyncState {
@@ -50,8 +52,14 @@ function progress(verb: string): { update(records: number): void; done(): void }
   };
 }
 
-export async function syncCommand(direction: "push" | "pull", argv: readonly string[]): Promise<number> {
-  const p = parseArgs(direction, argv, { "from-start": { type: "boolean" } });
+/** The options of push and pull. */
+export const SYNC_OPTIONS: CommandSpec["options"] = {
+  "from-start": { type: "boolean", help: "ignore the saved position and copy every record again" },
+};
+
+export async function syncCommand(spec: CommandSpec & { name: "push" | "pull" }, argv: readonly string[]): Promise<number> {
+  const direction = spec.name;
+  const p = parseCommand(spec, argv);
   if (p.positionals.length) throw new UsageError(`${direction} takes no arguments (the other store is given by --remote)`, direction);
   const remoteText = str(p, "remote") ?? (process.env.REDUN_EDGE_URL || undefined);
   if (!remoteText) throw new UsageError(`${direction} needs --remote URL (or $REDUN_EDGE_URL)`, direction);

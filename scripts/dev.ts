@@ -1,6 +1,7 @@
 /**
  * `npm run dev`: the Worker on this machine, offline, over a persisted local
- * D1 (.wrangler/state). Applies the migrations, starts `wrangler dev` on
+ * D1 (.wrangler/state). Applies the migrations (local/wrangler-state.ts, the
+ * function every redun-edge database is migrated with), starts `wrangler dev` on
  * 127.0.0.1:8787, records the example workflow through the HTTP API when the
  * store is empty (so there is something to look at), prints the inspector's
  * URL (the page at `/`, dist/inspector) and two curl requests, and stays up
@@ -10,13 +11,14 @@
  * PERSIST_TO (a folder for the local D1 instead of .wrangler/state, as the
  * load benchmark uses); INSPECTOR_PORT (wrangler's devtools port, 9229 by default).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Scheduler } from "redun-edge";
 import { createHttpClient, createHttpRepository } from "redun-edge/http";
 import { main } from "../examples/hello-world.ts";
+import { migrateWranglerState } from "../local/wrangler-state.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -35,14 +37,6 @@ const env = {
   CI: "1",
   FORCE_COLOR: "0",
 };
-
-function run(args: string[]): void {
-  const result = spawnSync(process.execPath, [wrangler, ...args], { cwd: root, env, stdio: "inherit" });
-  if (result.status !== 0) {
-    console.error(`dev: wrangler ${args.join(" ")} failed (exit ${result.status})`);
-    process.exit(result.status ?? 1);
-  }
-}
 
 async function portIsFree(): Promise<boolean> {
   try {
@@ -91,7 +85,13 @@ if (!(await portIsFree())) {
 }
 
 console.log(`dev: applying migrations to the local D1 (${stateDir})`);
-run(["d1", "migrations", "apply", "DB", "--local", ...persistArgs]);
+try {
+  const applied = await migrateWranglerState(stateDir, root);
+  console.log(applied.length ? `dev: applied ${applied.join(", ")}` : "dev: no migrations to apply");
+} catch (error) {
+  console.error(`dev: applying migrations failed: ${(error as Error).message}`);
+  process.exit(1);
+}
 
 const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...persistArgs];
 if (process.env.INSPECTOR_PORT) devArgs.push("--inspector-port", process.env.INSPECTOR_PORT);

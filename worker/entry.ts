@@ -25,7 +25,7 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   SERVER_TIMING?: string;
   TRUST_WRITERS?: string;
-  /** Set by the CLI's local store (cli/local-worker.ts): it answers only its own CLI, whose runs it records. */
+  /** Set by the CLI's local store (local/worker.ts): it answers only its own CLI, whose runs it records. */
   LOCAL_SECRET?: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Which tags of a store go back into a redun database (`export --redun`):
  * the tags and tag edits made in redun-edge on records that came from it.
- * Platform-free; cli/redun-db.ts writes the rows.
+ * Platform-free; local/redun-db.ts writes the rows.
  */
 import type { Repository } from "../repository.ts";
 import type { TagRecord } from "../records.ts";

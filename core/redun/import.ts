@@ -1,7 +1,7 @@
 /**
  * redun's database rows -> redun-edge records, each id verified with redun's
  * formulas first. Platform-free: the rows come from whoever reads the SQLite
- * file (cli/redun-db.ts with node:sqlite), so a browser could feed it too.
+ * file (local/redun-db.ts with node:sqlite), so a browser could feed it too.
  *
  * Records keep redun's ids, so the id prefixes a redun user knows name the
  * same records here. What redun keeps that has no place in a redun-edge

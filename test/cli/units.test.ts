@@ -1,15 +1,14 @@
 /** The CLI's small pieces: argument rules, task arguments, SQL splitting, text views, the local store's checks. */
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { SERVER_ID_ENV, carriesServerId, isAlive, stopProven } from "../../cli/local-process.ts";
-import { schemaProblem, tablesAfter } from "../../cli/local-schema.ts";
+import { SERVER_ID_ENV, carriesServerId, isAlive, stopProven } from "../../local/process.ts";
+import { schemaProblem, tablesAfter } from "../../local/schema.ts";
+import { readMigrations } from "../../local/package.ts";
 import { parseArgs } from "../../cli/args.ts";
 import { commitLink, formatDetail, formatDuration, formatKeyCounts, formatValueCounts } from "../../cli/format.ts";
-import { parseTaskArgs } from "../../cli/run.ts";
-import { splitSql } from "../../cli/sql-split.ts";
-import { splitEditArgs } from "../../cli/tag.ts";
+import { parseTaskArgs } from "../../cli/commands/run.ts";
+import { splitSql } from "../../local/sql-split.ts";
+import { splitEditArgs } from "../../cli/commands/tag.ts";
 import { describeError } from "../../cli/errors.ts";
 import { AmbiguousIdError, TagParseError, UnknownIdError } from "../../core/index.ts";
 
@@ -152,8 +151,7 @@ describe("text views", () => {
 });
 
 describe("local store schema check", () => {
-  const dir = join(import.meta.dirname, "../../adapters/d1/migrations");
-  const migrations = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") }));
+  const migrations = readMigrations();
   const all = migrations.map((m) => m.name);
 
   test("the tables the migrations leave, renames and drops replayed", () => {

@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bundleWorker, migrationStatements } from "../../bench/d1.ts";
+import { bundleWorker } from "../../bench/d1.ts";
+import { applyMigrations } from "../../local/migrations.ts";
+import { readMigrations } from "../../local/package.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const INSPECTOR_DIR = join(REPO, "dist", "inspector");
@@ -55,8 +57,7 @@ export async function startWorker(options: { env?: Record<string, string>; persi
   try {
     const url = (await mf.ready).toString().replace(/\/$/, "");
     const db = await mf.getD1Database("DB");
-    const { results } = await db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'executions'").all<{ n: number }>();
-    if (!results[0]?.n) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+    await applyMigrations(db, readMigrations());
     return { url, mf, close };
   } catch (error) {
     await close();

@@ -26,7 +26,7 @@ import {
 import { createMemoryRepository } from "redun-edge/memory";
 import { createIndexedDbRepository } from "redun-edge/indexeddb";
 import { hashStruct } from "../../core/redun/hash.ts";
-import { readRedunIds, readRedunRows, writeRedunTags } from "../../cli/redun-db.ts";
+import { readRedunIds, readRedunRows, writeRedunTags } from "../../local/redun-db.ts";
 import { answer, expectedOutput, importInto, parseTranscript, shellWords } from "./transcript.ts";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");

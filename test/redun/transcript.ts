@@ -89,7 +89,7 @@ const TYPE_FLAGS: Record<string, EntityType> = { "--exec": "Execution", "--job":
  * One of the transcript's read-only commands (`log` with --tag, --exec-tag,
  * a type flag or an id prefix; `tag list` with --values and filters),
  * answered through CallGraph and printed with the CLI's text views, as
- * cli/log.ts and cli/tag.ts print them.
+ * cli/commands/log.ts and cli/commands/tag.ts print them.
  */
 export async function answer(graph: CallGraph, words: readonly string[]): Promise<string> {
   const [command, ...rest] = words.slice(1);

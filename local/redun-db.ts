@@ -4,14 +4,14 @@
  * transaction, and the tag rows `export --redun` writes back, in one write
  * transaction. Every way a file can be wrong (missing, not SQLite, not
  * redun's, a schema version we do not know, locked, corrupt) becomes one
- * CliError line before anything is read or written.
+ * LocalError line before anything is read or written.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { DatabaseSync } from "node:sqlite";
 import type { RedunTagRow } from "../core/redun/export.ts";
 import { KNOWN_REDUN_SCHEMAS, type RedunRows } from "../core/redun/import.ts";
-import { CliError } from "./errors.ts";
+import { LocalError } from "./errors.ts";
 
 /** How long to wait for redun's write lock before calling the file locked (ms). */
 const BUSY_TIMEOUT_MS = 2_000;
@@ -26,23 +26,23 @@ function sqlite(): typeof import("node:sqlite") {
     // `require`: a static import would fail to load this module at all on Node 20.
     return createRequire(import.meta.url)("node:sqlite") as typeof import("node:sqlite");
   } catch (cause) {
-    throw new CliError(`reading a redun database needs Node 22 or newer (node:sqlite); this is Node ${process.versions.node}`, { cause });
+    throw new LocalError(`reading a redun database needs Node 22 or newer (node:sqlite); this is Node ${process.versions.node}`, { cause });
   } finally {
     process.emitWarning = emitWarning;
   }
 }
 
 /** Turn SQLite's failure into what the user should know, naming the file. */
-function describe(path: string, error: unknown): CliError {
+function describe(path: string, error: unknown): LocalError {
   const message = (error as Error)?.message ?? String(error);
   const code = (error as { errcode?: number }).errcode;
   if (/locked|busy/i.test(message) || code === 5 || code === 6) {
-    return new CliError(`${path} is locked by another process (is redun writing to it?); try again when it is done`, { cause: error });
+    return new LocalError(`${path} is locked by another process (is redun writing to it?); try again when it is done`, { cause: error });
   }
   if (/malformed|corrupt|not a database|file is not a database/i.test(message) || code === 11 || code === 26) {
-    return new CliError(`${path} is corrupt: ${message}`, { cause: error });
+    return new LocalError(`${path} is corrupt: ${message}`, { cause: error });
   }
-  return new CliError(`${path}: ${message}`, { cause: error });
+  return new LocalError(`${path}: ${message}`, { cause: error });
 }
 
 /** Open PATH as a redun database of a known schema version, read-only unless `write`. */
@@ -50,11 +50,11 @@ export function openRedunDb(path: string, options: { write?: boolean } = {}): { 
   let size: number;
   try {
     const stat = statSync(path);
-    if (!stat.isFile()) throw new CliError(`${path} is not a file`);
+    if (!stat.isFile()) throw new LocalError(`${path} is not a file`);
     size = stat.size;
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`no redun database at ${path}`, { cause: error });
+    if (error instanceof LocalError) throw error;
+    throw new LocalError(`no redun database at ${path}`, { cause: error });
   }
   // The SQLite header first: opening some other file read-only would "succeed".
   const header = Buffer.alloc(16);
@@ -65,7 +65,7 @@ export function openRedunDb(path: string, options: { write?: boolean } = {}): { 
     closeSync(fd);
   }
   if (size < 100 || header.toString("latin1") !== "SQLite format 3\u0000") {
-    throw new CliError(`${path} is not a redun database (not an SQLite file)`);
+    throw new LocalError(`${path} is not a redun database (not an SQLite file)`);
   }
   const { DatabaseSync } = sqlite();
   let db: DatabaseSync;
@@ -76,18 +76,18 @@ export function openRedunDb(path: string, options: { write?: boolean } = {}): { 
   }
   try {
     const hasVersion = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").get();
-    if (!hasVersion) throw new CliError(`${path} is not a redun database (it has no alembic_version table)`);
+    if (!hasVersion) throw new LocalError(`${path} is not a redun database (it has no alembic_version table)`);
     const row = db.prepare("SELECT version_num FROM alembic_version").get() as { version_num?: string } | undefined;
     const revision = row?.version_num ?? "(none)";
     const version = KNOWN_REDUN_SCHEMAS[revision];
     if (!version) {
       const known = Object.entries(KNOWN_REDUN_SCHEMAS).map(([rev, v]) => `${v} (${rev})`).join(", ");
-      throw new CliError(`${path} has redun schema revision ${revision}, which redun-edge does not know (it knows ${known})`);
+      throw new LocalError(`${path} has redun schema revision ${revision}, which redun-edge does not know (it knows ${known})`);
     }
     return { db, version };
   } catch (error) {
     db.close();
-    throw error instanceof CliError ? error : describe(path, error);
+    throw error instanceof LocalError ? error : describe(path, error);
   }
 }
 
@@ -112,7 +112,7 @@ export function readRedunRows(path: string): RedunRows {
     db.exec("COMMIT");
     return rows;
   } catch (error) {
-    throw error instanceof CliError ? error : describe(path, error);
+    throw error instanceof LocalError ? error : describe(path, error);
   } finally {
     db.close();
   }
@@ -155,7 +155,7 @@ export function writeRedunTags(path: string, tags: readonly RedunTagRow[]): { ta
     } catch {
       // Never began, or already rolled back.
     }
-    throw error instanceof CliError ? error : describe(path, error);
+    throw error instanceof LocalError ? error : describe(path, error);
   } finally {
     db.close();
   }
@@ -179,7 +179,7 @@ export function readRedunIds(path: string): { entities: Map<string, string>; tag
     db.exec("COMMIT");
     return { entities, tags };
   } catch (error) {
-    throw error instanceof CliError ? error : describe(path, error);
+    throw error instanceof LocalError ? error : describe(path, error);
   } finally {
     db.close();
   }

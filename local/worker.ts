@@ -1,5 +1,5 @@
 /**
- * The Worker as the CLI runs it locally (bundled by cli/local-store.ts, run by
+ * The Worker as the CLI runs it locally (bundled by local/store.ts, run by
  * Miniflare): worker/entry.ts unchanged, plus three things a local store needs
  * and a deployed one does not:
  * - D1 migrations applied on the first request of each isolate, inside
@@ -10,19 +10,19 @@
  * - A shared secret on every request: workerd listens on a loopback port
  *   that any local user could reach.
  * - `/__local/status`: how long since the last API request, so the
- *   background server (cli/local-server.ts) can stop when idle, and the
+ *   background server (local/server.ts) can stop when idle, and the
  *   server's id, so a command knows it reached its own server.
  * - Before migrating, the database is checked to be a store or a new one
- *   (cli/local-schema.ts): a damaged one answers `damaged_store` and is
+ *   (local/schema.ts): a damaged one answers `damaged_store` and is
  *   not written to.
  */
 import entry from "../worker/entry.ts";
 import type { D1Like } from "../adapters/d1/index.ts";
-import { MIGRATIONS_TABLE, schemaProblem } from "./local-schema.ts";
-import { splitSql } from "./sql-split.ts";
+import { appliedMigrations, applyMigrations, type Migration } from "./migrations.ts";
+import { schemaProblem } from "./schema.ts";
 
-/** Filled in at bundle time (esbuild `define`) from adapters/d1/migrations/*.sql, in name order. */
-declare const __REDUN_EDGE_MIGRATIONS__: { name: string; sql: string }[];
+/** Filled in at bundle time (esbuild `define`) from adapters/d1/migrations/*.sql, in name order (local/package.ts). */
+declare const __REDUN_EDGE_MIGRATIONS__: Migration[];
 
 interface LocalEnv {
   DB: D1Like;
@@ -40,12 +40,10 @@ let requests = 0;
 /** What the tables say before anything is written (the CLI checked the file already where it could). */
 async function checkSchema(db: D1Like): Promise<void> {
   let tables: string[];
-  let applied: string[] | null = null;
+  let applied: string[] | null;
   try {
     tables = (await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()).results.map((r) => r.name);
-    if (tables.includes(MIGRATIONS_TABLE)) {
-      applied = (await db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all<{ name: string }>()).results.map((r) => r.name);
-    }
+    applied = await appliedMigrations(db);
   } catch (error) {
     throw new DamagedStore(`cannot be read (${(error as Error)?.message ?? error})`);
   }
@@ -55,21 +53,7 @@ async function checkSchema(db: D1Like): Promise<void> {
 
 async function migrate(db: D1Like): Promise<void> {
   await checkSchema(db);
-  await db
-    .prepare(
-      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`,
-    )
-    .run();
-  const done = new Set(
-    (await db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all<{ name: string }>()).results.map((r) => r.name),
-  );
-  for (const m of __REDUN_EDGE_MIGRATIONS__) {
-    if (done.has(m.name)) continue;
-    // One batch per migration: D1 runs it as one transaction, so a failed migration leaves nothing behind.
-    const statements = splitSql(m.sql).map((s) => db.prepare(s));
-    statements.push(db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`).bind(m.name));
-    await db.batch(statements);
-  }
+  await applyMigrations(db, __REDUN_EDGE_MIGRATIONS__);
 }
 
 function json(status: number, body: unknown): Response {

@@ -7,14 +7,15 @@
  * and show an empty store. So before a Worker starts on a store, and cheaply
  * on every command, the file is looked at: zero length, not SQLite, shorter
  * than its pages (header and WAL read by hand), and, where this Node has
- * node:sqlite, tables read-only against the migrations (cli/local-schema.ts;
+ * node:sqlite, tables read-only against the migrations (local/schema.ts;
  * the local Worker checks the same again before it migrates). Nothing is
  * written on the way.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { CliError } from "./errors.ts";
-import { MIGRATIONS_TABLE, schemaProblem, type Migration } from "./local-schema.ts";
+import { LocalError } from "./errors.ts";
+import { MIGRATIONS_TABLE, type Migration } from "./migrations.ts";
+import { schemaProblem } from "./schema.ts";
 
 const D1_DIR = join("v3", "d1", "miniflare-D1DatabaseObject");
 const SQLITE_MAGIC = "SQLite format 3\0";
@@ -22,7 +23,7 @@ const WAL_HEADER = 32;
 const FRAME_HEADER = 24;
 
 /** One line: what is wrong, that nothing was written, and what to do. */
-export class DamagedStoreError extends CliError {
+export class DamagedStoreError extends LocalError {
   readonly code = "damaged_store";
   constructor(storeDir: string, file: string | null, problem: string) {
     const what = file ? `its database ${relative(storeDir, file)} ${problem}` : problem;

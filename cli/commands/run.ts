@@ -11,12 +11,53 @@ import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Scheduler, VERSION, functionParameters, parseTagValue, type JobEvent, type JsonValue, type TagPair } from "../core/index.ts";
-import { flag, list, parseArgs, readTag } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
-import { STORE_DIR } from "./local-store.ts";
-import { RunReporter, shellQuote, tracebackLines } from "./run-output.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+import { Scheduler, VERSION, functionParameters, parseTagValue, type JobEvent, type JsonValue, type TagPair } from "../../core/index.ts";
+import { flag, list, readTag } from "../args.ts";
+import { parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { STORE_DIR } from "../../local/store.ts";
+import { RunReporter, shellQuote, tracebackLines } from "../run-output.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf } from "../store.ts";
+
+export const spec: CommandSpec = {
+  name: "run",
+  synopsis: "run FILE TASK [--ARG VALUE]...",
+  summary: "run a task of a workflow file and record it",
+  usage: ["run [--tag KEY=VALUE]... [--no-cache] FILE TASK [--ARG VALUE]..."],
+  text: `Import the workflow FILE (.ts or .js), run its exported task TASK, record the
+run in the store and print the result as JSON. On stderr, as redun: the
+execution, one line per job (Run / Cached / Reject; on a terminal one live
+progress line instead), the JOB STATUS table and the duration; a failed run
+ends with its traceback (exit 1). Ctrl-C stops the run and records its
+running jobs and the execution as FAILED (interrupted); exit 130.
+
+A recorded result is reused (its jobs CACHED) when every task it called is
+still the task of that name defined now; a changed task runs again, and so
+do the tasks that called it.`,
+  optionsHeading: "Options (before FILE):",
+  options: {
+    tag: {
+      type: "string",
+      multiple: true,
+      value: "KEY=VALUE",
+      help: "an execution tag; repeat for several (repeated keys are kept); the value is read as JSON when it starts with [ { or \", else as a number (as Python's int() and float() read one), true/false/null, or text",
+    },
+    "no-cache": { type: "boolean", help: "run every job, reusing no recorded result" },
+  },
+  after: `Task arguments (after TASK), checked against the task's parameters:
+--NAME VALUE gives the parameter NAME (for a task taking one object,
+({ NAME }), that key of it); values read like tag values, so numbers and
+JSON work; --NAME alone is true. Plain words fill parameters in order. An
+argument the task does not take is a usage error.
+
+Default execution tags: redun_edge.version, user, git_commit and
+git_origin_url (of FILE's folder, when it is in a git repository) and
+project (the task's namespace); a --tag with the same key replaces one.`,
+  // FILE and TASK: every word after them is the task's.
+  stopAfter: 2,
+};
+
+export const command: Command = { spec, run: runCommand };
 
 /** The parts of a task the CLI needs; checked structurally (the file may load its own copy of core). */
 interface TaskLike {
@@ -144,7 +185,7 @@ export function defaultTags(folder: string): TagPair[] {
 }
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("run", argv, { tag: { type: "string", multiple: true }, "no-cache": { type: "boolean" } }, { stopAfter: 2 });
+  const p = parseCommand(spec, argv);
   const [file, taskName] = p.positionals;
   if (!file || !taskName) throw new UsageError("run needs a workflow FILE and a TASK name", "run");
   // Read everything given before touching the store, so a bad command line writes nothing.

@@ -12,17 +12,55 @@ import {
   toTagFilter,
   type JsonValue,
   type TagChange,
-} from "../core/index.ts";
-import type { HttpClient } from "../adapters/http/index.ts";
-import type { TagEditResult } from "../core/index.ts";
-import { flag, parseArgs, readTag, type Parsed } from "./args.ts";
-import { UsageError } from "./errors.ts";
-import { formatKeyCounts, formatValueCounts } from "./format.ts";
-import { HELP } from "./help.ts";
-import { EXECUTION_SHORTHAND, requireExistingStore, resolveExecutionShorthand, tagFilters } from "./log.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf, type Store } from "./store.ts";
+} from "../../core/index.ts";
+import type { HttpClient } from "../../adapters/http/index.ts";
+import type { TagEditResult } from "../../core/index.ts";
+import { closest, flag, readTag, tagFilters, type Parsed } from "../args.ts";
+import { helpText, parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { formatKeyCounts, formatValueCounts } from "../format.ts";
+import { EXECUTION_SHORTHAND, defaultStoreSpec, inProcess, openStore, requireExistingStore, resolveExecutionShorthand, tokenOf, type Store } from "../store.ts";
 
 const HEX = /^[0-9a-fA-F-]+$/;
+
+export const spec: CommandSpec = {
+  name: "tag",
+  synopsis: "tag list|add|update|rm|rename",
+  summary: "list and edit tags",
+  usage: [
+    "tag list [--values] [--limit N] [KEY[=VALUE]]...",
+    "tag add    ID_PREFIX... KEY=VALUE...",
+    "tag update ID_PREFIX... KEY=VALUE...",
+    "tag rm     ID_PREFIX... KEY=VALUE|KEY...",
+    "tag rename ID_PREFIX... OLD_KEY NEW_KEY",
+  ],
+  text: `list     without filters: how many current tags each key has, by record
+         type; --values: by value; with filters: the records having them
+         (with --values: the value counts of those keys)
+add      add tags (a removed tag comes back)
+update   replace every value of each key given
+rm       remove tags: KEY=VALUE removes that value, a bare KEY all its values
+rename   rename a key, keeping the values
+
+Arguments: id prefixes come first; they are hex (0-9, a-f, and -), or - (the
+most recent execution) or ~N (the N-th most recent). The
+first argument containing '=' starts the tags, and everything after it is a
+tag. For rm, a bare word that is not hex also starts the tags, as a key;
+put keys that look like hex after '--' (tag rm 6dc981d7 -- cafe).
+
+Each record edited prints, as redun prints it: OP tag TYPE:ID KEY=JSON...
+(OP: add, update, delete; rm names only the KEY=VALUE pairs given); rename
+prints each change.`,
+  optionsHeading: "Options of tag list:",
+  options: {
+    values: { type: "boolean", help: "count tags by value, not by key" },
+    limit: { type: "string", value: "N", help: "at most N records (with filters; default 100)" },
+  },
+};
+
+export const command: Command = { spec, run: tagCommand };
+
+const SUBCOMMANDS = ["list", "add", "update", "rm", "rename"];
 
 export interface EditArgs {
   prefixes: string[];
@@ -120,7 +158,7 @@ export async function tagCommand(argv: readonly string[]): Promise<number> {
   const sub = argv[0];
   if (sub === undefined) throw new UsageError("tag needs a subcommand: list, add, update, rm or rename", "tag");
   if (sub === "help") {
-    process.stdout.write(`${HELP.tag}\n`);
+    process.stdout.write(`${helpText(spec)}\n`);
     return 0;
   }
   const rest = argv.slice(1);
@@ -135,13 +173,15 @@ export async function tagCommand(argv: readonly string[]): Promise<number> {
       return tagEdit(sub === "remove" ? "rm" : sub, rest);
     case "rename":
       return tagRename(rest);
-    default:
-      throw new UsageError(`unknown tag subcommand ${JSON.stringify(sub)} (expected list, add, update, rm or rename)`, "tag");
+    default: {
+      const near = closest(sub, SUBCOMMANDS);
+      throw new UsageError(`unknown tag subcommand ${JSON.stringify(sub)}${near ? `; did you mean ${JSON.stringify(near)}?` : " (expected list, add, update, rm or rename)"}`, "tag");
+    }
   }
 }
 
 async function tagList(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("tag", argv, { values: { type: "boolean" }, limit: { type: "string" } });
+  const p = parseCommand(spec, argv);
   const filters = tagFilters([...p.positionals, ...p.afterDashDash], "tag");
   const store = await openExisting(p);
   try {
@@ -169,7 +209,7 @@ async function tagList(argv: readonly string[]): Promise<number> {
 }
 
 async function tagEdit(op: "add" | "update" | "rm", argv: readonly string[]): Promise<number> {
-  const p = parseArgs("tag", argv, {});
+  const p = parseCommand(spec, argv, {});
   const { prefixes: given, tags } = splitEditArgs(op, p.positionals, p.afterDashDash);
   const store = await openExisting(p);
   try {
@@ -188,7 +228,7 @@ async function tagEdit(op: "add" | "update" | "rm", argv: readonly string[]): Pr
 }
 
 async function tagRename(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("tag", argv, {});
+  const p = parseCommand(spec, argv, {});
   const words = [...p.positionals, ...p.afterDashDash];
   if (words.length < 3) throw new UsageError("tag rename needs ID_PREFIX... OLD_KEY NEW_KEY", "tag");
   const [from, to] = words.slice(-2) as [string, string];

@@ -2,17 +2,32 @@
  * `export --redun PATH`: the tags and tag edits made in redun-edge on records
  * that came from a redun database, written back into its `tag` and
  * `tag_edit` tables in one transaction, `is_current` kept as redun keeps it
- * (cli/redun-db.ts). Tags redun already has are left alone, so exporting
+ * (local/redun-db.ts). Tags redun already has are left alone, so exporting
  * twice writes nothing, and importing afterwards finds nothing new.
  */
-import { tagsToExport } from "../core/redun/export.ts";
-import { parseArgs, str } from "./args.ts";
-import { UsageError } from "./errors.ts";
-import { readRedunIds, writeRedunTags } from "./redun-db.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+import { tagsToExport } from "../../core/redun/export.ts";
+import { str } from "../args.ts";
+import { parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { readRedunIds, writeRedunTags } from "../../local/redun-db.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf } from "../store.ts";
+
+export const spec: CommandSpec = {
+  name: "export",
+  synopsis: "export --redun PATH",
+  summary: "write tags edited here back into it",
+  usage: ["export --redun PATH"],
+  text: `Write the tags added, updated and removed here on records imported from the
+redun database PATH back into it (its tag and tag_edit tables, in one
+transaction), so redun's own \`log --tag\` and \`tag list\` see them. Tags
+it already has are left alone.`,
+  options: { redun: { type: "string", value: "PATH", help: "the redun database (.redun/redun.db)" } },
+};
+
+export const command: Command = { spec, run: exportCommand };
 
 export async function exportCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("export", argv, { redun: { type: "string" } });
+  const p = parseCommand(spec, argv);
   const path = str(p, "redun");
   if (!path) throw new UsageError("export needs --redun PATH (the redun database to write tags into)", "export");
   if (p.positionals.length || p.afterDashDash.length) throw new UsageError("export takes no other arguments", "export");

@@ -6,35 +6,36 @@
  * Start-up cost decides the design. Loading Miniflare takes ~0.5 s and
  * starting workerd another ~0.4 s, far over the 0.3 s a `log` may take. So
  * by default the first command starts Miniflare in a background process
- * (cli/local-server.ts) that later commands reach on a loopback port, and
+ * (local/server.ts) that later commands reach on a loopback port, and
  * that stops by itself when idle. `--in-process` (or REDUN_EDGE_IN_PROCESS=1)
  * runs Miniflare inside the command instead and stops it at exit.
  *
  * One workerd serves a store at a time, named in `server.json`. A command
- * signals a server only once its process is proven ours (cli/local-process.ts);
+ * signals a server only once its process is proven ours (local/process.ts);
  * a server that dies during a command is replaced at most once, and every
  * later request of the command goes to the new one (`connect`). A damaged
- * database is reported before any Worker opens it (cli/local-check.ts).
+ * database is reported before any Worker opens it (local/check.ts).
  *
  * Layout of `.redun/`: `v3/d1/...` the D1 database (wrangler's layout for
  * `--persist-to .redun`), `worker/` the cached Worker bundle, `server.json`
  * the running server, `server.lock` held while one starts, `server.log` the
  * background server's stderr, `sync.json` the sync cursors per remote.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Miniflare as MiniflareInstance } from "miniflare";
-import { CliError } from "./errors.ts";
-import { DamagedStoreError, checkStoreBeforeStart, checkStoreFiles, databaseFiles } from "./local-check.ts";
-import { SERVER_ID_ENV, carriesServerId, isAlive, remnants, stopProven } from "./local-process.ts";
-import type { Migration } from "./local-schema.ts";
+import { LocalError } from "./errors.ts";
+import { DamagedStoreError, checkStoreBeforeStart, checkStoreFiles, databaseFiles } from "./check.ts";
+import { SERVER_ID_ENV, carriesServerId, isAlive, remnants, stopProven } from "./process.ts";
+import { workerBundle, writeAtomic, type WorkerBundle } from "./bundle.ts";
+import { loopbackFetch } from "./loopback-fetch.ts";
+import { packageRoot, readMigrations, wranglerSettings } from "./package.ts";
+
+export { packageRoot };
 
 export const STORE_DIR = ".redun";
-/** The database id of wrangler.toml, so wrangler's local state and ours are one file. */
-const FALLBACK_D1_ID = "00000000-0000-0000-0000-000000000000";
-const FALLBACK_COMPAT_DATE = "2026-11-01";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -55,151 +56,6 @@ export function findStoreRoot(start: string): string | null {
     if (parent === dir) return null;
     dir = parent;
   }
-}
-
-/** The package root (its package.json names redun-edge), for the Worker sources and migrations. */
-export function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (;;) {
-    try {
-      if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === "redun-edge") return dir;
-    } catch {
-      // No package.json here.
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(here, "..");
-    dir = parent;
-  }
-}
-
-interface WranglerSettings {
-  compatibilityDate: string;
-  d1Id: string;
-}
-
-function wranglerSettings(root: string): WranglerSettings {
-  let text = "";
-  try {
-    text = readFileSync(join(root, "wrangler.toml"), "utf8");
-  } catch {
-    // Not shipped: the defaults match it.
-  }
-  return {
-    compatibilityDate: /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? FALLBACK_COMPAT_DATE,
-    d1Id: /^database_id\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? FALLBACK_D1_ID,
-  };
-}
-
-/** esbuild options for one ES module that runs in workerd (the local store and bench/d1.ts). */
-export const WORKER_BUILD_OPTIONS: {
-  bundle: true;
-  format: "esm";
-  platform: "neutral";
-  conditions: string[];
-  mainFields: string[];
-  target: string;
-  write: false;
-  logLevel: "silent";
-} = {
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["browser", "module", "main"],
-  target: "es2022",
-  write: false,
-  logLevel: "silent",
-};
-
-// ---- the Worker bundle ------------------------------------------------------
-
-export interface WorkerBundle {
-  path: string;
-  /** Hash of the bundle's contents: a background server running another bundle is replaced. */
-  key: string;
-}
-
-interface BundleManifest {
-  key: string;
-  /** Input file -> [mtimeMs, size]: the bundle is rebuilt when any changes. */
-  inputs: Record<string, [number, number]>;
-}
-
-function fileStamp(path: string): [number, number] | null {
-  try {
-    const s = statSync(path);
-    return [s.mtimeMs, s.size];
-  } catch {
-    return null;
-  }
-}
-
-function migrationFiles(pkg: string): string[] {
-  const dir = [join(pkg, "adapters", "d1", "migrations"), join(pkg, "dist", "adapters", "d1", "migrations")].find((d) => existsSync(d));
-  if (!dir) throw new CliError(`cannot find the D1 migrations (adapters/d1/migrations) under ${pkg}`);
-  return readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((f) => join(dir, f));
-}
-
-/**
- * The Worker as one ES module, cached in `.redun/worker/` and rebuilt only
- * when a source file changed (checked by size and mtime: ~60 stats, well
- * under a millisecond). esbuild is loaded only to rebuild.
- */
-export async function workerBundle(storeDir: string): Promise<WorkerBundle> {
-  const pkg = packageRoot();
-  const dir = join(storeDir, "worker");
-  const path = join(dir, "worker.mjs");
-  const manifestPath = join(dir, "manifest.json");
-  const migrations = migrationFiles(pkg);
-  try {
-    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BundleManifest;
-    const fresh =
-      existsSync(path) &&
-      migrations.every((m) => m in manifest.inputs) &&
-      Object.entries(manifest.inputs).every(([file, stamp]) => {
-        const now = fileStamp(file);
-        return now !== null && now[0] === stamp[0] && now[1] === stamp[1];
-      });
-    if (fresh) return { path, key: manifest.key };
-  } catch {
-    // No or unreadable manifest: build.
-  }
-  // The sources when they are there (a checkout), so the CLI run from cli/ or dist/cli/ builds one bundle.
-  const here = dirname(fileURLToPath(import.meta.url));
-  const entry = [join(pkg, "cli", "local-worker.ts"), join(here, "local-worker.ts"), join(here, "local-worker.js")].find((f) => existsSync(f));
-  if (!entry) throw new CliError("cannot find cli/local-worker.ts to build the local Worker");
-  let esbuild: typeof import("esbuild");
-  try {
-    esbuild = await import("esbuild");
-  } catch (cause) {
-    throw new CliError("esbuild is needed to build the local Worker once; install it (npm install esbuild)", { cause });
-  }
-  const list = migrations.map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
-  const result = await esbuild.build({
-    ...WORKER_BUILD_OPTIONS,
-    entryPoints: [entry],
-    metafile: true,
-    define: { __REDUN_EDGE_MIGRATIONS__: JSON.stringify(list) },
-  });
-  const code = result.outputFiles[0]!.contents;
-  const inputs: Record<string, [number, number]> = {};
-  for (const input of [...Object.keys(result.metafile.inputs).map((f) => resolve(f)), ...migrations]) {
-    const stamp = fileStamp(input);
-    if (stamp) inputs[input] = stamp;
-  }
-  const { createHash } = await import("node:crypto");
-  const key = createHash("sha1").update(code).digest("hex").slice(0, 16);
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(path, code);
-  writeAtomic(manifestPath, JSON.stringify({ key, inputs } satisfies BundleManifest));
-  return { path, key };
-}
-
-export function writeAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
 }
 
 // ---- Miniflare ----------------------------------------------------------------
@@ -252,7 +108,7 @@ export async function startWorker(storeDir: string, bundle: WorkerBundle, secret
     if (!res.ok) {
       const error = errorOf(body);
       if (error.code === "damaged_store") throw new DamagedStoreError(storeDir, databaseFiles(storeDir)[0] ?? null, error.message);
-      throw new CliError(`the local store did not start: ${error.message}`);
+      throw new LocalError(`the local store did not start: ${error.message}`);
     }
     return { mf, url, secret };
   } catch (error) {
@@ -283,13 +139,13 @@ export function ensureStoreDir(root: string): string {
 /**
  * `.redun/server.json`: the server of the store, the one workerd every
  * command of that store talks to (two must not share one D1 database).
- * "background": cli/local-server.ts, spawned detached, stopped when idle.
+ * "background": local/server.ts, spawned detached, stopped when idle.
  * "in-process": a command running Miniflare itself (`--in-process`); other
  * commands may use it while it lasts, and it is never signalled.
  */
 export interface ServerInfo {
   kind?: "background" | "in-process";
-  /** Random nonce of this server: in its command line and environment (cli/local-process.ts), answered on its port. */
+  /** Random nonce of this server: in its command line and environment (local/process.ts), answered on its port. */
   id?: string;
   pid: number;
   url: string;
@@ -391,7 +247,7 @@ async function underLock<T>(storeDir: string, fn: () => Promise<T>): Promise<T> 
   const lockPath = join(storeDir, "server.lock");
   const deadline = Date.now() + 90_000;
   while (!tryLock(lockPath)) {
-    if (Date.now() > deadline) throw new CliError(`timed out waiting for the local store to start (${lockPath})`);
+    if (Date.now() > deadline) throw new LocalError(`timed out waiting for the local store to start (${lockPath})`);
     await sleep(50);
   }
   try {
@@ -403,11 +259,11 @@ async function underLock<T>(storeDir: string, fn: () => Promise<T>): Promise<T> 
 
 function serverScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [join(here, "local-server.js"), join(here, "local-server.ts")].find((f) => existsSync(f))!;
+  return [join(here, "server.js"), join(here, "server.ts")].find((f) => existsSync(f))!;
 }
 
 /**
- * Spawn cli/local-server.ts detached (its own process group), its output
+ * Spawn local/server.ts detached (its own process group), its output
  * going to `.redun/server.log` (never to a pipe that goes away with this
  * command); resolves once it has written server.json naming itself. Its id
  * goes in its arguments and its environment, where workerd inherits it.
@@ -451,9 +307,9 @@ async function spawnServer(storeDir: string, bundle: WorkerBundle): Promise<Serv
   }
   reason = reason.replace(/^redun-edge[^:]*:\s*(error:\s*)?/, "");
   // The server checked the store again before migrating: its one line is the whole story.
-  if (/^the local store .* is damaged: /.test(reason)) throw new CliError(reason);
+  if (/^the local store .* is damaged: /.test(reason)) throw new LocalError(reason);
   const why = exited ? (reason ? `: ${reason}` : "") : " within 60 s";
-  throw new CliError(`the local store did not start${why} (see ${logPath})`);
+  throw new LocalError(`the local store did not start${why} (see ${logPath})`);
 }
 
 /** A server a command holds: its record, and how to let go of it at the end. */
@@ -475,7 +331,7 @@ async function acquire(storeDir: string, bundle: WorkerBundle, usable: (info: Se
     const named = readServerInfo(storeDir);
     if (named && !(failed && named.id === failed.id && named.pid === failed.pid) && (await usable(named))) return borrowed(named);
     if (named) await retire(storeDir, named);
-    await checkStoreBeforeStart(storeDir, migrationList());
+    await checkStoreBeforeStart(storeDir, readMigrations());
     return start();
   });
 }
@@ -509,10 +365,6 @@ async function startInProcess(storeDir: string, bundle: WorkerBundle): Promise<H
   };
 }
 
-function migrationList(): Migration[] {
-  return migrationFiles(packageRoot()).map((file) => ({ name: file.split(/[\\/]/).pop()!, sql: readFileSync(file, "utf8") }));
-}
-
 // ---- the connection: every request to the current server, one restart -----
 
 /** Connection failures after which the server is asked whether it is still there. */
@@ -543,14 +395,14 @@ function connect(storeDir: string, first: Held, restart: (failed: ServerInfo) =>
   let restarting: Promise<void> | null = null;
 
   /** Set once this command cannot go on with the store: every later request fails with it. */
-  let gaveUp: CliError | null = null;
+  let gaveUp: LocalError | null = null;
 
   const replace = (failed: Held): Promise<void> =>
     (restarting ??= (async () => {
       if (gaveUp) throw gaveUp;
       const log = join(storeDir, "server.log");
       if (restarts >= MAX_RESTARTS) {
-        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped again after one restart in this command; giving up (see ${log})`));
+        throw (gaveUp = new LocalError(`the local store's server (pid ${failed.info.pid}) stopped again after one restart in this command; giving up (see ${log})`));
       }
       restarts++;
       let next: Held;
@@ -558,7 +410,7 @@ function connect(storeDir: string, first: Held, restart: (failed: ServerInfo) =>
         next = await restart(failed.info);
       } catch (cause) {
         const why = (cause as Error)?.message ?? String(cause);
-        throw (gaveUp = new CliError(`the local store's server (pid ${failed.info.pid}) stopped, and restarting it failed: ${why}`, { cause }));
+        throw (gaveUp = new LocalError(`the local store's server (pid ${failed.info.pid}) stopped, and restarting it failed: ${why}`, { cause }));
       }
       await failed.close().catch(() => {});
       current = next;
@@ -590,7 +442,7 @@ function connect(storeDir: string, first: Held, restart: (failed: ServerInfo) =>
           await replace(held);
         }
         if (!safe) {
-          throw new CliError(
+          throw new LocalError(
             `the local store's server (pid ${held.info.pid}) stopped while it handled a tag edit; the edit may or may not have been made: check before repeating it`,
             { cause: error },
           );
@@ -642,56 +494,6 @@ export async function openInProcess(root: string): Promise<StoreConnection> {
   const bundle = await workerBundle(storeDir);
   const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
   return connect(storeDir, await get(), get);
-}
-
-// ---- a small fetch over node:http --------------------------------------------
-
-/**
- * fetch() for the loopback server over node:http. Node's global fetch loads
- * undici on first use, ~60 ms of CPU per command, a fifth of the budget of a
- * `log`; node:http is already in the snapshot. Returns the part of Response
- * the HTTP adapter uses.
- */
-// `require`, not `import`: the ESM facade of node:http evaluates its lazy exports, which loads undici.
-const http = createRequire(import.meta.url)("node:http") as typeof import("node:http");
-const agent = new http.Agent({ keepAlive: true });
-
-export function loopbackFetch(input: string, init: RequestInit = {}, timeoutMs = 120_000): Promise<Response> {
-  return new Promise((resolvePromise, reject) => {
-    const headers = (init.headers ?? {}) as Record<string, string>;
-    const body = init.body === undefined || init.body === null ? undefined : String(init.body);
-    const req = http.request(
-      input,
-      {
-        method: init.method ?? "GET",
-        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-        agent,
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => resolvePromise(liteResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8"))));
-      },
-    );
-    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer from ${input} in ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-function liteResponse(status: number, raw: Record<string, string | string[] | undefined>, text: string): Response {
-  const lite = {
-    ok: status >= 200 && status < 300,
-    status,
-    statusText: "",
-    headers: { get: (name: string) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v; } },
-    text: async () => text,
-    json: async () => JSON.parse(text) as unknown,
-    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
-  };
-  return lite as unknown as Response;
 }
 
 /** The local store of `root`: in this process, or the background server. */

@@ -1,18 +1,18 @@
 /**
  * `import PATH`: a redun SQLite database into a store (the local store, or
- * --remote). Rows are read in one read-only transaction (cli/redun-db.ts),
+ * --remote). Rows are read in one read-only transaction (local/redun-db.ts),
  * mapped and verified with redun's formulas (core/redun/import.ts); a row
  * whose id does not match is refused and named, the rest goes in. Only what
  * the store lacks is written, in batches that are each atomic and verified
  * again by the store, so a second import writes nothing and an interrupted
  * one is finished by running it again.
  */
-import { RECORD_TYPES, type AnyRecord } from "../core/index.ts";
-import { emptyRedunMapping, mapRedunRowsByType, newRedunRecords } from "../core/redun/import.ts";
-import { parseArgs } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
-import { readRedunRows } from "./redun-db.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf } from "./store.ts";
+import { RECORD_TYPES, type AnyRecord } from "../../core/index.ts";
+import { emptyRedunMapping, mapRedunRowsByType, newRedunRecords } from "../../core/redun/import.ts";
+import { parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { readRedunRows } from "../../local/redun-db.ts";
+import { defaultStoreSpec, inProcess, openStore, tokenOf } from "../store.ts";
 
 /** Records per push: each push is one atomic, verified write on the store. */
 const BATCH = 5_000;
@@ -53,8 +53,24 @@ export function progressBar(label: string): { update(done: number, total: number
   };
 }
 
+export const spec: CommandSpec = {
+  name: "import",
+  synopsis: "import PATH",
+  summary: "import a redun database (.redun/redun.db)",
+  usage: ["import PATH"],
+  text: `Import a redun SQLite database (PATH, e.g. .redun/redun.db; read-only) into
+the store: every execution, job, call node, task, value, tag (with its edit
+history) and cache evaluation. Ids stay redun's, and each is checked with
+redun's own hash formulas first: a record whose id does not match is named
+and left out (exit code 1), the rest goes in. Only what the store lacks is
+written, so importing again writes nothing and picks up what redun did since.`,
+  options: {},
+};
+
+export const command: Command = { spec, run: importCommand };
+
 export async function importCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("import", argv, {});
+  const p = parseCommand(spec, argv);
   const paths = [...p.positionals, ...p.afterDashDash];
   if (paths.length !== 1) throw new UsageError(`import takes one redun database file, got ${paths.length}`, "import");
   const path = paths[0]!;

@@ -1,18 +1,11 @@
 /**
  * Is a local store's database the store it should be? Shared by the CLI
- * (cli/local-check.ts reads the file with node:sqlite before any Worker
- * starts) and the local Worker (cli/local-worker.ts asks D1 just before it
+ * (local/check.ts reads the file with node:sqlite before any Worker
+ * starts) and the local Worker (local/worker.ts asks D1 just before it
  * would apply migrations), so both judge alike. No platform imports: it is
  * bundled into the Worker.
  */
-import { splitSql } from "./sql-split.ts";
-
-export const MIGRATIONS_TABLE = "d1_migrations";
-
-export interface Migration {
-  name: string;
-  sql: string;
-}
+import { MIGRATIONS_TABLE, type Migration } from "./migrations.ts";
 
 const IDENT = String.raw`["\x60\[]?(\w+)["\x60\]]?`;
 const CREATE = new RegExp(String.raw`^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?${IDENT}`, "i");
@@ -24,7 +17,7 @@ export function tablesAfter(migrations: readonly Migration[], applied: ReadonlyS
   const tables = new Set<string>();
   for (const m of [...migrations].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!applied.has(m.name)) continue;
-    for (const statement of splitSql(m.sql)) {
+    for (const statement of m.queries) {
       let match: RegExpExecArray | null;
       if ((match = CREATE.exec(statement))) tables.add(match[1]!);
       else if ((match = DROP.exec(statement))) tables.delete(match[1]!);

@@ -1,16 +1,36 @@
-/** `server status|stop`: the local store's background server (see cli/local-server.ts). */
+/** `server status|stop`: the local store's background server (see local/server.ts). */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "./args.ts";
-import { UsageError } from "./errors.ts";
-import { STORE_DIR, readServerInfo, serverIsLive, stopServer } from "./local-store.ts";
-import { localStoreRoot } from "./store.ts";
-import { formatDuration } from "./format.ts";
+import { closest } from "../args.ts";
+import { parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { STORE_DIR, readServerInfo, serverIsLive, stopServer } from "../../local/store.ts";
+import { localStoreRoot } from "../store.ts";
+import { formatDuration } from "../format.ts";
+
+export const spec: CommandSpec = {
+  name: "server",
+  synopsis: "server status|stop",
+  summary: "the local store's background server",
+  usage: ["server status|stop"],
+  text: `The local store's Worker runs in a background process, started by the first
+command that needs it and stopped after REDUN_EDGE_IDLE_SECONDS (default
+600) without requests.
+
+status   whether it runs, where, and since when
+stop     stop it now`,
+  options: {},
+};
+
+export const command: Command = { spec, run: serverCommand };
 
 export async function serverCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("server", argv, {});
+  const p = parseCommand(spec, argv);
   const [sub, ...extra] = p.positionals;
-  if (extra.length || (sub !== "status" && sub !== "stop")) throw new UsageError("expected: server status | server stop", "server");
+  if (extra.length || (sub !== "status" && sub !== "stop")) {
+    const near = sub === undefined || extra.length ? null : closest(sub, ["status", "stop"]);
+    throw new UsageError(`expected: server status | server stop${near ? `; did you mean ${JSON.stringify(near)}?` : ""}`, "server");
+  }
   const candidate = localStoreRoot();
   const root = existsSync(join(candidate, STORE_DIR)) ? candidate : null;
   const storeDir = root ? join(root, STORE_DIR) : null;

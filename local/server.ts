@@ -1,5 +1,5 @@
 /**
- * The background server of a local store (started by cli/local-store.ts,
+ * The background server of a local store (started by local/store.ts,
  * never by hand): keeps Miniflare running so each command pays ~0.1 s, not
  * the ~1 s of starting workerd. Commands talk to workerd's loopback port
  * directly; this process only owns Miniflare, records where it listens in
@@ -9,11 +9,12 @@
  *
  * argv: STORE_DIR BUNDLE_PATH BUNDLE_KEY SERVER_ID. The server id (also in
  * the environment, where workerd inherits it) is how a command proves this
- * process is its server before it signals it (cli/local-process.ts).
+ * process is its server before it signals it (local/process.ts).
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { readServerInfo, serverInfoPath, startWorker, writeAtomic, type ServerInfo } from "./local-store.ts";
+import { writeAtomic } from "./bundle.ts";
+import { readServerInfo, serverInfoPath, startWorker, type ServerInfo } from "./store.ts";
 
 const [storeDir, bundlePath, bundleKey, serverId] = process.argv.slice(2);
 const idleMs = Math.max(5, Number(process.env.REDUN_EDGE_IDLE_SECONDS) || 600) * 1000;
@@ -23,7 +24,7 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-if (!storeDir || !bundlePath || !bundleKey || !serverId) fail(new Error("usage: local-server STORE_DIR BUNDLE_PATH BUNDLE_KEY SERVER_ID"));
+if (!storeDir || !bundlePath || !bundleKey || !serverId) fail(new Error("usage: local/server.ts STORE_DIR BUNDLE_PATH BUNDLE_KEY SERVER_ID"));
 
 const secret = randomBytes(24).toString("hex");
 let worker: Awaited<ReturnType<typeof startWorker>>;

@@ -7,47 +7,45 @@ import {
   EXECUTION_STATUSES,
   JOB_STATUSES,
   formatRecordLine,
-  toTagFilter,
   type EntityType,
   type Query,
   type RecordView,
-  type TagFilter,
-} from "../core/index.ts";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import type { HttpClient } from "../adapters/http/index.ts";
-import { flag, list, parseArgs, readTag, str, type Parsed } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
-import { formatDetail } from "./format.ts";
-import { STORE_DIR } from "./local-store.ts";
-import { defaultStoreSpec, inProcess, openStore, tokenOf, type StoreSpec } from "./store.ts";
+} from "../../core/index.ts";
+import { flag, list, str, tagFilters, type Parsed } from "../args.ts";
+import { parseCommand, type Command, type CommandSpec } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { formatDetail } from "../format.ts";
+import { EXECUTION_SHORTHAND, defaultStoreSpec, inProcess, openStore, requireExistingStore, resolveExecutionShorthand, tokenOf } from "../store.ts";
 
-/** `-` (the newest execution) and `~N` (the N-th newest, `~1` being `-`), as redun reads them. */
-export const EXECUTION_SHORTHAND = /^(-|~\d+)$/;
+export const spec: CommandSpec = {
+  name: "log",
+  synopsis: "log [ID_PREFIX]",
+  summary: "list recent executions (or jobs, ...), or show one record",
+  usage: ["log [options] [ID_PREFIX | - | ~N]"],
+  text: `Without ID_PREFIX: recent records, newest first, one line each.
+With ID_PREFIX: the record that id prefix names, in detail (an execution
+shows its duration, job counts per task and its job tree; a job its place
+in the execution, its call's arguments and result or error, and its task's
+source). - names the most recent execution, ~N the N-th most recent.
+A RUNNING execution whose run stopped renewing its lease (its process was
+killed) shows as ABANDONED.`,
+  options: {
+    tag: { type: "string", multiple: true, value: "KEY[=VALUE]", help: "records having this tag (repeat: all must hold)" },
+    "exec-tag": { type: "string", multiple: true, value: "KEY[=VALUE]", help: "records of executions having this tag" },
+    exec: { type: "boolean", help: "executions (default)" },
+    job: { type: "boolean", help: "jobs" },
+    "call-node": { type: "boolean", help: "call nodes" },
+    task: { type: "boolean", help: "tasks" },
+    value: { type: "boolean", help: "values" },
+    all: { type: "boolean", help: "records of every type" },
+    "exec-status": { type: "string", multiple: true, value: "STATUS", help: "RUNNING, DONE or FAILED (repeatable)" },
+    "job-status": { type: "string", multiple: true, value: "STATUS", help: "RUNNING, DONE, CACHED or FAILED (repeatable)" },
+    limit: { type: "string", value: "N", help: "at most N records (default 100, at most 1000)" },
+    format: { type: "string", value: "text|json", help: "json prints the records as JSON" },
+  },
+};
 
-/** The full id of the execution `-` or `~N` names. */
-export async function resolveExecutionShorthand(client: HttpClient, word: string, command: string): Promise<string> {
-  const n = word === "-" ? 1 : Number(word.slice(1));
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) {
-    throw new UsageError(`${word}: ~N names the N-th most recent execution, N from 1 to 1000`, command);
-  }
-  const { records } = await client.log({ types: ["Execution"], limit: n });
-  const found = records[n - 1];
-  if (!found) {
-    throw new CliError(records.length === 0 ? `${word}: the store has no executions yet` : `${word}: the store has only ${records.length} execution${records.length === 1 ? "" : "s"}`);
-  }
-  return found.id;
-}
-
-/**
- * A read-only command on a folder without a local store says so and creates
- * nothing (starting the store would create `.redun/`).
- */
-export function requireExistingStore(spec: StoreSpec): void {
-  if (spec.kind === "local" && !existsSync(join(spec.root, STORE_DIR))) {
-    throw new CliError(`no redun-edge store in ${spec.root} (no ${STORE_DIR}/ there: run a workflow to record one, or name a store with --remote)`);
-  }
-}
+export const command: Command = { spec, run: logCommand };
 
 const TYPE_FLAGS: [flag: string, type: EntityType][] = [
   ["exec", "Execution"],
@@ -56,11 +54,6 @@ const TYPE_FLAGS: [flag: string, type: EntityType][] = [
   ["task", "Task"],
   ["value", "Value"],
 ];
-
-/** `k=v` or `k` (any value) as a query filter; malformed text is a usage error. */
-export function tagFilters(texts: readonly string[], command = "log"): TagFilter[] {
-  return texts.map((text) => toTagFilter(readTag(text, command, { valueRequired: false })));
-}
 
 function statuses<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T[] {
   return list(p, name).flatMap((v) => v.split(",")).filter(Boolean).map((v) => {
@@ -71,20 +64,7 @@ function statuses<T extends string>(p: Parsed, name: string, allowed: readonly T
 }
 
 export async function logCommand(argv: readonly string[]): Promise<number> {
-  const p = parseArgs("log", argv, {
-    tag: { type: "string", multiple: true },
-    "exec-tag": { type: "string", multiple: true },
-    exec: { type: "boolean" },
-    job: { type: "boolean" },
-    "call-node": { type: "boolean" },
-    task: { type: "boolean" },
-    value: { type: "boolean" },
-    all: { type: "boolean" },
-    "exec-status": { type: "string", multiple: true },
-    "job-status": { type: "string", multiple: true },
-    limit: { type: "string" },
-    format: { type: "string" },
-  });
+  const p = parseCommand(spec, argv);
   const positionals = [...p.positionals, ...p.afterDashDash];
   if (positionals.length > 1) throw new UsageError(`log takes at most one id prefix, got ${positionals.length}`, "log");
   const format = str(p, "format") ?? "text";
@@ -113,9 +93,9 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError(`not an id prefix: ${JSON.stringify(word)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "log");
   }
 
-  const spec = defaultStoreSpec(p, "log");
-  requireExistingStore(spec);
-  const store = await openStore(spec, { token: tokenOf(p), inProcess: inProcess(p) });
+  const storeSpec = defaultStoreSpec(p, "log");
+  requireExistingStore(storeSpec);
+  const store = await openStore(storeSpec, { token: tokenOf(p), inProcess: inProcess(p) });
   try {
     if (word !== undefined) {
       const prefix = EXECUTION_SHORTHAND.test(word) ? await resolveExecutionShorthand(store.client, word, "log") : word.toLowerCase();
