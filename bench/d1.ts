@@ -27,7 +27,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
+import type { AnyRecord, ExecutionRecord, JobRecord, JsonValue } from "../core/index.ts";
+import { makeTag } from "../core/adapter-kit.ts";
 import { WORKER_BUILD_OPTIONS } from "../cli/local-store.ts";
 import { splitSql } from "../cli/sql-split.ts";
 import type { BenchRow, BenchSection } from "./report.ts";

@@ -15,7 +15,8 @@
  */
 import { loadavg } from "node:os";
 import type { Page } from "playwright-core";
-import { makeTag, taskHash, type AnyRecord, type JobRecord, type TaskRecord } from "../core/index.ts";
+import type { AnyRecord, JobRecord, TaskRecord } from "../core/index.ts";
+import { makeTag, taskHash } from "../core/adapter-kit.ts";
 import { createHttpClient } from "../adapters/http/index.ts";
 import { buildInspector } from "../inspector/build.ts";
 import { CHROMIUM, hasChromium, launchChromium } from "../test/inspector/browser.ts";

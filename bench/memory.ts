@@ -3,7 +3,8 @@
  * Reference (redun 0.26, same class of machine): ~18 ms per job on a first
  * run, ~7 ms per cached job.
  */
-import { CallGraph, Scheduler, makeTag, task, type AnyRecord, type ExecutionRecord } from "redun-edge";
+import { CallGraph, Scheduler, task, type AnyRecord, type ExecutionRecord } from "redun-edge";
+import { makeTag } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { median, medianMs, type BenchSection } from "./report.ts";
 

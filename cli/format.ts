@@ -14,12 +14,9 @@ import {
   formatTagView,
   formatTime,
   formatRepr,
-  ERROR_VALUE_TYPE,
   type ArgumentView,
-  formatArgs,
   type ExecutionRecord,
   type JobTreeNode,
-  type RecordedError,
   type JsonValue,
   type RecordDetail,
   type RecordView,
@@ -27,6 +24,7 @@ import {
   type TagView,
   type ValueView,
 } from "../core/index.ts";
+import { ERROR_VALUE_TYPE, type RecordedError } from "../core/adapter-kit.ts";
 import { jobStatusTable } from "./run-output.ts";
 
 export { commitLink, formatDuration };

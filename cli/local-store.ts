@@ -470,7 +470,7 @@ const borrowed = (info: ServerInfo): Held => ({ info, close: async () => {} });
  * made by `start`. Whatever server.json named instead is retired first
  * (signalled only when proven ours).
  */
-async function acquire(storeDir: string, bundle: WorkerBundle, usable: (info: ServerInfo) => Promise<boolean>, start: () => Promise<Held>, failed?: ServerInfo): Promise<Held> {
+async function acquire(storeDir: string, usable: (info: ServerInfo) => Promise<boolean>, start: () => Promise<Held>, failed?: ServerInfo): Promise<Held> {
   return underLock(storeDir, async () => {
     const named = readServerInfo(storeDir);
     if (named && !(failed && named.id === failed.id && named.pid === failed.pid) && (await usable(named))) return borrowed(named);
@@ -626,8 +626,8 @@ export async function openBackground(root: string): Promise<StoreConnection> {
   const start = async () => borrowed(await spawnServer(storeDir, bundle));
   const named = readServerInfo(storeDir);
   const trusted = named && named.kind !== "in-process" && named.bundleKey === bundle.key && provenBackground(named);
-  const first = trusted ? borrowed(named) : await acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start);
-  return connect(storeDir, first, (failed) => acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start, failed));
+  const first = trusted ? borrowed(named) : await acquire(storeDir, (info) => usableBackground(info, bundle), start);
+  return connect(storeDir, first, (failed) => acquire(storeDir, (info) => usableBackground(info, bundle), start, failed));
 }
 
 /**
@@ -640,7 +640,7 @@ export async function openInProcess(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
   checkStoreFiles(storeDir);
   const bundle = await workerBundle(storeDir);
-  const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
+  const get = (failed?: ServerInfo) => acquire(storeDir, usableAny, () => startInProcess(storeDir, bundle), failed);
   return connect(storeDir, await get(), get);
 }
 

@@ -6,13 +6,13 @@
  */
 import {
   ENTITY_TYPES,
-  canonicalJson,
   formatRecordLine,
   formatTagKeyValue,
   toTagFilter,
   type JsonValue,
   type TagChange,
 } from "../core/index.ts";
+import { canonicalJson } from "../core/adapter-kit.ts";
 import type { HttpClient } from "../adapters/http/index.ts";
 import type { TagEditResult } from "../core/index.ts";
 import { flag, parseArgs, readTag, type Parsed } from "./args.ts";

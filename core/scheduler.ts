@@ -32,6 +32,7 @@ import type {
 import type { Repository } from "./repository.ts";
 import { plainTags, toTagPairs, type TagInput, type TagPair } from "./tags.ts";
 import { containsExpression, currentTaskOfHash, isExpression, isTagged, type Expression, type TaskDefinition } from "./task.ts";
+import { batchPerTick } from "./tick-batch.ts";
 import { decodeValue, makeErrorValueRecord, makeValueRecord } from "./values.ts";
 
 /** Environment the host supplies; the core reads no platform APIs itself. */
@@ -150,8 +151,8 @@ export class Scheduler {
   private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private flushError: unknown = null;
-  private lookups = new Map<LookupType, Map<string, ((r: AnyRecord | undefined) => void)[]>>();
-  private lookupScheduled = false;
+  /** Concurrent look-ups, one repository read per record type per tick. */
+  private readonly lookups = batchPerTick((requests: readonly LookupRequest[]) => this.readLookups(requests));
   private writtenTasks = new Set<string>();
 
   constructor(options: SchedulerOptions) {
@@ -300,39 +301,31 @@ export class Scheduler {
     }
   }
 
-  /** Coalesce concurrent look-ups into one repository read per type per tick. */
+  /** A record for a cache look-up: from the write buffer, or read with the other look-ups of this tick. */
   private lookup<T extends LookupType>(type: T, id: string): Promise<RecordOf<T> | undefined> {
     const buffered = this.pending.get(id);
     if (buffered?.type === type) return Promise.resolve(buffered as RecordOf<T>);
-    return new Promise((resolve) => {
-      let byId = this.lookups.get(type);
-      if (!byId) this.lookups.set(type, (byId = new Map()));
-      const waiting = byId.get(id);
-      const settle = resolve as (r: AnyRecord | undefined) => void;
-      if (waiting) waiting.push(settle);
-      else byId.set(id, [settle]);
-      if (!this.lookupScheduled) {
-        this.lookupScheduled = true;
-        queueMicrotask(() => void this.runLookups());
-      }
-    });
+    return this.lookups({ type, id }) as Promise<RecordOf<T> | undefined>;
   }
 
-  private async runLookups(): Promise<void> {
-    this.lookupScheduled = false;
-    const batches = this.lookups;
-    this.lookups = new Map();
+  private async readLookups(requests: readonly LookupRequest[]): Promise<(AnyRecord | undefined)[]> {
+    const byType = new Map<LookupType, Set<string>>();
+    for (const { type, id } of requests) {
+      let ids = byType.get(type);
+      if (!ids) byType.set(type, (ids = new Set()));
+      ids.add(id);
+    }
+    const found = new Map<LookupType, Map<string, AnyRecord>>();
     await Promise.all(
-      [...batches].map(async ([type, byId]) => {
-        let found = new Map<string, AnyRecord>();
+      [...byType].map(async ([type, ids]) => {
         try {
-          found = new Map((await this.repository.get(type, [...byId.keys()])).map((r) => [r.id, r]));
+          found.set(type, new Map((await this.repository.get(type, [...ids])).map((r) => [r.id, r])));
         } catch {
           // A failed cache read is a cache miss: the job runs.
         }
-        for (const [id, resolvers] of byId) for (const resolve of resolvers) resolve(found.get(id));
       }),
     );
+    return requests.map(({ type, id }) => found.get(type)?.get(id));
   }
 
   /** Evaluate a value that may hold expressions (also inside arrays and plain objects). */
@@ -641,6 +634,10 @@ export class Scheduler {
 }
 
 type LookupType = "Evaluation" | "Value" | "CallNode";
+interface LookupRequest {
+  type: LookupType;
+  id: string;
+}
 
 function checkInterrupted(ctx: ExecutionContext): void {
   if (ctx.interrupted) throw new InterruptedError(ctx.execution.id);

@@ -15,10 +15,10 @@ import {
   CallGraph,
   VERSION,
   importRecords,
-  normalizeQuery,
   type Repository,
   type TagEditResult,
 } from "../core/index.ts";
+import { normalizeQuery } from "../core/adapter-kit.ts";
 import { ApiError, onError } from "./errors.ts";
 import {
   DEFAULT_PAGE,

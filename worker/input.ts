@@ -8,15 +8,9 @@ import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
   JOB_STATUSES,
-  MAX_EDIT_PREFIXES,
-  MAX_LIMIT,
-  MAX_PREFIX_CHARS,
   RECORD_TYPES,
   TagParseError,
   ValidationError,
-  quoted,
-  fieldName,
-  normalizeQuery,
   parseTagKeyValue,
   toTagFilter,
   type EntityType,
@@ -28,6 +22,14 @@ import {
   type TagFilter,
   type TagPair,
 } from "../core/index.ts";
+import {
+  MAX_EDIT_PREFIXES,
+  MAX_LIMIT,
+  MAX_PREFIX_CHARS,
+  quoted,
+  fieldName,
+  normalizeQuery,
+} from "../core/adapter-kit.ts";
 import type { AnyValue } from "../core/index.ts";
 
 /** Ids (or prefixes, keys, tags) accepted in one call; clients split larger sets. */

@@ -12,7 +12,8 @@
  * should the rest still pass the limit, the caller falls back to several
  * reads.
  */
-import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
+import { ENTITY_TYPES, type EntityType } from "../../core/index.ts";
+import type { NormalizedQuery } from "../../core/adapter-kit.ts";
 import { Params, buildQueryArms, queryTypes, type Planner, type Statement } from "./query-sql.ts";
 import { cachedSql, entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";
 

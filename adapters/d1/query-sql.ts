@@ -45,7 +45,8 @@
  * Key-only probes of an entity's own tags go through tags' (entity_time,
  * entity_id, key, ...) index, which holds every tag: hence `t.current = 1` there.
  */
-import { ValidationError, type EntityType, type NormalizedQuery, type NormalizedTagFilter } from "../../core/index.ts";
+import { ValidationError, type EntityType } from "../../core/index.ts";
+import type { NormalizedQuery, NormalizedTagFilter } from "../../core/adapter-kit.ts";
 import { specOf } from "./tables.ts";
 
 /** Never drive from (and sort) a candidate set larger than this; capped counts stop at this + 1 rows. */

@@ -5,7 +5,6 @@
  */
 import {
   ENTITY_TYPES,
-  canonicalJson,
   type CallNodeRecord,
   type EvaluationRecord,
   type ExecutionRecord,
@@ -16,6 +15,7 @@ import {
   type TaskRecord,
   type ValueRecord,
 } from "../../core/index.ts";
+import { canonicalJson } from "../../core/adapter-kit.ts";
 
 export type Row = Record<string, unknown>;
 

@@ -23,7 +23,8 @@
  *   malformed record fails before anything is written) and every statement is
  *   idempotent, so a write cut short can simply be retried.
  */
-import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
+import { RepositoryError, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
+import { assertWritable, canonicalJson, utf8Length } from "../../core/adapter-kit.ts";
 import type { D1Like, D1Statement } from "./d1.ts";
 import { cachedSql, entityTimeSql, joinTagById, specOf, type TableSpec } from "./tables.ts";
 

@@ -11,21 +11,23 @@
  *   record types: the few records they name, sorted;
  * - otherwise the newest-first `ord` index of the type (or `st` by status).
  */
+import type {
+  AnyRecord,
+  EntityType,
+  ExecutionRecord,
+  TagRecord,
+  TaskRecord,
+} from "../../core/index.ts";
 import {
   canonicalJson,
   compareNewestFirst,
   hasExecutionFilter,
   isAfterCursor,
   pageOf,
-  type AnyRecord,
-  type EntityType,
-  type ExecutionRecord,
   type NormalizedQuery,
   type NormalizedTagFilter,
   type QueryPage,
-  type TagRecord,
-  type TaskRecord,
-} from "../../core/index.ts";
+} from "../../core/adapter-kit.ts";
 import type { Context } from "./context.ts";
 import { defined, findBulk, ordRange, readSegs } from "./segments.ts";
 import { inv, type BulkRecord, type ExecRow, type Tx } from "./schema.ts";

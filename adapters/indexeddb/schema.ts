@@ -24,7 +24,6 @@ import type { BloomShardData } from "./bloom.ts";
 /** Records packed into segments. */
 export type BulkRecord = Exclude<AnyRecord, ExecutionRecord | TagRecord>;
 export type BulkType = BulkRecord["type"];
-export const BULK_TYPES: readonly BulkType[] = ["Job", "CallNode", "Task", "Value", "Evaluation"];
 
 /** Time part of a sort key: -time, or PENDING for a tag whose entity is not stored yet. */
 export type TimeKey = number | string;
@@ -152,12 +151,6 @@ export function inv(id: string): string {
   let out = "";
   for (let i = 0; i < id.length; i++) out += String.fromCharCode(0xfffe - id.charCodeAt(i));
   return out + "\uffff";
-}
-
-export function uninv(key: string): string {
-  let out = "";
-  for (let i = 0; i < key.length - 1; i++) out += String.fromCharCode(0xfffe - key.charCodeAt(i));
-  return out;
 }
 
 /** Sort key of a record: ascending = newest first (time desc, id desc). */

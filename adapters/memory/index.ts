@@ -5,8 +5,18 @@
  * newest-first pages) fast enough to benchmark the scheduler against.
  */
 import {
-  RepositoryError,
   ValidationError,
+  type AnyRecord,
+  type EntityType,
+  type JobRecord,
+  type RecordOf,
+  type RecordRef,
+  type RecordType,
+  type Repository,
+  type TagCount,
+  type TagRecord,
+} from "../../core/index.ts";
+import {
   quoted,
   assertWritable,
   canonicalJson,
@@ -16,21 +26,12 @@ import {
   isAfterCursor,
   pageOf,
   shouldReplace,
-  type AnyRecord,
-  type EntityType,
   type ExportPage,
-  type JobRecord,
   type NormalizedQuery,
   type NormalizedTagFilter,
   type QueryPage,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
   type TagCountQuery,
-  type TagRecord,
-} from "../../core/index.ts";
+} from "../../core/adapter-kit.ts";
 
 interface SortKey {
   time: number;

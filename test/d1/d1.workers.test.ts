@@ -9,22 +9,24 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   ENTITY_TYPES,
   RepositoryError,
+  type AnyRecord,
+  type CallNodeRecord,
+  type ExecutionRecord,
+  type JobRecord,
+  type Query,
+  type RecordType,
+  type Repository,
+  type TagRecord,
+} from "redun-edge";
+import {
   argsHash,
   callNodeHash,
   canonicalJson,
   makeTag,
   makeValueRecord,
   normalizeQuery,
-  type AnyRecord,
-  type CallNodeRecord,
-  type ExecutionRecord,
-  type JobRecord,
-  type Query,
   type RecordContext,
-  type RecordType,
-  type Repository,
-  type TagRecord,
-} from "redun-edge";
+} from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createD1Repository, type D1Like, type D1Repository, type D1Statement, type Planner } from "redun-edge/d1";
 import { buildDataset, rng, uuidFrom } from "./fixtures.ts";
