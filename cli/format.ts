@@ -24,7 +24,7 @@ import {
   type TagView,
   type ValueView,
 } from "../core/index.ts";
-import { ERROR_VALUE_TYPE, type RecordedError } from "../core/adapter-kit.ts";
+import { ERROR_VALUE_TYPE, taskFullName, type RecordedError } from "../core/adapter-kit.ts";
 import { jobStatusTable } from "./run-output.ts";
 
 export { commitLink, formatDuration };
@@ -142,7 +142,7 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
   }
   if (detail.task) {
     const t = detail.task;
-    lines.push("", `Task ${t.id} ${t.namespace ? `${t.namespace}.` : ""}${t.name}${t.version ? ` (version ${t.version})` : ""}`);
+    lines.push("", `Task ${t.id} ${taskFullName(t)}${t.version ? ` (version ${t.version})` : ""}`);
     lines.push(...t.source.split("\n").map((l) => `  ${l}`));
   }
   if (r.type === "Task" && !detail.task) {
@@ -178,7 +178,7 @@ function jobDetail(detail: RecordDetail, r: Extract<RecordView, { type: "Job" }>
   }
   if (detail.task) {
     const t = detail.task;
-    lines.push("", `  Task ${t.id} ${t.namespace ? `${t.namespace}.` : ""}${t.name}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
+    lines.push("", `  Task ${t.id} ${taskFullName(t)}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
     lines.push(...t.source.split("\n").map((l) => `    ${l}`), "");
   }
   if (error) {

@@ -13,6 +13,7 @@ import {
   type RecordView,
   type TagFilter,
 } from "../core/index.ts";
+import { isIdPrefix } from "../core/adapter-kit.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { HttpClient } from "../adapters/http/index.ts";
@@ -109,7 +110,7 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
     query.limit = Math.min(Number(limitText), 1000);
   }
   const word = positionals[0];
-  if (word !== undefined && !EXECUTION_SHORTHAND.test(word) && !/^[0-9a-fA-F-]+$/.test(word)) {
+  if (word !== undefined && !EXECUTION_SHORTHAND.test(word) && !(word && isIdPrefix(word.toLowerCase()))) {
     throw new UsageError(`not an id prefix: ${JSON.stringify(word)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "log");
   }
 

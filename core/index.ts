@@ -55,6 +55,7 @@ export {
   splitTagText,
   toTagFilter,
   type AnyValue,
+  type FormatJsonOptions,
 } from "./tag-text.ts";
 
 // Records.

@@ -28,6 +28,7 @@ import {
   MAX_PREFIX_CHARS,
   quoted,
   fieldName,
+  isIdPrefix,
   normalizeQuery,
 } from "../core/adapter-kit.ts";
 import type { AnyValue } from "../core/index.ts";
@@ -299,7 +300,7 @@ export function findByPrefixBody(value: unknown): { prefixes: string[]; types: R
   const b = body(value, ["prefixes", "types", "limit"]);
   const prefixes = stringArray("prefixes", required(b, "prefixes"), { max: MAX_EDIT_PREFIXES });
   prefixes.forEach((prefix, i) => {
-    if (!/^[0-9a-f-]*$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+    if (!isIdPrefix(prefix) || prefix.length > MAX_PREFIX_CHARS) {
       throw new ValidationError(`prefixes[${i}]`, `prefixes[${i}] must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters`);
     }
   });

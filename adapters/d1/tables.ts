@@ -15,7 +15,7 @@ import {
   type TaskRecord,
   type ValueRecord,
 } from "../../core/index.ts";
-import { canonicalJson } from "../../core/adapter-kit.ts";
+import { canonicalJson, taskFullName } from "../../core/adapter-kit.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -106,7 +106,7 @@ const task: TableSpec<"Task"> = {
   merge: "insert-only",
   columns: ["id", "time", "name", "namespace", "full_name", "source", "version", "redun"],
   jsonColumns: new Set(),
-  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, r.namespace ? `${r.namespace}.${r.name}` : r.name, r.source, r.version, redunOf(r)],
+  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, taskFullName(r), r.source, r.version, redunOf(r)],
   fromRow: (row): TaskRecord => ({
     type: "Task",
     id: str(row.id),

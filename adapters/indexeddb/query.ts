@@ -24,6 +24,7 @@ import {
   hasExecutionFilter,
   isAfterCursor,
   pageOf,
+  taskFullName,
   type NormalizedQuery,
   type NormalizedTagFilter,
   type QueryPage,
@@ -366,7 +367,7 @@ class QueryRun {
       const out = new Map<string, TaskRecord>();
       for (const seg of (await readSegs(this.tx, seqs)).values()) {
         for (const r of seg.recs) {
-          if (r.type === "Task" && (names.has(r.name) || names.has(r.namespace ? `${r.namespace}.${r.name}` : r.name))) out.set(r.id, r);
+          if (r.type === "Task" && (names.has(r.name) || names.has(taskFullName(r)))) out.set(r.id, r);
         }
       }
       return out;

@@ -19,6 +19,7 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import { wrap } from "idb";
 import type { AnyRecord, ExecutionRecord, TagRecord } from "../../core/index.ts";
+import { taskFullName } from "../../core/adapter-kit.ts";
 import type { BloomShardData } from "./bloom.ts";
 
 /** Records packed into segments. */
@@ -178,7 +179,7 @@ export function segRow(seq: number, recs: BulkRecord[]): SegRow {
     } else if (r.type === "CallNode") th.add(r.taskHash);
     else if (r.type === "Task") {
       tn.add(r.name);
-      tn.add(r.namespace ? `${r.namespace}.${r.name}` : r.name);
+      tn.add(taskFullName(r));
     }
   }
   return {

@@ -26,6 +26,7 @@ import {
   isAfterCursor,
   pageOf,
   shouldReplace,
+  taskFullName,
   type ExportPage,
   type NormalizedQuery,
   type NormalizedTagFilter,
@@ -218,7 +219,7 @@ export function createMemoryRepository(): MemoryRepository {
 
   function fullNameMatches(taskHash: string, names: Set<string>): boolean {
     const task = table("Task").get(taskHash);
-    return !!task && (names.has(task.name) || names.has(task.namespace ? `${task.namespace}.${task.name}` : task.name));
+    return !!task && (names.has(task.name) || names.has(taskFullName(task)));
   }
 
   function executionSet(q: NormalizedQuery): Set<string> {

@@ -21,7 +21,7 @@ const PUBLIC_VALUES = [
 const PUBLIC_TYPES = [
   "AnyRecord", "AnyValue", "ApplyTagsOptions", "ArgumentView", "CallArgument", "CallGraphOptions", "CallNodeRecord",
   "CallOptions", "Candidate", "CheckValid", "EntityType", "EvaluationRecord", "ExecutionRecord", "ExecutionStatus",
-  "Expression", "ImportOptions", "JobContext", "JobEvent", "JobRecord", "JobStatus", "JobSummary", "JobTreeNode",
+  "Expression", "FormatJsonOptions", "ImportOptions", "JobContext", "JobEvent", "JobRecord", "JobStatus", "JobSummary", "JobTreeNode",
   "JsonValue", "Lazy", "LazyValue", "LineageCall", "LogResult", "Query", "RecordDetail", "RecordOf", "RecordRef",
   "RecordType", "RecordView", "RedunArgumentRow", "RedunCallEdgeRow", "RedunCallNodeRow", "RedunEvaluationRow",
   "RedunExecutionRow", "RedunJobRow", "RedunMapping", "RedunOrigin", "RedunRefusal", "RedunRows", "RedunTagEditRow",
