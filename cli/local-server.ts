@@ -1,7 +1,7 @@
 /**
  * The background server of a local store (started by cli/local-store.ts,
- * never by hand): keeps Miniflare running so each command pays ~0.1 s, not
- * the ~1 s of starting workerd. Commands talk to workerd's loopback port
+ * never by hand): keeps Miniflare running so each command pays a request,
+ * not the start of workerd. Commands talk to workerd's loopback port
  * directly; this process only owns Miniflare, records where it listens in
  * `.redun/server.json` (mode 0600: it holds the request secret), and stops
  * after REDUN_EDGE_IDLE_SECONDS (default 600) without API requests, when

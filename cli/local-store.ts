@@ -3,8 +3,8 @@
  * run by Miniflare over a persisted D1 in `.redun/`, reached over HTTP like a
  * remote one, so local and remote share all client code.
  *
- * Start-up cost decides the design. Loading Miniflare takes ~0.5 s and
- * starting workerd another ~0.4 s, far over the 0.3 s a `log` may take. So
+ * Start-up cost decides the design. Loading Miniflare and starting workerd
+ * take several times what a `log` may take (BENCHMARKS.md). So
  * by default the first command starts Miniflare in a background process
  * (cli/local-server.ts) that later commands reach on a loopback port, and
  * that stops by itself when idle. `--in-process` (or REDUN_EDGE_IN_PROCESS=1)
@@ -212,7 +212,7 @@ export interface RunningWorker {
 
 /**
  * Start Miniflare on the bundle. `require` rather than `import`: Node's CJS
- * export scan of its 6 MB file costs ~0.4 s. `serverId` is what the Worker
+ * export scan of its large file costs more than a command may take. `serverId` is what the Worker
  * answers on `/__local/status`, so a command can tell its server from
  * anything else on that port.
  */
@@ -519,7 +519,7 @@ function migrationList(): Migration[] {
 const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
 /** The one request that is not safe to send twice: a tag edit (an update or rm applied twice differs from once). */
 const TAG_EDIT = /^\/api\/records\/[^/?]+\/tags$/;
-/** Restarts a command may make: more would hide a server that keeps dying (it was 26 in 50 s). */
+/** Restarts a command may make: more would hide a server that keeps dying. */
 const MAX_RESTARTS = 1;
 
 function isIdempotent(input: string, init: RequestInit | undefined): boolean {
@@ -648,8 +648,8 @@ export async function openInProcess(root: string): Promise<StoreConnection> {
 
 /**
  * fetch() for the loopback server over node:http. Node's global fetch loads
- * undici on first use, ~60 ms of CPU per command, a fifth of the budget of a
- * `log`; node:http is already in the snapshot. Returns the part of Response
+ * undici on first use, a large part of the CPU budget of a `log`; node:http
+ * is already in the snapshot. Returns the part of Response
  * the HTTP adapter uses.
  */
 // `require`, not `import`: the ESM facade of node:http evaluates its lazy exports, which loads undici.

@@ -1,6 +1,6 @@
 /**
  * A page and its RecordContext (see core/repository.ts) as ONE statement
- * answering ONE JSON string. A D1 call costs ~1.2 ms in workerd before SQLite
+ * answering ONE JSON string. A D1 call has a fixed cost in workerd before SQLite
  * reads anything, and a row returned costs more than its share of a string;
  * so the query's arms (query-sql.ts) become scalar subqueries merged into a
  * `page` CTE, and every record the page names is selected by a join from

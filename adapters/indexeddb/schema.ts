@@ -1,6 +1,6 @@
 /**
- * The IndexedDB layout. Every IndexedDB request costs a fixed ~50-100 µs in
- * Chromium, so the layout is shaped to need few of them:
+ * The IndexedDB layout. Every IndexedDB request has a fixed cost in
+ * Chromium, whatever it reads, so the layout is shaped to need few of them:
  *
  * - `exec`: one row per Execution (queried most, written once or twice a run),
  *   with newest-first and status indexes.
