@@ -9,34 +9,12 @@
  * caller's to keep small; `exportSince` bounds its pages (EXPORT_PAGE_BYTES).
  */
 import {
-  ENTITY_TYPES,
-  RedunEdgeError,
-  RepositoryError,
-  ValidationError,
-  type AnyRecord,
-  type EntityType,
-  type JobRecord,
-  type JsonValue,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagRecord,
+  ENTITY_TYPES, RedunEdgeError, RepositoryError, ValidationError, type AnyRecord, type EntityType, type JobRecord,
+  type JsonValue, type RecordOf, type RecordRef, type RecordType, type Repository, type TagCount, type TagRecord,
 } from "../../core/index.ts";
 import {
-  quoted,
-  compareNewestFirst,
-  compareRefsById,
-  pageOf,
-  readRecordContext,
-  type ExportPage,
-  type NormalizedQuery,
-  type QueryContextPage,
-  type QueryPage,
-  type RecordContext,
-  type TagCountQuery,
-  type WriteOptions,
+  quoted, compareNewestFirst, compareRefsById, pageOf, readRecordContext, type ExportPage, type NormalizedQuery,
+  type QueryContextPage, type QueryPage, type RecordContext, type TagCountQuery, type WriteOptions,
 } from "../../core/adapter-kit.ts";
 import { INLINE_VALUE_CHARS, queryContextSql, refsContextSql } from "./context-sql.ts";
 import type { D1Like, D1Result, D1Statement } from "./d1.ts";

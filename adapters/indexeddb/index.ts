@@ -4,27 +4,11 @@
  * write.ts; queries: query.ts.
  */
 import {
-  ENTITY_TYPES,
-  RedunEdgeError,
-  RepositoryError,
-  ValidationError,
-  type AnyRecord,
-  type JobRecord,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagRecord,
+  ENTITY_TYPES, RedunEdgeError, RepositoryError, ValidationError, type AnyRecord, type JobRecord, type RecordOf,
+  type RecordRef, type RecordType, type Repository, type TagCount, type TagRecord,
 } from "../../core/index.ts";
 import {
-  batchPerTick,
-  quoted,
-  compareRefsById,
-  compareNewestFirst,
-  type ExportPage,
-  type NormalizedQuery,
-  type QueryPage,
+  batchPerTick, quoted, compareRefsById, compareNewestFirst, type ExportPage, type NormalizedQuery, type QueryPage,
   type TagCountQuery,
 } from "../../core/adapter-kit.ts";
 import { Context } from "./context.ts";

@@ -5,32 +5,12 @@
  * newest-first pages) fast enough to benchmark the scheduler against.
  */
 import {
-  ValidationError,
-  type AnyRecord,
-  type EntityType,
-  type JobRecord,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagRecord,
+  ValidationError, type AnyRecord, type EntityType, type JobRecord, type RecordOf, type RecordRef, type RecordType,
+  type Repository, type TagCount, type TagRecord,
 } from "../../core/index.ts";
 import {
-  quoted,
-  assertWritable,
-  canonicalJson,
-  compareNewestFirst,
-  compareRefsById,
-  hasExecutionFilter,
-  isAfterCursor,
-  pageOf,
-  shouldReplace,
-  taskFullName,
-  type ExportPage,
-  type NormalizedQuery,
-  type NormalizedTagFilter,
-  type QueryPage,
+  quoted, assertWritable, canonicalJson, compareNewestFirst, compareRefsById, hasExecutionFilter, isAfterCursor,
+  pageOf, shouldReplace, taskFullName, type ExportPage, type NormalizedQuery, type NormalizedTagFilter, type QueryPage,
   type TagCountQuery,
 } from "../../core/adapter-kit.ts";
 
