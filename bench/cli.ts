@@ -1,9 +1,8 @@
 /**
  * The CLI end to end, as a user types it: one subprocess per command, on a
  * local store (Miniflare + D1 in a temporary `.redun/`) holding 10,000
- * executions. Reference (redun 0.26, same class of machine): `log --tag
- * user=x` 0.67 s over only 2,000 executions, `tag add` 0.6 s. Target: under
- * 0.3 s each.
+ * executions. Targets and redun's figures for the same commands:
+ * BENCHMARKS.md.
  *
  * The executions are seeded through the sync API in large batches (not by
  * 10,000 runs): an Execution, its root Job and four tags each, one user in
@@ -13,7 +12,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord } from "../core/index.ts";
+import type { AnyRecord, ExecutionRecord, JobRecord } from "../core/index.ts";
+import { makeTag } from "../core/adapter-kit.ts";
 import { createHttpClient } from "../adapters/http/index.ts";
 import { openBackground, stopServer } from "../local/store.ts";
 import { buildDist, medianMs, type BenchRow, type BenchSection } from "./report.ts";

@@ -2,10 +2,8 @@
  * The Worker over a local D1, measured inside workerd (Miniflare): push
  * ingest in records per second, into an empty store and near 1,000,000 tags,
  * and `GET /api/records?tag=...` (newest 100) at 50,000 executions with
- * 1,000,000 tags. Targets (issue 3): ingest at least 50,000 records/s into an
- * empty store; every query under 10 ms. Reference: redun 0.26 on SQLite
- * answers one such query in 3.5 ms at only 2,000 executions (20 ms with tag
- * loading).
+ * 1,000,000 tags. Targets (issue 3) and redun's figures for the same query:
+ * BENCHMARKS.md.
  *
  * worker/entry.ts is bundled by esbuild and run by Miniflare with
  * SERVER_TIMING=1, so every response carries the time spent inside the Worker
@@ -19,15 +17,16 @@
  * What the figures mean: `GET /api/records` is CallGraph.log over D1's
  * queryContext: one statement that runs the query and reads the page's
  * records, the records they name and their tags (adapters/d1/context-sql.ts).
- * A D1 call costs ~1.2 ms in Miniflare's local D1 before SQLite reads a page,
- * and each random page read of this 450 MB store a few µs more; a page of 100
- * executions reads ~2,000 tag index entries and ~300 rows. Each query is also
+ * A D1 call has a fixed cost in Miniflare's local D1 before SQLite reads a
+ * page, and each random page read of this large store adds to it; a page of
+ * 100 executions reads ~2,000 tag index entries and ~300 rows. Each query is also
  * timed alone (`POST /api/repository/query`: the query's statements, ids only).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { makeTag, type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
+import { type AnyRecord, type ExecutionRecord, type JobRecord, type JsonValue } from "../core/index.ts";
+import { makeTag } from "../core/adapter-kit.ts";
 import { WORKER_BUILD_OPTIONS } from "../local/bundle.ts";
 import { applyMigrations } from "../local/migrations.ts";
 import { readMigrations } from "../local/package.ts";
@@ -260,7 +259,7 @@ export async function benchD1(): Promise<BenchSection> {
     // ---- queries ----
     // Each one twice: the API as a client calls it (`GET /api/records`: CallGraph.log, the query with its
     // page's records and current tags), and the repository query alone (`POST /api/repository/query`: the
-    // query's statements, ids only), to compare with redun's 3.5 ms. Requests are interleaved: each round
+    // query's statements, ids only), to compare with redun's figure. Requests are interleaved: each round
     // sends every request once, so a slow spell of the machine spreads over all of them.
     const one = Math.floor(EXECUTIONS / 2);
     const rareCount = Math.floor((EXECUTIONS - 8) / RARE_EVERY) + 1;

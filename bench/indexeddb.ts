@@ -1,8 +1,7 @@
 /**
  * The IndexedDB repository in a real Chromium: recording a 10,000-job
- * workflow (target ≥ 5,000 jobs/s; redun 0.26 records ~55 jobs/s), and a
- * one-tag query for the newest 100 over 100,000 executions, selective and
- * broad (target < 5 ms each).
+ * workflow, and a one-tag query for the newest 100 over 100,000 executions,
+ * selective and broad (targets and redun's figures: BENCHMARKS.md).
  *
  * The measurements are test/indexeddb/bench.browser.test.ts, run by vitest's
  * browser project (Playwright driving /usr/bin/chromium or $CHROMIUM_PATH);

@@ -13,8 +13,8 @@
  * - mix: 9 reads (the two above, alternately) to 1 tag edit.
  *
  * Figures: requests per second (count / wall time), latency p50 and p99,
- * and errors (a status of 400 or more, or no answer). Reference (issue 13,
- * measured on 2 vCPUs): D1 98 req/s, p99 131 ms for the tag query, 0 errors.
+ * and errors (a status of 400 or more, or no answer); earlier figures are in
+ * BENCHMARKS.md.
  * REDUN_BENCH_LOAD_REQUESTS sets the count (default 1,000 a workload).
  *
  * The servers run in processes of their own (detached, stopped by their

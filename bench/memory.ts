@@ -1,9 +1,9 @@
 /**
  * Scheduler cost per job and tag-query latency on the memory repository.
- * Reference (redun 0.26, same class of machine): ~18 ms per job on a first
- * run, ~7 ms per cached job.
+ * Targets and redun's figures: BENCHMARKS.md.
  */
-import { CallGraph, Scheduler, makeTag, task, type AnyRecord, type ExecutionRecord } from "redun-edge";
+import { CallGraph, Scheduler, task, type AnyRecord, type ExecutionRecord } from "redun-edge";
+import { makeTag } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { median, medianMs, type BenchSection } from "./report.ts";
 

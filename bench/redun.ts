@@ -4,10 +4,9 @@
  * store: the test fixture (331 records) and redun-bench, a 2,000-execution
  * database made by redun 0.46 (fixtures/redun-bench: 77,000 rows, 54,952
  * records; gunzipped into a temporary folder; $REDUN_BENCH_DB names another
- * copy). Target (issue 17): at least 20,000 records/s; afterwards `log --tag
- * user=u7` (40 executions) within 0.15 s as typed, printing what redun
- * printed (log-user-u7.txt). redun on its own database: 1.09 s as typed,
- * 119 ms in-process.
+ * copy); afterwards `log --tag user=u7` (40 executions) as typed, printing
+ * what redun printed (log-user-u7.txt). Targets (issue 17) and redun's own
+ * figures: BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

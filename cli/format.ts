@@ -14,11 +14,9 @@ import {
   formatTagView,
   formatTime,
   formatRepr,
-  ERROR_VALUE_TYPE,
   type ArgumentView,
   type ExecutionRecord,
   type JobTreeNode,
-  type RecordedError,
   type JsonValue,
   type RecordDetail,
   type RecordView,
@@ -26,6 +24,7 @@ import {
   type TagView,
   type ValueView,
 } from "../core/index.ts";
+import { ERROR_VALUE_TYPE, taskFullName, type RecordedError } from "../core/adapter-kit.ts";
 import { jobStatusTable } from "./run-output.ts";
 
 export { commitLink, formatDuration };
@@ -143,7 +142,7 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
   }
   if (detail.task) {
     const t = detail.task;
-    lines.push("", `Task ${t.id} ${t.namespace ? `${t.namespace}.` : ""}${t.name}${t.version ? ` (version ${t.version})` : ""}`);
+    lines.push("", `Task ${t.id} ${taskFullName(t)}${t.version ? ` (version ${t.version})` : ""}`);
     lines.push(...t.source.split("\n").map((l) => `  ${l}`));
   }
   if (r.type === "Task" && !detail.task) {
@@ -179,7 +178,7 @@ function jobDetail(detail: RecordDetail, r: Extract<RecordView, { type: "Job" }>
   }
   if (detail.task) {
     const t = detail.task;
-    lines.push("", `  Task ${t.id} ${t.namespace ? `${t.namespace}.` : ""}${t.name}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
+    lines.push("", `  Task ${t.id} ${taskFullName(t)}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
     lines.push(...t.source.split("\n").map((l) => `    ${l}`), "");
   }
   if (error) {

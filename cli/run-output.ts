@@ -7,11 +7,11 @@
  */
 import {
   formatRepr,
-  functionParameters,
   type JobEvent,
   type JobStatus,
   type TaskDefinition,
 } from "../core/index.ts";
+import { functionParameters } from "../core/adapter-kit.ts";
 import { stackFrames } from "./format.ts";
 
 export const PREFIX = "[redun-edge] ";

@@ -10,6 +10,8 @@ import { normalizeQuery, type Query } from "./query.ts";
 import {
   ENTITY_TYPES,
   isAbandoned,
+  isIdPrefix,
+  taskFullName,
   type AnyRecord,
   type CallNodeRecord,
   type EntityType,
@@ -156,10 +158,6 @@ export interface CallGraphOptions {
   now?: () => number;
 }
 
-function fullName(task: TaskRecord): string {
-  return task.namespace ? `${task.namespace}.${task.name}` : task.name;
-}
-
 function valueView(record: ValueRecord | undefined): ValueView | null {
   if (!record) return null;
   const view: ValueView = {
@@ -216,7 +214,7 @@ export class CallGraph {
    */
   private async resolveAll(prefixes: readonly string[], types: readonly EntityType[]): Promise<RecordRef[]> {
     for (const prefix of prefixes) {
-      if (typeof prefix !== "string" || !/^[0-9a-f-]+$/.test(prefix) || prefix.length > MAX_PREFIX_CHARS) {
+      if (typeof prefix !== "string" || !prefix || !isIdPrefix(prefix) || prefix.length > MAX_PREFIX_CHARS) {
         throw new ValidationError("prefix", `id prefix must be lowercase hex of at most ${MAX_PREFIX_CHARS} characters, got ${quoted(prefix)}`);
       }
     }
@@ -258,7 +256,7 @@ export class CallGraph {
       const byTask = new Map<string, Map<JobStatus, number>>();
       for (const job of jobs) {
         const task = tasks.get(job.taskHash);
-        const name = task ? fullName(task) : job.taskHash.slice(0, 8);
+        const name = task ? taskFullName(task) : job.taskHash.slice(0, 8);
         byStatus.set(job.status, (byStatus.get(job.status) ?? 0) + 1);
         let row = byTask.get(name);
         if (!row) byTask.set(name, (row = new Map()));
@@ -390,7 +388,7 @@ export class CallGraph {
     return jobs.map((j) => {
       const task = tasks.get(j.taskHash);
       return {
-        id: j.id, executionId: j.executionId, parentId: j.parentId, taskHash: j.taskHash, taskName: task ? fullName(task) : null,
+        id: j.id, executionId: j.executionId, parentId: j.parentId, taskHash: j.taskHash, taskName: task ? taskFullName(task) : null,
         callHash: j.callHash, status: j.status, startTime: j.startTime, endTime: j.endTime, error: j.error,
       };
     });
@@ -509,7 +507,7 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext, now: number
   const tags = groupTags(context.tags);
   const nameOf = (hash: string | undefined) => {
     const task = find("Task", hash);
-    return task ? fullName(task) : null;
+    return task ? taskFullName(task) : null;
   };
   const views: RecordView[] = [];
   for (const ref of refs) {
@@ -529,7 +527,7 @@ function viewsOf(refs: readonly RecordRef[], context: RecordContext, now: number
         views.push({ ...r, tags: t, taskName: nameOf(r.taskHash) });
         break;
       case "Task":
-        views.push({ ...r, tags: t, fullName: fullName(r) });
+        views.push({ ...r, tags: t, fullName: taskFullName(r) });
         break;
       case "Value":
         views.push({ ...r, tags: t, value: valueView(r)!.value });

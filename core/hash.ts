@@ -10,7 +10,7 @@
 import { sha1Hex, sha1Matches } from "./sha1.ts";
 import { ValidationError } from "./errors.ts";
 import { MAX_VALUE_DEPTH } from "./limits.ts";
-import type { AnyRecord, CallArgument, CallNodeRecord, JsonValue, TagRecord } from "./records.ts";
+import { taskFullName, type AnyRecord, type CallArgument, type CallNodeRecord, type JsonValue, type TagRecord } from "./records.ts";
 import * as redun from "./redun/hash.ts";
 import { jsonDumps, parsePyJson } from "./redun/py-json.ts";
 import { verifyRedunValue } from "./redun/value.ts";
@@ -84,8 +84,7 @@ export function valueTypeOf(value: unknown): string {
 // them directly keeps hashing off the scheduler's hot path.
 
 function taskPreimage(namespace: string, name: string, version: string | null, source: string): string {
-  const fullName = namespace ? `${namespace}.${name}` : name;
-  return canonicalJson(["Task", fullName, version ?? source.replace(/\s+/g, " ").trim()]);
+  return canonicalJson(["Task", taskFullName({ namespace, name }), version ?? source.replace(/\s+/g, " ").trim()]);
 }
 
 export function taskHash(namespace: string, name: string, version: string | null, source: string): string {
@@ -165,14 +164,6 @@ function idPreimage(record: AnyRecord): string | null {
   }
 }
 
-/** The id a record must have given its content, or null when its id is not derived from content. */
-export function expectedId(record: AnyRecord): string | null {
-  if (record.type === "Tag") return tagHash(record.entityId, record.key, record.value, record.parents, record.valueText);
-  if ("redun" in record && record.redun) return null;
-  const preimage = idPreimage(record);
-  return preimage === null ? null : hashText(preimage);
-}
-
 /** A tag's valueText, when it has one, must read back as its value. */
 function valueTextAgrees(tag: TagRecord): boolean {
   if (tag.valueText === undefined) return true;
@@ -197,8 +188,7 @@ function verifyRedunRecord(record: AnyRecord): boolean {
   switch (record.type) {
     case "Task": {
       if (record.redun!.opaque) return HEX40.test(record.id);
-      const fullName = record.namespace ? `${record.namespace}.${record.name}` : record.name;
-      return redun.hashStructMatches(redun.taskPreimage(fullName, record.version, record.source, record.redun!.optionsHash ?? null), record.id);
+      return redun.hashStructMatches(redun.taskPreimage(taskFullName(record), record.version, record.source, record.redun!.optionsHash ?? null), record.id);
     }
     case "Value": {
       const verified = verifyRedunValue(record);

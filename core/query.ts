@@ -1,9 +1,9 @@
 /**
  * The query model: one plain JSON object used by every adapter, the HTTP API
  * and the CLI. `normalizeQuery` validates it and fixes its meaning; adapters
- * run the normalized form (`Repository.query`), and `evaluateQuery` is the
- * reference evaluation the memory adapter uses and the conformance suite
- * holds every other adapter to.
+ * run the normalized form (`Repository.query`); the memory adapter's is the
+ * reference evaluation, and the conformance suite holds every other adapter
+ * to the same answers.
  *
  * Meaning:
  * - `types`: which record types (default ["Execution"]).
@@ -30,6 +30,7 @@ import {
   ENTITY_TYPES,
   EXECUTION_STATUSES,
   JOB_STATUSES,
+  isIdPrefix,
   type EntityType,
   type ExecutionStatus,
   type JobStatus,
@@ -78,7 +79,7 @@ export interface NormalizedQuery {
   after: QueryCursor | null;
 }
 
-export const DEFAULT_LIMIT = 100;
+const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
 /** The fields a Query may have; any other is refused, naming it. */
@@ -90,7 +91,7 @@ export function encodeCursor(cursor: QueryCursor): string {
   return `${cursor.time}~${cursor.id}`;
 }
 
-export function decodeCursor(text: string): QueryCursor {
+function decodeCursor(text: string): QueryCursor {
   const at = text.indexOf("~");
   const time = Number(text.slice(0, at));
   const id = text.slice(at + 1);
@@ -119,7 +120,7 @@ function enumList<T extends string>(field: string, value: unknown, allowed: read
   return list as T[];
 }
 
-export function normalizeTagFilters(field: string, value: unknown): NormalizedTagFilter[] {
+function normalizeTagFilters(field: string, value: unknown): NormalizedTagFilter[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of [key] or [key, value]`);
   return value.map((filter: unknown) => {
@@ -149,7 +150,7 @@ export function normalizeQuery(query: Query = {}): NormalizedQuery {
     }
     limit = Math.min(query.limit, MAX_LIMIT);
   }
-  if (query.idPrefix !== undefined && (typeof query.idPrefix !== "string" || !/^[0-9a-f-]*$/.test(query.idPrefix))) {
+  if (query.idPrefix !== undefined && (typeof query.idPrefix !== "string" || !isIdPrefix(query.idPrefix))) {
     throw new ValidationError("idPrefix", "idPrefix must be lowercase hex");
   }
   if (query.cursor !== undefined && query.cursor !== null && typeof query.cursor !== "string") {

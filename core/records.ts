@@ -84,6 +84,19 @@ export interface TaskRecord extends Base {
   redun?: RedunTaskOrigin;
 }
 
+/** `namespace.name`, or the name alone in the default namespace: how a task is named everywhere. */
+export function taskFullName(task: { readonly name: string; readonly namespace: string }): string {
+  return task.namespace ? `${task.namespace}.${task.name}` : task.name;
+}
+
+/**
+ * Whether text may start an id: lowercase hex, and `-` of a uuid. The empty
+ * text starts every id; callers that need a prefix to name one record refuse it.
+ */
+export function isIdPrefix(text: string): boolean {
+  return /^[0-9a-f-]*$/.test(text);
+}
+
 export interface ValueRecord extends Base {
   type: "Value";
   /** The value's kind: null, boolean, number, string, array, object or undefined. */

@@ -6,33 +6,22 @@
  * Caching follows redun: a recorded evaluation of the same task and arguments
  * is reused only when every task in its recorded call subtree is the task of
  * that name defined now (`checkValid: "full"`, the default; "shallow" checks
- * the task itself only), and the reused subtree is recorded again, job by
- * job, for the new execution (each CACHED, with the tags its jobs got).
+ * the task itself only), and the reused subtree (found by reuse.ts) is
+ * recorded again, job by job, for the new execution (each CACHED, with the
+ * tags its jobs got).
  *
  * Speed: finished records are buffered and written in large batches; a
  * running Job is held back and written only if it is still running at the
- * next timed flush, so in a fan-out each job is written once, finished. Reads
- * of concurrent jobs (cache look-ups, reused subtrees) are coalesced into one
- * `get` per record type per tick; a reused subtree is read level by level.
+ * next timed flush, so in a fan-out each job is written once, finished.
  */
 import { InterruptedError, TaskError } from "./errors.ts";
 import { argsHash, callNodeHash, evaluationHash } from "./hash.ts";
-import type {
-  AnyRecord,
-  CallArgument,
-  CallNodeRecord,
-  EvaluationRecord,
-  ExecutionRecord,
-  JobRecord,
-  JobStatus,
-  RecordOf,
-  TaskRecord,
-  ValueRecord,
-} from "./records.ts";
+import type { AnyRecord, CallArgument, ExecutionRecord, JobRecord, JobStatus, TaskRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { plainTags, toTagPairs, type TagInput, type TagPair } from "./tags.ts";
 import { containsExpression, currentTaskOfHash, isExpression, isTagged, type Expression, type TaskDefinition } from "./task.ts";
-import { decodeValue, makeErrorValueRecord, makeValueRecord } from "./values.ts";
+import { argumentsOf, createCacheLookup, findReusable, type CacheLookup, type ReusedTree } from "./reuse.ts";
+import { makeErrorValueRecord, makeValueRecord } from "./values.ts";
 
 /** Environment the host supplies; the core reads no platform APIs itself. */
 export interface SchedulerOptions {
@@ -121,19 +110,6 @@ interface ExecutionContext {
   evaluated: WeakMap<Expression, Promise<unknown>>;
 }
 
-/** A recorded call subtree found reusable, as read from the store. */
-interface ReusedTree {
-  evaluation: EvaluationRecord;
-  value: unknown;
-  calls: Map<string, CallNodeRecord>;
-  /** The evaluation of each call's task and arguments, by call hash (its job tags and execution tags). */
-  evaluations: Map<string, EvaluationRecord>;
-  /** Tags of tasks of the subtree that are not defined now (a "shallow" reuse), from the store. */
-  storedTaskTags: Map<string, TagPair[]>;
-  /** Argument values, read only for a run with `onJob`. */
-  values: Map<string, ValueRecord>;
-}
-
 export class Scheduler {
   readonly repository: Repository;
   private readonly now: () => number;
@@ -150,8 +126,7 @@ export class Scheduler {
   private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private flushError: unknown = null;
-  private lookups = new Map<LookupType, Map<string, ((r: AnyRecord | undefined) => void)[]>>();
-  private lookupScheduled = false;
+  private readonly lookup: CacheLookup;
   private writtenTasks = new Set<string>();
 
   constructor(options: SchedulerOptions) {
@@ -163,6 +138,7 @@ export class Scheduler {
     this.flushSize = options.flushSize ?? 10_000;
     this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 60_000;
+    this.lookup = createCacheLookup(this.repository, (id) => this.pending.get(id));
   }
 
   /** Evaluate an expression, record it as an Execution, and return its result. */
@@ -300,41 +276,6 @@ export class Scheduler {
     }
   }
 
-  /** Coalesce concurrent look-ups into one repository read per type per tick. */
-  private lookup<T extends LookupType>(type: T, id: string): Promise<RecordOf<T> | undefined> {
-    const buffered = this.pending.get(id);
-    if (buffered?.type === type) return Promise.resolve(buffered as RecordOf<T>);
-    return new Promise((resolve) => {
-      let byId = this.lookups.get(type);
-      if (!byId) this.lookups.set(type, (byId = new Map()));
-      const waiting = byId.get(id);
-      const settle = resolve as (r: AnyRecord | undefined) => void;
-      if (waiting) waiting.push(settle);
-      else byId.set(id, [settle]);
-      if (!this.lookupScheduled) {
-        this.lookupScheduled = true;
-        queueMicrotask(() => void this.runLookups());
-      }
-    });
-  }
-
-  private async runLookups(): Promise<void> {
-    this.lookupScheduled = false;
-    const batches = this.lookups;
-    this.lookups = new Map();
-    await Promise.all(
-      [...batches].map(async ([type, byId]) => {
-        let found = new Map<string, AnyRecord>();
-        try {
-          found = new Map((await this.repository.get(type, [...byId.keys()])).map((r) => [r.id, r]));
-        } catch {
-          // A failed cache read is a cache miss: the job runs.
-        }
-        for (const [id, resolvers] of byId) for (const resolve of resolvers) resolve(found.get(id));
-      }),
-    );
-  }
-
   /** Evaluate a value that may hold expressions (also inside arrays and plain objects). */
   private async evalValue(value: unknown, parent: JobContext | null, ctx: ExecutionContext): Promise<unknown> {
     if (isExpression(value)) {
@@ -395,7 +336,7 @@ export class Scheduler {
 
     const useCache = this.cacheEnabled && definition.cache && expr.callOptions.cache !== false;
     if (useCache) {
-      const reused = await this.findReusable(definition, evalId, ctx);
+      const reused = await findReusable(this.lookup, this.repository, definition, evalId, ctx.onJob !== undefined);
       checkInterrupted(ctx);
       if (reused) {
         const callHash = reused.evaluation.callHash;
@@ -483,72 +424,6 @@ export class Scheduler {
     this.finishJob(jobCtx, ctx, "DONE", callHash, null);
     if (parent) parent.children[slot] = callHash;
     return result;
-  }
-
-  /**
-   * A recorded evaluation of this task on these arguments that may be reused,
-   * with its call subtree; null when there is none, when its result is kept
-   * only as a preview, when part of its subtree is missing, or when (check
-   * "full") a task of the subtree is not the task of that name defined now.
-   */
-  private async findReusable(definition: TaskDefinition, evalId: string, ctx: ExecutionContext): Promise<ReusedTree | null> {
-    const evaluation = await this.lookup("Evaluation", evalId);
-    if (!evaluation) return null;
-    const [tree, result] = await Promise.all([
-      this.readCallTree(evaluation, ctx.onJob !== undefined),
-      this.lookup("Value", evaluation.valueHash),
-    ]);
-    if (!tree || !result || result.preview) return null;
-    const stale = new Set<string>();
-    for (const call of tree.calls.values()) if (!currentTaskOfHash(call.taskHash)) stale.add(call.taskHash);
-    if (stale.size && definition.checkValid === "full") return null;
-    if (stale.size) {
-      try {
-        for (const tag of await this.repository.currentTags([...stale])) {
-          const list = tree.storedTaskTags.get(tag.entityId!) ?? [];
-          list.push([tag.key, tag.value]);
-          tree.storedTaskTags.set(tag.entityId!, list);
-        }
-      } catch {
-        return null;
-      }
-    }
-    return { ...tree, value: decodeValue(result) };
-  }
-
-  /**
-   * The call subtree of an evaluation, read level by level (one coalesced
-   * read per record type and level): its CallNodes, the Evaluation of each
-   * (for the tags its jobs got) and, for a listener, the argument Values.
-   */
-  private async readCallTree(evaluation: EvaluationRecord, withValues: boolean): Promise<Omit<ReusedTree, "value"> | null> {
-    const calls = new Map<string, CallNodeRecord>();
-    const evaluations = new Map<string, EvaluationRecord>([[evaluation.callHash, evaluation]]);
-    const values = new Map<string, ValueRecord>();
-    let level = [evaluation.callHash];
-    let previous: CallNodeRecord[] = [];
-    while (level.length || previous.length) {
-      const valueIds = withValues ? [...new Set(previous.flatMap((c) => c.args.map((a) => a.valueHash)))] : [];
-      const [nodes, evals, vals] = await Promise.all([
-        Promise.all(level.map((id) => this.lookup("CallNode", id))),
-        Promise.all(previous.map((c) => (evaluations.has(c.id) ? undefined : this.lookup("Evaluation", evaluationHash(c.taskHash, c.argsHash))))),
-        Promise.all(valueIds.map((id) => this.lookup("Value", id))),
-      ]);
-      previous.forEach((c, i) => {
-        const e = evals[i];
-        if (e) evaluations.set(c.id, e);
-      });
-      for (const v of vals) if (v) values.set(v.id, v);
-      const next = new Set<string>();
-      for (const node of nodes) {
-        if (!node) return null;
-        calls.set(node.id, node);
-      }
-      for (const node of nodes) for (const child of node!.children) if (!calls.has(child)) next.add(child);
-      previous = nodes as CallNodeRecord[];
-      level = [...next];
-    }
-    return { evaluation, calls, evaluations, storedTaskTags: new Map(), values };
   }
 
   /** Record a reused subtree for this execution: one CACHED job per call, in call order. */
@@ -640,21 +515,8 @@ export class Scheduler {
   }
 }
 
-type LookupType = "Evaluation" | "Value" | "CallNode";
-
 function checkInterrupted(ctx: ExecutionContext): void {
   if (ctx.interrupted) throw new InterruptedError(ctx.execution.id);
-}
-
-/** The arguments of a recorded call, from its Values; null when one is missing or only a preview. */
-function argumentsOf(call: CallNodeRecord, values: ReadonlyMap<string, ValueRecord>): unknown[] | null {
-  const out: unknown[] = [];
-  for (const a of call.args) {
-    const v = values.get(a.valueHash);
-    if (!v || v.preview) return null;
-    out.push(decodeValue(v));
-  }
-  return out;
 }
 
 /** The error a failure started from: a failed child's, through the TaskErrors of its callers. */

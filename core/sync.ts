@@ -96,7 +96,7 @@ export interface SyncOptions {
 }
 
 /** The index of the record a ValidationError names (`records[12].key` -> 12), or null. */
-export function recordIndexOf(error: unknown): number | null {
+function recordIndexOf(error: unknown): number | null {
   if (!(error instanceof ValidationError)) return null;
   const m = /^records\[(\d+)\]/.exec(error.field);
   return m ? Number(m[1]) : null;

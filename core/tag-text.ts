@@ -92,12 +92,26 @@ export function toTagFilter([key, value]: readonly [string, JsonValue | AnyValue
   return value === ANY_VALUE ? [key] : [key, value];
 }
 
-/** JSON as Python's json.dumps(sort_keys=True) prints it: `["a", "b"]`, `{"k": [1, 2]}`. */
-export function formatJson(value: JsonValue): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(formatJson).join(", ")}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}: ${formatJson(value[k] as JsonValue)}`).join(", ")}}`;
+export interface FormatJsonOptions {
+  /** Keys in sorted order, as json.dumps(sort_keys=True) (default); false keeps their order. */
+  sortKeys?: boolean;
+  /** Escape every character past ASCII, as json.dumps does by default (ensure_ascii); default false. */
+  ascii?: boolean;
+}
+
+/** JSON as Python's json.dumps prints it with its default separators: `["a", "b"]`, `{"k": [1, 2]}`. */
+export function formatJson(value: JsonValue, options: FormatJsonOptions = {}): string {
+  const { sortKeys = true, ascii = false } = options;
+  const format = (v: JsonValue): string => {
+    if (v === null || typeof v !== "object") {
+      const text = JSON.stringify(v);
+      return ascii ? text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
+    }
+    if (Array.isArray(v)) return `[${v.map(format).join(", ")}]`;
+    const keys = sortKeys ? Object.keys(v).sort() : Object.keys(v);
+    return `{${keys.map((k) => `${format(k)}: ${format(v[k] as JsonValue)}`).join(", ")}}`;
+  };
+  return format(value);
 }
 
 /** Print a value so it reads back the same: bare when safe, else JSON. */

@@ -68,7 +68,7 @@ export function checkEditTags(
 }
 
 /** Drop repeated (key, value) pairs; JSON equality. */
-export function dedupePairs<T extends JsonValue | AnyValue>(pairs: readonly (readonly [string, T])[]): [string, T][] {
+function dedupePairs<T extends JsonValue | AnyValue>(pairs: readonly (readonly [string, T])[]): [string, T][] {
   const seen = new Set<string>();
   const out: [string, T][] = [];
   for (const [k, v] of pairs) {

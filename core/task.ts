@@ -4,6 +4,7 @@
  * scheduler (scheduler.ts) evaluates what is defined here.
  */
 import { taskHash } from "./hash.ts";
+import { taskFullName } from "./records.ts";
 import { toTagPairs, type TagInput, type TagPair } from "./tags.ts";
 
 const EXPRESSION = Symbol.for("redun-edge.expression");
@@ -107,7 +108,7 @@ export function task<A extends unknown[], R>(
   const definition: TaskDefinition = {
     name,
     namespace,
-    fullName: namespace ? `${namespace}.${name}` : name,
+    fullName: taskFullName({ namespace, name }),
     hash: taskHash(namespace, name, version, source),
     source,
     version,

@@ -58,7 +58,7 @@ export interface RecordedError {
 }
 
 /** What a thrown value is recorded as (an interruption without the scheduler's own stack). */
-export function recordedError(error: unknown): RecordedError {
+function recordedError(error: unknown): RecordedError {
   if (error instanceof InterruptedError) return { name: error.name, message: error.message, stack: null };
   if (error instanceof Error) {
     return { name: error.name, message: error.message, stack: typeof error.stack === "string" ? error.stack : null };

@@ -3,8 +3,8 @@
  * run by Miniflare over a persisted D1 in `.redun/`, reached over HTTP like a
  * remote one, so local and remote share all client code.
  *
- * Start-up cost decides the design. Loading Miniflare takes ~0.5 s and
- * starting workerd another ~0.4 s, far over the 0.3 s a `log` may take. So
+ * Start-up cost decides the design. Loading Miniflare and starting workerd
+ * take several times what a `log` may take (BENCHMARKS.md). So
  * by default the first command starts Miniflare in a background process
  * (local/server.ts) that later commands reach on a loopback port, and
  * that stops by itself when idle. `--in-process` (or REDUN_EDGE_IN_PROCESS=1)
@@ -68,7 +68,7 @@ export interface RunningWorker {
 
 /**
  * Start Miniflare on the bundle. `require` rather than `import`: Node's CJS
- * export scan of its 6 MB file costs ~0.4 s. `serverId` is what the Worker
+ * export scan of its large file costs more than a command may take. `serverId` is what the Worker
  * answers on `/__local/status`, so a command can tell its server from
  * anything else on that port.
  */
@@ -326,7 +326,7 @@ const borrowed = (info: ServerInfo): Held => ({ info, close: async () => {} });
  * made by `start`. Whatever server.json named instead is retired first
  * (signalled only when proven ours).
  */
-async function acquire(storeDir: string, bundle: WorkerBundle, usable: (info: ServerInfo) => Promise<boolean>, start: () => Promise<Held>, failed?: ServerInfo): Promise<Held> {
+async function acquire(storeDir: string, usable: (info: ServerInfo) => Promise<boolean>, start: () => Promise<Held>, failed?: ServerInfo): Promise<Held> {
   return underLock(storeDir, async () => {
     const named = readServerInfo(storeDir);
     if (named && !(failed && named.id === failed.id && named.pid === failed.pid) && (await usable(named))) return borrowed(named);
@@ -371,7 +371,7 @@ async function startInProcess(storeDir: string, bundle: WorkerBundle): Promise<H
 const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
 /** The one request that is not safe to send twice: a tag edit (an update or rm applied twice differs from once). */
 const TAG_EDIT = /^\/api\/records\/[^/?]+\/tags$/;
-/** Restarts a command may make: more would hide a server that keeps dying (it was 26 in 50 s). */
+/** Restarts a command may make: more would hide a server that keeps dying. */
 const MAX_RESTARTS = 1;
 
 function isIdempotent(input: string, init: RequestInit | undefined): boolean {
@@ -478,8 +478,8 @@ export async function openBackground(root: string): Promise<StoreConnection> {
   const start = async () => borrowed(await spawnServer(storeDir, bundle));
   const named = readServerInfo(storeDir);
   const trusted = named && named.kind !== "in-process" && named.bundleKey === bundle.key && provenBackground(named);
-  const first = trusted ? borrowed(named) : await acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start);
-  return connect(storeDir, first, (failed) => acquire(storeDir, bundle, (info) => usableBackground(info, bundle), start, failed));
+  const first = trusted ? borrowed(named) : await acquire(storeDir, (info) => usableBackground(info, bundle), start);
+  return connect(storeDir, first, (failed) => acquire(storeDir, (info) => usableBackground(info, bundle), start, failed));
 }
 
 /**
@@ -492,7 +492,7 @@ export async function openInProcess(root: string): Promise<StoreConnection> {
   const storeDir = ensureStoreDir(root);
   checkStoreFiles(storeDir);
   const bundle = await workerBundle(storeDir);
-  const get = (failed?: ServerInfo) => acquire(storeDir, bundle, usableAny, () => startInProcess(storeDir, bundle), failed);
+  const get = (failed?: ServerInfo) => acquire(storeDir, usableAny, () => startInProcess(storeDir, bundle), failed);
   return connect(storeDir, await get(), get);
 }
 

@@ -8,28 +8,8 @@
  * here, not re-declared.
  */
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
-import {
-  ENTITY_TYPES,
-  EXECUTION_STATUSES,
-  JOB_STATUSES,
-  MAX_EDIT_PREFIXES,
-  MAX_LIMIT,
-  MAX_PREFIX_CHARS,
-  RECORD_TYPES,
-  VERSION,
-  normalizeQuery,
-  type AnyRecord,
-  type ExportPage,
-  type JobRecord,
-  type JsonValue,
-  type LogResult,
-  type QueryPage,
-  type RecordDetail,
-  type RecordRef,
-  type TagCount,
-  type TagEditResult,
-  type TagRecord,
-} from "../core/index.ts";
+import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, RECORD_TYPES, VERSION, type AnyRecord, type JobRecord, type JsonValue, type LogResult, type RecordDetail, type RecordRef, type TagCount, type TagEditResult, type TagRecord } from "../core/index.ts";
+import { MAX_EDIT_PREFIXES, MAX_LIMIT, MAX_PREFIX_CHARS, normalizeQuery, type ExportPage, type QueryPage } from "../core/adapter-kit.ts";
 import { MAX_IDS, MAX_PAGE, RECORDS_LIST_PARAMS, RECORDS_ONE_PARAMS } from "./wire.ts";
 
 // ---- building blocks ------------------------------------------------------------

@@ -6,16 +6,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "@hono/zod-openapi";
-import {
-  AmbiguousIdError,
-  RepositoryError,
-  TooLargeError,
-  UnknownIdError,
-  ValidationError,
-  fieldName,
-  quoted,
-  type Candidate,
-} from "../core/index.ts";
+import { AmbiguousIdError, RepositoryError, TooLargeError, UnknownIdError, ValidationError, type Candidate } from "../core/index.ts";
+import { fieldName, quoted } from "../core/adapter-kit.ts";
 
 /** Stable error codes of the API (`error.code`). */
 export type ApiErrorCode =

@@ -4,28 +4,8 @@
  * the per-call limits, and the one codec between a core Query and the query
  * parameters of GET /api/records. The schemas themselves are in contract.ts.
  */
-import {
-  ENTITY_TYPES,
-  EXECUTION_STATUSES,
-  JOB_STATUSES,
-  MAX_LIMIT,
-  QUERY_FIELDS,
-  TagParseError,
-  ValidationError,
-  encodeCursor,
-  formatTagValue,
-  parseTagKeyValue,
-  quoted,
-  toTagFilter,
-  type EntityType,
-  type ExecutionStatus,
-  type JobStatus,
-  type JsonValue,
-  type NormalizedQuery,
-  type NormalizedTagFilter,
-  type Query,
-  type TagFilter,
-} from "../core/index.ts";
+import { ENTITY_TYPES, EXECUTION_STATUSES, JOB_STATUSES, TagParseError, ValidationError, formatTagValue, parseTagKeyValue, toTagFilter, type EntityType, type ExecutionStatus, type JobStatus, type JsonValue, type Query, type TagFilter } from "../core/index.ts";
+import { MAX_LIMIT, QUERY_FIELDS, encodeCursor, quoted, type NormalizedQuery, type NormalizedTagFilter } from "../core/adapter-kit.ts";
 
 /** Ids (or prefixes, keys, tags) accepted in one call; clients split larger sets. */
 export const MAX_IDS = 1000;

@@ -1,6 +1,6 @@
 /**
  * A page and its RecordContext (see core/repository.ts) as ONE statement
- * answering ONE JSON string. A D1 call costs ~1.2 ms in workerd before SQLite
+ * answering ONE JSON string. A D1 call has a fixed cost in workerd before SQLite
  * reads anything, and a row returned costs more than its share of a string;
  * so the query's arms (query-sql.ts) become scalar subqueries merged into a
  * `page` CTE, and every record the page names is selected by a join from
@@ -12,7 +12,8 @@
  * should the rest still pass the limit, the caller falls back to several
  * reads.
  */
-import { ENTITY_TYPES, type EntityType, type NormalizedQuery } from "../../core/index.ts";
+import { ENTITY_TYPES, type EntityType } from "../../core/index.ts";
+import { type NormalizedQuery } from "../../core/adapter-kit.ts";
 import { Params, buildQueryArms, queryTypes, type Planner } from "./query-sql.ts";
 import type { Statement } from "./d1.ts";
 import { cachedSql, entityTimeSql, selectColumns, specOf, type TableSpec } from "./tables.ts";

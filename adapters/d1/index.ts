@@ -11,32 +11,8 @@
  * Reads return whole rows: `get` of many large Values (up to 1 MB each) is the
  * caller's to keep small; `exportSince` bounds its pages (EXPORT_PAGE_BYTES).
  */
-import {
-  ENTITY_TYPES,
-  ValidationError,
-  quoted,
-  compareNewestFirst,
-  compareRefsById,
-  pageOf,
-  readRecordContext,
-  type AnyRecord,
-  type EntityType,
-  type ExportPage,
-  type JobRecord,
-  type JsonValue,
-  type NormalizedQuery,
-  type QueryContextPage,
-  type QueryPage,
-  type RecordContext,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagCountQuery,
-  type TagRecord,
-  type WriteOptions,
-} from "../../core/index.ts";
+import { ENTITY_TYPES, ValidationError, type AnyRecord, type EntityType, type JobRecord, type JsonValue, type RecordOf, type RecordRef, type RecordType, type Repository, type TagCount, type TagRecord } from "../../core/index.ts";
+import { quoted, compareNewestFirst, compareRefsById, pageOf, readRecordContext, type ExportPage, type NormalizedQuery, type QueryContextPage, type QueryPage, type RecordContext, type TagCountQuery, type WriteOptions } from "../../core/adapter-kit.ts";
 import type { D1Like } from "./d1.ts";
 import { createExecutor } from "./executor.ts";
 import type { Driver, Planner } from "./query-sql.ts";

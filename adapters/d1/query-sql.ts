@@ -45,7 +45,8 @@
  * Key-only probes of an entity's own tags go through tags' (entity_time,
  * entity_id, key, ...) index, which holds every tag: hence `t.current = 1` there.
  */
-import { ValidationError, type EntityType, type NormalizedQuery, type NormalizedTagFilter } from "../../core/index.ts";
+import { ValidationError, type EntityType } from "../../core/index.ts";
+import { type NormalizedQuery, type NormalizedTagFilter } from "../../core/adapter-kit.ts";
 import { MAX_PARAMS, type Statement } from "./d1.ts";
 import { specOf } from "./tables.ts";
 

@@ -7,7 +7,6 @@
  */
 import {
   ENTITY_TYPES,
-  canonicalJson,
   type CallNodeRecord,
   type EvaluationRecord,
   type ExecutionRecord,
@@ -18,6 +17,7 @@ import {
   type TaskRecord,
   type ValueRecord,
 } from "../../core/index.ts";
+import { canonicalJson, taskFullName } from "../../core/adapter-kit.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -119,7 +119,7 @@ const task: TableSpec<"Task"> = {
   merge: "insert-only",
   columns: ["id", "time", "name", "namespace", "full_name", "source", "version", "redun"],
   jsonColumns: new Set(),
-  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, r.namespace ? `${r.namespace}.${r.name}` : r.name, r.source, r.version, redunOf(r)],
+  values: (r: TaskRecord) => [r.id, r.time, r.name, r.namespace, taskFullName(r), r.source, r.version, redunOf(r)],
   fromRow: (row): TaskRecord => ({
     type: "Task",
     id: str(row.id),

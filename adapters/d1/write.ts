@@ -4,8 +4,7 @@
  * and the whole write runs as one `db.batch`, which D1 runs as a single
  * transaction (all or nothing). `jsonb_each` hands each row over as parsed
  * JSONB, so reading its columns (`j.value ->> n`) does not parse the row's
- * text again per column as `json_each` does (measured: the tag insert's
- * SQLite time ~20% lower).
+ * text again per column as `json_each` does.
  *
  * D1 limits that shape this (checked in workerd, see test/d1):
  * - 100 KB of SQL text and 100 bound parameters per statement: our statements
@@ -23,7 +22,8 @@
  *   malformed record fails before anything is written) and every statement is
  *   idempotent, so a write cut short can simply be retried.
  */
-import { RepositoryError, assertWritable, canonicalJson, utf8Length, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
+import { RepositoryError, type AnyRecord, type RecordType, type TagRecord } from "../../core/index.ts";
+import { assertWritable, canonicalJson, utf8Length } from "../../core/adapter-kit.ts";
 import type { Statement } from "./d1.ts";
 import { TABLES, cachedSql, entityTimeSql, joinTagById, specOf, type TableSpec } from "./tables.ts";
 
@@ -84,8 +84,7 @@ const tagRowColumn = (c: string) => rowColumn(TAG, c, tagRowPosition(c));
 /**
  * Tags go in grouped by entity, `[entity_type, entity_id, [[seqOffset,
  * ...the Tag codec's other columns], ...]]`, so the entity's time is looked up
- * once per entity, not once per tag (measured: the insert's SQLite time ~15%
- * lower). The materialized CTE keeps SQLite from evaluating the look-up per
+ * once per entity, not once per tag. The materialized CTE keeps SQLite from evaluating the look-up per
  * tag, and holds each group's tags as JSONB so they are not parsed again.
  */
 const TAG_GROUPS =
@@ -207,8 +206,8 @@ export function jsonArrays(limit: number, emit: (json: string, flagged: boolean)
  * under `chunkBytes` unless one tag alone is larger. A group is a run of
  * adjacent tags of one entity (a push lists an entity's tags together; an
  * entity whose tags lie apart gets a group per run, each looking its time
- * up), encoded by one JSON.stringify: per tag, the grouping Map and
- * stringify calls of the previous version cost ~12 ms of a 20,000-tag push.
+ * up), encoded by one JSON.stringify: a Map and a stringify call per tag
+ * would be a large part of a big push's time.
  * A group larger than a chunk goes in tag by tag. Emitted flagged when some
  * tag of the chunk has parents.
  */

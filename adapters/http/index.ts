@@ -8,32 +8,8 @@
  */
 import { hc } from "hono/client";
 import type { JSONParsed } from "hono/utils/types";
-import {
-  AmbiguousIdError,
-  RepositoryError,
-  TooLargeError,
-  UnknownIdError,
-  MAX_EDIT_PREFIXES,
-  ValidationError,
-  assertWritable,
-  compareNewestFirst,
-  type Candidate,
-  type ExportPage,
-  type JobRecord,
-  type LogResult,
-  type Query,
-  type QueryPage,
-  type RecordDetail,
-  type RecordRef,
-  type TagCount,
-  type TagEditResult,
-  type TagRecord,
-  type RecordOf,
-  type RecordType,
-  type Repository,
-  type RepositoryCapabilities,
-  type TagCountQuery,
-} from "../../core/index.ts";
+import { AmbiguousIdError, RepositoryError, TooLargeError, UnknownIdError, ValidationError, type Candidate, type JobRecord, type LogResult, type Query, type RecordDetail, type RecordRef, type TagCount, type TagEditResult, type TagRecord, type RecordOf, type RecordType, type Repository } from "../../core/index.ts";
+import { MAX_EDIT_PREFIXES, assertWritable, compareNewestFirst, type ExportPage, type RepositoryCapabilities, type TagCountQuery, type QueryPage } from "../../core/adapter-kit.ts";
 // Types only from the app (its routes' schemas): zod stays out of a page that bundles this client.
 import type { AppType } from "../../worker/app.ts";
 import type { TagEditBody } from "../../worker/contract.ts";

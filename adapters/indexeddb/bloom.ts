@@ -1,6 +1,6 @@
 /**
  * A sharded, scalable Bloom filter over every id (and a few markers) the
- * database holds. In Chromium every IndexedDB request costs ~50-100 µs
+ * database holds. In Chromium every IndexedDB request has a fixed cost
  * whatever it does, so "is this id new?" must not cost a read per record:
  * the filter answers "definitely absent" for new ids (the common case when
  * the scheduler records a workflow) and only "maybe present" ids are looked

@@ -4,30 +4,17 @@
  * write.ts; queries: query.ts.
  */
 import {
-  ENTITY_TYPES,
-  RedunEdgeError,
-  RepositoryError,
-  ValidationError,
-  quoted,
-  compareRefsById,
-  compareNewestFirst,
-  type AnyRecord,
-  type ExportPage,
-  type JobRecord,
-  type NormalizedQuery,
-  type QueryPage,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagCountQuery,
-  type TagRecord,
+  ENTITY_TYPES, RedunEdgeError, RepositoryError, ValidationError, type AnyRecord, type JobRecord, type RecordOf,
+  type RecordRef, type RecordType, type Repository, type TagCount, type TagRecord,
 } from "../../core/index.ts";
+import {
+  batchPerTick, quoted, compareRefsById, compareNewestFirst, type ExportPage, type NormalizedQuery, type QueryPage,
+  type TagCountQuery,
+} from "../../core/adapter-kit.ts";
 import { Context } from "./context.ts";
 import { runQuery } from "./query.ts";
 import { findBulk, readSegs } from "./segments.ts";
-import { AFTER_ALL, BULK_TYPES, openDatabase, type BulkRecord, type Tx } from "./schema.ts";
+import { AFTER_ALL, openDatabase, type BulkRecord, type Tx } from "./schema.ts";
 import { writeBatch } from "./write.ts";
 
 export type { RedunEdgeDB, ExecRow, TagRow, SegRow, BulkRecord } from "./schema.ts";
@@ -64,7 +51,7 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
   });
   opened.catch(() => undefined);
   const ctx = new Context(opened, options.durability ?? "relaxed");
-  const gets = new GetBatcher(ctx);
+  const get = batchedGet(ctx);
 
   /** Wrap backend failures (never our typed errors) as RepositoryError. */
   async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -83,14 +70,14 @@ export function createIndexedDbRepository(options: IndexedDbRepositoryOptions): 
 
     get<T extends RecordType>(type: T, ids: readonly string[]): Promise<RecordOf<T>[]> {
       if (ids.length === 0) return Promise.resolve([]);
-      return guard("get", () => gets.get(type, ids) as Promise<RecordOf<T>[]>);
+      return guard("get", () => get({ type, ids }) as Promise<RecordOf<T>[]>);
     },
 
     findByPrefix(prefixes, types, limit) {
       return guard("findByPrefix", async () => {
         if (prefixes.length === 0) return [];
         const wanted = new Set(types);
-        const bulk = new Set(BULK_TYPES.filter((t) => wanted.has(t)));
+        const bulk = new Set(types.filter((t) => t !== "Execution" && t !== "Tag"));
         if (limit <= 0 || wanted.size === 0) return prefixes.map(() => []);
         const tx = (await ctx.read(["exec", "tag", "seg"])) as unknown as Tx;
         // Every prefix's reads are issued together, in one transaction.
@@ -202,67 +189,44 @@ async function bulkWithPrefix(tx: Tx, prefix: string, types: ReadonlySet<string>
   }
 }
 
-interface PendingGet {
-  type: RecordType;
-  ids: readonly string[];
-  resolve(records: AnyRecord[]): void;
-  reject(error: unknown): void;
-}
-
 /**
  * `get` calls made in one tick share one read transaction and one round of
  * requests: the scheduler reads a cached result per job, thousands at once,
  * and a transaction each would cost more than the reads.
  */
-class GetBatcher {
-  private pending: PendingGet[] = [];
-
-  constructor(private readonly ctx: Context) {}
-
-  get(type: RecordType, ids: readonly string[]): Promise<AnyRecord[]> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.push({ type, ids, resolve, reject }) === 1) queueMicrotask(() => void this.run());
-    });
-  }
-
-  private async run(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      const tx = (await this.ctx.read()) as unknown as Tx;
-      const wanted = { exec: new Set<string>(), tag: new Set<string>(), bulk: new Set<string>() };
-      for (const g of batch) {
-        const set = g.type === "Execution" ? wanted.exec : g.type === "Tag" ? wanted.tag : wanted.bulk;
-        for (const id of g.ids) set.add(id);
-      }
-      // Many ids: drop those the filter knows were never written.
-      if (wanted.exec.size + wanted.tag.size + wanted.bulk.size >= FILTERED_GET) {
-        const { bloom } = await this.ctx.state(tx);
-        for (const set of Object.values(wanted)) for (const id of set) if (!bloom.has(id)) set.delete(id);
-      }
-      const [execRows, tagRows, bulk] = await Promise.all([
-        Promise.all([...wanted.exec].map((id) => tx.objectStore("exec").get(id))),
-        Promise.all([...wanted.tag].map((id) => tx.objectStore("tag").get(id))),
-        findBulk(tx, [...wanted.bulk]),
-      ]);
-      const found = new Map<string, AnyRecord[]>();
-      const add = (rec: AnyRecord) => {
-        const list = found.get(rec.id);
-        if (list) list.push(rec);
-        else found.set(rec.id, [rec]);
-      };
-      for (const row of execRows) if (row) add(row.rec);
-      for (const row of tagRows) if (row) add(row.rec);
-      for (const { rec } of bulk.values()) add(rec);
-      for (const g of batch) {
-        const out: AnyRecord[] = [];
-        for (const id of new Set(g.ids)) for (const rec of found.get(id) ?? []) if (rec.type === g.type) out.push(rec);
-        g.resolve(out);
-      }
-    } catch (error) {
-      for (const g of batch) g.reject(error);
+function batchedGet(ctx: Context): (request: { type: RecordType; ids: readonly string[] }) => Promise<AnyRecord[]> {
+  return batchPerTick(async (batch) => {
+    const tx = (await ctx.read()) as unknown as Tx;
+    const wanted = { exec: new Set<string>(), tag: new Set<string>(), bulk: new Set<string>() };
+    for (const g of batch) {
+      const set = g.type === "Execution" ? wanted.exec : g.type === "Tag" ? wanted.tag : wanted.bulk;
+      for (const id of g.ids) set.add(id);
     }
-  }
+    // Many ids: drop those the filter knows were never written.
+    if (wanted.exec.size + wanted.tag.size + wanted.bulk.size >= FILTERED_GET) {
+      const { bloom } = await ctx.state(tx);
+      for (const set of Object.values(wanted)) for (const id of set) if (!bloom.has(id)) set.delete(id);
+    }
+    const [execRows, tagRows, bulk] = await Promise.all([
+      Promise.all([...wanted.exec].map((id) => tx.objectStore("exec").get(id))),
+      Promise.all([...wanted.tag].map((id) => tx.objectStore("tag").get(id))),
+      findBulk(tx, [...wanted.bulk]),
+    ]);
+    const found = new Map<string, AnyRecord[]>();
+    const add = (rec: AnyRecord) => {
+      const list = found.get(rec.id);
+      if (list) list.push(rec);
+      else found.set(rec.id, [rec]);
+    };
+    for (const row of execRows) if (row) add(row.rec);
+    for (const row of tagRows) if (row) add(row.rec);
+    for (const { rec } of bulk.values()) add(rec);
+    return batch.map((g) => {
+      const out: AnyRecord[] = [];
+      for (const id of new Set(g.ids)) for (const rec of found.get(id) ?? []) if (rec.type === g.type) out.push(rec);
+      return out;
+    });
+  });
 }
 
 /**

@@ -11,21 +11,24 @@
  *   record types: the few records they name, sorted;
  * - otherwise the newest-first `ord` index of the type (or `st` by status).
  */
+import type {
+  AnyRecord,
+  EntityType,
+  ExecutionRecord,
+  TagRecord,
+  TaskRecord,
+} from "../../core/index.ts";
 import {
   canonicalJson,
   compareNewestFirst,
   hasExecutionFilter,
   isAfterCursor,
   pageOf,
-  type AnyRecord,
-  type EntityType,
-  type ExecutionRecord,
+  taskFullName,
   type NormalizedQuery,
   type NormalizedTagFilter,
   type QueryPage,
-  type TagRecord,
-  type TaskRecord,
-} from "../../core/index.ts";
+} from "../../core/adapter-kit.ts";
 import type { Context } from "./context.ts";
 import { defined, findBulk, ordRange, readSegs } from "./segments.ts";
 import { inv, type BulkRecord, type ExecRow, type Tx } from "./schema.ts";
@@ -364,7 +367,7 @@ class QueryRun {
       const out = new Map<string, TaskRecord>();
       for (const seg of (await readSegs(this.tx, seqs)).values()) {
         for (const r of seg.recs) {
-          if (r.type === "Task" && (names.has(r.name) || names.has(r.namespace ? `${r.namespace}.${r.name}` : r.name))) out.set(r.id, r);
+          if (r.type === "Task" && (names.has(r.name) || names.has(taskFullName(r)))) out.set(r.id, r);
         }
       }
       return out;

@@ -1,6 +1,6 @@
 /**
- * The IndexedDB layout. Every IndexedDB request costs a fixed ~50-100 µs in
- * Chromium, so the layout is shaped to need few of them:
+ * The IndexedDB layout. Every IndexedDB request has a fixed cost in
+ * Chromium, whatever it reads, so the layout is shaped to need few of them:
  *
  * - `exec`: one row per Execution (queried most, written once or twice a run),
  *   with newest-first and status indexes.
@@ -19,12 +19,12 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import { wrap } from "idb";
 import type { AnyRecord, ExecutionRecord, TagRecord } from "../../core/index.ts";
+import { taskFullName } from "../../core/adapter-kit.ts";
 import type { BloomShardData } from "./bloom.ts";
 
 /** Records packed into segments. */
 export type BulkRecord = Exclude<AnyRecord, ExecutionRecord | TagRecord>;
 export type BulkType = BulkRecord["type"];
-export const BULK_TYPES: readonly BulkType[] = ["Job", "CallNode", "Task", "Value", "Evaluation"];
 
 /** Time part of a sort key: -time, or PENDING for a tag whose entity is not stored yet. */
 export type TimeKey = number | string;
@@ -154,12 +154,6 @@ export function inv(id: string): string {
   return out + "\uffff";
 }
 
-export function uninv(key: string): string {
-  let out = "";
-  for (let i = 0; i < key.length - 1; i++) out += String.fromCharCode(0xfffe - key.charCodeAt(i));
-  return out;
-}
-
 /** Sort key of a record: ascending = newest first (time desc, id desc). */
 export function ordKey(time: number, id: string): [number, string] {
   return [-time, inv(id)];
@@ -185,7 +179,7 @@ export function segRow(seq: number, recs: BulkRecord[]): SegRow {
     } else if (r.type === "CallNode") th.add(r.taskHash);
     else if (r.type === "Task") {
       tn.add(r.name);
-      tn.add(r.namespace ? `${r.namespace}.${r.name}` : r.name);
+      tn.add(taskFullName(r));
     }
   }
   return {

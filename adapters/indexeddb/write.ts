@@ -11,14 +11,16 @@
  */
 import {
   RepositoryError,
-  type WriteOptions,
-  assertWritable,
-  canonicalJson,
-  shouldReplace,
   type AnyRecord,
   type ExecutionRecord,
   type TagRecord,
 } from "../../core/index.ts";
+import {
+  type WriteOptions,
+  assertWritable,
+  canonicalJson,
+  shouldReplace,
+} from "../../core/adapter-kit.ts";
 import { unwrap } from "idb";
 import type { Bloom } from "./bloom.ts";
 import type { Context } from "./context.ts";

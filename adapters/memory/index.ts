@@ -5,32 +5,14 @@
  * newest-first pages) fast enough to benchmark the scheduler against.
  */
 import {
-  RepositoryError,
-  ValidationError,
-  quoted,
-  assertWritable,
-  canonicalJson,
-  compareNewestFirst,
-  compareRefsById,
-  hasExecutionFilter,
-  isAfterCursor,
-  pageOf,
-  shouldReplace,
-  type AnyRecord,
-  type EntityType,
-  type ExportPage,
-  type JobRecord,
-  type NormalizedQuery,
-  type NormalizedTagFilter,
-  type QueryPage,
-  type RecordOf,
-  type RecordRef,
-  type RecordType,
-  type Repository,
-  type TagCount,
-  type TagCountQuery,
-  type TagRecord,
+  ValidationError, type AnyRecord, type EntityType, type JobRecord, type RecordOf, type RecordRef, type RecordType,
+  type Repository, type TagCount, type TagRecord,
 } from "../../core/index.ts";
+import {
+  quoted, assertWritable, canonicalJson, compareNewestFirst, compareRefsById, hasExecutionFilter, isAfterCursor,
+  pageOf, shouldReplace, taskFullName, type ExportPage, type NormalizedQuery, type NormalizedTagFilter, type QueryPage,
+  type TagCountQuery,
+} from "../../core/adapter-kit.ts";
 
 interface SortKey {
   time: number;
@@ -217,7 +199,7 @@ export function createMemoryRepository(): MemoryRepository {
 
   function fullNameMatches(taskHash: string, names: Set<string>): boolean {
     const task = table("Task").get(taskHash);
-    return !!task && (names.has(task.name) || names.has(task.namespace ? `${task.namespace}.${task.name}` : task.name));
+    return !!task && (names.has(task.name) || names.has(taskFullName(task)));
   }
 
   function executionSet(q: NormalizedQuery): Set<string> {

@@ -11,6 +11,7 @@ import {
   type Query,
   type RecordView,
 } from "../../core/index.ts";
+import { isIdPrefix } from "../../core/adapter-kit.ts";
 import { flag, list, str, tagFilters, type Parsed } from "../args.ts";
 import { parseCommand, type Command, type CommandSpec } from "../command.ts";
 import { UsageError } from "../errors.ts";
@@ -89,7 +90,7 @@ export async function logCommand(argv: readonly string[]): Promise<number> {
     query.limit = Math.min(Number(limitText), 1000);
   }
   const word = positionals[0];
-  if (word !== undefined && !EXECUTION_SHORTHAND.test(word) && !/^[0-9a-fA-F-]+$/.test(word)) {
+  if (word !== undefined && !EXECUTION_SHORTHAND.test(word) && !(word && isIdPrefix(word.toLowerCase()))) {
     throw new UsageError(`not an id prefix: ${JSON.stringify(word)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "log");
   }
 

@@ -6,13 +6,14 @@
  */
 import {
   ENTITY_TYPES,
-  canonicalJson,
+  formatJson,
   formatRecordLine,
   formatTagKeyValue,
   toTagFilter,
   type JsonValue,
   type TagChange,
 } from "../../core/index.ts";
+import { isIdPrefix, canonicalJson } from "../../core/adapter-kit.ts";
 import type { HttpClient } from "../../adapters/http/index.ts";
 import type { TagEditResult } from "../../core/index.ts";
 import { closest, flag, readTag, tagFilters, type Parsed } from "../args.ts";
@@ -21,7 +22,6 @@ import { UsageError } from "../errors.ts";
 import { formatKeyCounts, formatValueCounts } from "../format.ts";
 import { EXECUTION_SHORTHAND, defaultStoreSpec, inProcess, openStore, requireExistingStore, resolveExecutionShorthand, tokenOf, type Store } from "../store.ts";
 
-const HEX = /^[0-9a-fA-F-]+$/;
 
 export const spec: CommandSpec = {
   name: "tag",
@@ -83,7 +83,7 @@ export function splitEditArgs(op: string, words: readonly string[], afterDashDas
   };
   for (const word of words) {
     if (!inTags && !word.includes("=")) {
-      if (HEX.test(word) || EXECUTION_SHORTHAND.test(word)) {
+      if ((word && isIdPrefix(word.toLowerCase())) || EXECUTION_SHORTHAND.test(word)) {
         out.prefixes.push(word.toLowerCase());
         continue;
       }
@@ -124,17 +124,8 @@ function report(op: string, result: TagEditResult, pairs: readonly (readonly [st
 
 /** redun's echo of an edit: one line per record edited. */
 export function editLines(op: string, result: Pick<TagEditResult, "entities">, pairs: readonly (readonly [string, JsonValue])[]): string[] {
-  const tags = pairs.map(([k, v]) => `${k}=${pyJson(v)}`).join(" ");
+  const tags = pairs.map(([k, v]) => `${k}=${formatJson(v, { sortKeys: false, ascii: true })}`).join(" ");
   return result.entities.map((e) => `${op === "rm" ? "delete" : op} tag ${e.type}:${e.id} ${tags}`);
-}
-
-/** JSON as Python's json.dumps prints it by default: `", "` and `": "`, keys in their order, non-ASCII escaped. */
-export function pyJson(value: JsonValue): string {
-  if (value === null || typeof value !== "object") {
-    return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  }
-  if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`;
-  return `{${Object.entries(value).map(([k, v]) => `${pyJson(k)}: ${pyJson(v)}`).join(", ")}}`;
 }
 
 /** `rename tag Execution:<full id> k=v`: one change. */
@@ -234,7 +225,7 @@ async function tagRename(argv: readonly string[]): Promise<number> {
   const [from, to] = words.slice(-2) as [string, string];
   const prefixes = words.slice(0, -2);
   for (const prefix of prefixes) {
-    if (!HEX.test(prefix) && !EXECUTION_SHORTHAND.test(prefix)) {
+    if (!(prefix && isIdPrefix(prefix.toLowerCase())) && !EXECUTION_SHORTHAND.test(prefix)) {
       throw new UsageError(`not an id prefix: ${JSON.stringify(prefix)} (ids are hex: 0-9, a-f; - and ~N name recent executions)`, "tag");
     }
   }

@@ -25,7 +25,7 @@ import type {
 import { assertRecordShape } from "../validate.ts";
 import { toBase64 } from "./base64.ts";
 import { hashStruct, hashTagBytes, argsPreimage, callNodePreimage, evaluationPreimage, tagPreimage, taskPreimage } from "./hash.ts";
-import { PyDict, PyList, PyObject, PyTuple, pyRepr, unpickle, type Py } from "./pickle.ts";
+import { PyDict, PyList, PyObject, pyRepr, unpickle, type Py } from "./pickle.ts";
 import { jsonDumps, parsePyJson } from "./py-json.ts";
 import { decodeRedunValue, hashedFromPickle } from "./value.ts";
 

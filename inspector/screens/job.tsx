@@ -3,7 +3,7 @@
  * and times, the call's arguments and result with previews, the error of a
  * failed job, its tags and its child jobs.
  */
-import { type ArgumentView, type JobSummary, type ValueView } from "../../core/index.ts";
+import type { ArgumentView, JobSummary, ValueView } from "../../core/index.ts";
 import { Duration, IdLink, Loaded, Repr, Status, Time } from "../components/bits.tsx";
 import { TagEditor } from "../components/tag-editor.tsx";
 import { useAsync, useStore } from "../hooks.ts";

@@ -4,15 +4,13 @@ import {
   Scheduler,
   TaskError,
   applyTags,
-  currentTaskOfHash,
-  functionParameters,
-  getTask,
   isAbandoned,
   task,
   type ExecutionRecord,
   type JobEvent,
   type JobRecord,
 } from "redun-edge";
+import { currentTaskOfHash, functionParameters, getTask } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 
 function setup(options: { defaultTags?: Record<string, string> } = {}) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { hashText, makeTag, verifyRecordId } from "redun-edge";
+import { hashText, makeTag, verifyRecordId } from "redun-edge/adapter-kit";
 import { sha1Matches } from "../../core/sha1.ts";
 
 const reference = (text: string) => bytesToHex(sha1(utf8ToBytes(text)));

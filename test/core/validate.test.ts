@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RepositoryError, assertWritable, checkedBatch, importRecords, makeTag, type AnyRecord } from "redun-edge";
+import { RepositoryError, importRecords, type AnyRecord } from "redun-edge";
+import { assertWritable, checkedBatch, makeTag } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 
 const entity = "6dc981d7-0000-4000-8000-000000000000";

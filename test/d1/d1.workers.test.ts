@@ -9,24 +9,26 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   ENTITY_TYPES,
   RepositoryError,
-  argsHash,
-  callNodeHash,
-  canonicalJson,
-  copyRecords,
-  importRecords,
-  makeTag,
-  makeValueRecord,
-  normalizeQuery,
   type AnyRecord,
   type CallNodeRecord,
   type ExecutionRecord,
   type JobRecord,
   type Query,
-  type RecordContext,
   type RecordType,
   type Repository,
   type TagRecord,
+  copyRecords,
+  importRecords,
 } from "redun-edge";
+import {
+  argsHash,
+  callNodeHash,
+  canonicalJson,
+  makeTag,
+  makeValueRecord,
+  normalizeQuery,
+  type RecordContext,
+} from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createD1Repository, type D1Like, type D1Repository, type D1Statement, type Planner } from "redun-edge/d1";
 import { buildDataset, rng, uuidFrom } from "./fixtures.ts";

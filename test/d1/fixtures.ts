@@ -4,20 +4,22 @@
  * execution has `project`, one of a few `user`s), selective ones (`run`),
  * tag edits (updates and deletes), and jobs/calls/values tied together.
  */
+import type {
+  AnyRecord,
+  CallNodeRecord,
+  ExecutionRecord,
+  JobRecord,
+  JsonValue,
+  TagRecord,
+  TaskRecord,
+} from "redun-edge";
 import {
   argsHash,
   callNodeHash,
   makeTag,
   makeValueRecord,
   taskHash,
-  type AnyRecord,
-  type CallNodeRecord,
-  type ExecutionRecord,
-  type JobRecord,
-  type JsonValue,
-  type TagRecord,
-  type TaskRecord,
-} from "redun-edge";
+} from "redun-edge/adapter-kit";
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;

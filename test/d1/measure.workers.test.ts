@@ -7,7 +7,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENTITY_TYPES, normalizeQuery, type Query } from "redun-edge";
+import { ENTITY_TYPES, type Query } from "redun-edge";
+import { normalizeQuery } from "redun-edge/adapter-kit";
 import { createD1Repository, type D1Like, type D1Repository } from "redun-edge/d1";
 import { median, medianMs } from "../../bench/timing.ts";
 import { buildDataset } from "./fixtures.ts";

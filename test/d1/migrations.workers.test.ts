@@ -5,7 +5,8 @@
 import { expect, it } from "vitest";
 import { applyD1Migrations, type D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { makeTag, normalizeQuery, type ExecutionRecord, type TagRecord } from "redun-edge";
+import type { ExecutionRecord, TagRecord } from "redun-edge";
+import { makeTag, normalizeQuery } from "redun-edge/adapter-kit";
 import { createD1Repository, type D1Like } from "redun-edge/d1";
 
 const db = env.DB_MIGRATE as D1Like;

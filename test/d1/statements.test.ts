@@ -6,7 +6,8 @@
  * d1.workers.test.ts and the conformance suite.)
  */
 import { describe, expect, it } from "vitest";
-import { ValidationError, makeTag, makeValueRecord, normalizeQuery, type AnyRecord, type Query, type TagRecord } from "../../core/index.ts";
+import { ValidationError, type AnyRecord, type Query, type TagRecord } from "../../core/index.ts";
+import { makeTag, makeValueRecord, normalizeQuery } from "../../core/adapter-kit.ts";
 import { MAX_PARAMS, type Statement } from "../../adapters/d1/d1.ts";
 import * as sql from "../../adapters/d1/statements.ts";
 import { TABLES, fromValues } from "../../adapters/d1/tables.ts";

@@ -7,13 +7,11 @@ import { describe, expect, it } from "vitest";
 import { wrap, type IDBPDatabase } from "idb";
 import {
   RepositoryError,
-  makeTag,
-  makeValueRecord,
-  normalizeQuery,
   type AnyRecord,
   type ExecutionRecord,
   type JobRecord,
 } from "redun-edge";
+import { makeTag, makeValueRecord, normalizeQuery } from "redun-edge/adapter-kit";
 import { createIndexedDbRepository, type RedunEdgeDB } from "redun-edge/indexeddb";
 import { Bloom } from "../../adapters/indexeddb/bloom.ts";
 import { inv } from "../../adapters/indexeddb/schema.ts";

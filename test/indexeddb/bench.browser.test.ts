@@ -12,14 +12,13 @@ import { commands } from "vitest/browser";
 import {
   CallGraph,
   Scheduler,
-  makeTag,
-  normalizeQuery,
   task,
   type AnyRecord,
   type ExecutionRecord,
   type Query,
   type Repository,
 } from "redun-edge";
+import { makeTag, normalizeQuery } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createIndexedDbRepository } from "redun-edge/indexeddb";
 import { median } from "../../bench/timing.ts";

@@ -7,9 +7,6 @@
 import { describe, expect, it } from "vitest";
 import {
   ENTITY_TYPES,
-  makeTag,
-  makeValueRecord,
-  normalizeQuery,
   type AnyRecord,
   type CallNodeRecord,
   type EntityType,
@@ -22,6 +19,7 @@ import {
   type TagRecord,
   type TaskRecord,
 } from "redun-edge";
+import { makeTag, makeValueRecord, normalizeQuery } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createIndexedDbRepository } from "redun-edge/indexeddb";
 

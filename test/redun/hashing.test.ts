@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeTag, tagHash, verifyRecordId } from "redun-edge";
+import { makeTag, tagHash, verifyRecordId } from "redun-edge/adapter-kit";
 import { bencode } from "../../core/redun/bencode.ts";
 import { hashStruct, hashStructMatches, hashTagBytes } from "../../core/redun/hash.ts";
 import { jsonDumps, parsePyJson, pyFloatRepr, spacedPyJson } from "../../core/redun/py-json.ts";

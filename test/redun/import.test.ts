@@ -20,9 +20,9 @@ import {
   mapRedunRows,
   newRedunRecords,
   tagsToExport,
-  verifyRecordId,
   type Repository,
 } from "redun-edge";
+import { verifyRecordId } from "redun-edge/adapter-kit";
 import { createMemoryRepository } from "redun-edge/memory";
 import { createIndexedDbRepository } from "redun-edge/indexeddb";
 import { hashStruct } from "../../core/redun/hash.ts";

@@ -10,29 +10,13 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  MAX_EDIT_PREFIXES,
-  MAX_JSON_DEPTH,
-  MAX_TAG_KEY_BYTES,
-  MAX_TAG_VALUE_BYTES,
-  MAX_VALUE_BYTES,
-  MAX_VALUE_DEPTH,
-  Scheduler,
-  applyTags,
-  argsHash,
-  callNodeHash,
-  evaluationHash,
-  makeTag,
-  makeValueRecord,
-  task,
-  taskHash,
-  valueHash,
-  type AnyRecord,
-  type CallNodeRecord,
-  type EvaluationRecord,
-  type ExecutionRecord,
-  type JsonValue,
-  type TagRecord,
+  Scheduler, applyTags, task, type AnyRecord, type CallNodeRecord, type EvaluationRecord, type ExecutionRecord,
+  type JsonValue, type TagRecord,
 } from "redun-edge";
+import {
+  MAX_EDIT_PREFIXES, MAX_JSON_DEPTH, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH,
+  argsHash, callNodeHash, evaluationHash, makeTag, makeValueRecord, taskHash, valueHash,
+} from "redun-edge/adapter-kit";
 import { answer, json, type ApiHarness, type Requester } from "../worker/api-suite.ts";
 
 const T0 = Date.UTC(2026, 0, 1);

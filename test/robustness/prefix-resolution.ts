@@ -14,12 +14,7 @@ import {
   AmbiguousIdError,
   CallGraph,
   ENTITY_TYPES,
-  MAX_CANDIDATES,
   UnknownIdError,
-  argsHash,
-  evaluationHash,
-  makeTag,
-  makeValueRecord,
   type AnyRecord,
   type EntityType,
   type ExecutionRecord,
@@ -27,6 +22,13 @@ import {
   type RecordRef,
   type Repository,
 } from "redun-edge";
+import {
+  MAX_CANDIDATES,
+  argsHash,
+  evaluationHash,
+  makeTag,
+  makeValueRecord,
+} from "redun-edge/adapter-kit";
 import { rng, uuidFrom } from "../d1/fixtures.ts";
 
 const T0 = Date.UTC(2026, 0, 1);

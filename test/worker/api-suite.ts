@@ -7,20 +7,22 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   CallGraph,
-  MAX_EDIT_PREFIXES,
-  callNodeHash,
-  makeValueRecord,
   Scheduler,
   applyTags,
-  makeTag,
   task,
-  taskHash,
   type AnyRecord,
   type ExecutionRecord,
   type Query,
   type RecordType,
   type Repository,
 } from "redun-edge";
+import {
+  MAX_EDIT_PREFIXES,
+  callNodeHash,
+  makeValueRecord,
+  makeTag,
+  taskHash,
+} from "redun-edge/adapter-kit";
 import { createHttpRepository } from "redun-edge/http";
 import { createMemoryRepository, type MemoryRepository } from "redun-edge/memory";
 import { createApp, type AppOptions } from "redun-edge/worker";
