@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpClient, createHttpRepository } from "redun-edge/http";
 import { serveInspector, type InspectServer } from "../../cli/inspect.ts";
 import { buildInspector } from "../../inspector/build.ts";
-import { hasChromium, launchChromium, screenshotDir, watchedPage, type WatchedPage } from "./browser.ts";
+import { callRows, hasChromium, launchChromium, openJob, screenshotDir, tagRows, watchedPage, type WatchedPage } from "./browser.ts";
 import { COMMIT, SCRIPT_SOURCE, XSS_TAG, seedDemo, type Seeded } from "./seed.ts";
 import { INSPECTOR_DIR, startWorker, type RunningWorker } from "./worker.ts";
 
@@ -57,12 +57,6 @@ async function expectList(page: Page, ids: string[]): Promise<Row[]> {
 async function filter(page: Page, text: string): Promise<void> {
   await page.fill("input.tag-filter", text);
   await page.press("input.tag-filter", "Enter");
-}
-
-async function tagRows(page: Page): Promise<string[]> {
-  return page.$$eval('[data-testid="tag-editor"] [data-testid="tag-row"]', (trs) =>
-    trs.map((tr) => `${tr.querySelector(".key")!.textContent}=${tr.querySelector(".value")!.textContent}`),
-  );
 }
 
 async function waitForTag(page: Page, text: string, present = true): Promise<void> {
@@ -213,13 +207,10 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
 
   it("opens a job: its traceback, task, arguments and result, tags and child jobs", async () => {
     const page = edge.page;
-    await page.goto(`${worker.url}/#/execution/${seeded.first}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("demo.stats")');
-    await page.waitForSelector('[data-testid="job"]');
+    await openJob(page, worker.url, seeded.first, "demo.stats");
     const traceback = (await page.textContent('[data-testid="traceback"]'))!;
     expect(traceback).toMatch(new RegExp(`^Traceback: Exec ${seeded.first.slice(0, 8)} > Job [0-9a-f]{8} demo.main > Job [0-9a-f]{8} demo.stats$`));
-    const call = await page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+    const call = await callRows(page);
     expect(call).toEqual(["arg 0: [1, 4, 9, 16]", "result: {'mean': 7.5, 'total': 30}"]);
     expect(await tagRows(page)).toEqual(["size=4"]);
     const children = await page.$$eval('[data-testid="job-list"] tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
@@ -250,16 +241,12 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
 
   it("opens a CallNode from a job and from a value's lineage: task, arguments, result, child calls, the jobs that ran it", async () => {
     const page = edge.page;
-    await page.goto(`${worker.url}/#/execution/${seeded.first}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("demo.stats")');
-    await page.waitForSelector('[data-testid="job"]');
-    const jobId = (await page.getAttribute('[data-testid="job"]', "data-id"))!;
+    const jobId = await openJob(page, worker.url, seeded.first, "demo.stats");
     await page.click('[data-testid="job"] dl.facts a[href^="#/callnode/"]');
     await page.waitForSelector('[data-testid="callnode"]');
     expect(page.url()).toMatch(/#\/callnode\/[0-9a-f]{40}$/);
     expect(await page.textContent('[data-testid="call-line"]')).toBe("demo.stats([1, 4, 9, 16])");
-    const call = await page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+    const call = await callRows(page);
     expect(call).toEqual(["arg 0: [1, 4, 9, 16]", "result: {'mean': 7.5, 'total': 30}"]);
     // Child calls in call order, each linking to its own screen.
     const children = await page.$$eval('[data-testid="child-calls"] tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
@@ -302,14 +289,10 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
 
   it("shows a failed job as redun does: its arguments, the error raised, its stack; the parent names the child that raised it", async () => {
     const page = edge.page;
-    await page.goto(`${worker.url}/#/execution/${seeded.failed}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("demo.boom")');
-    await page.waitForSelector('[data-testid="job"]');
-    const boomId = (await page.getAttribute('[data-testid="job"]', "data-id"))!;
+    const boomId = await openJob(page, worker.url, seeded.failed, "demo.boom");
     expect(await page.getAttribute('[data-testid="job"] h1 .status', "data-status")).toBe("FAILED");
     expect(await page.textContent('[data-testid="job-error"]')).toBe("Error: n must be at most 2, got 3");
-    const call = await page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+    const call = await callRows(page);
     expect(call).toEqual(["arg 0: 3", "result: raised Error('n must be at most 2, got 3')"]);
     const stack = (await page.textContent('[data-testid="job-stack"]'))!;
     expect(stack.split("\n")[0]).toBe("Error: n must be at most 2, got 3");
@@ -406,6 +389,7 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await page.waitForSelector(`tr[data-id="${id}"]`);
     expect(await page.textContent(`tr[data-id="${id}"] .status`)).toBe("ABANDONED");
     expect(await page.textContent(`tr[data-id="${seeded.first}"] .status`)).toBe("DONE");
+    await shot(page, "abandoned");
     await page.click(`tr[data-id="${id}"] a.id`);
     await page.waitForSelector('[data-testid="execution"]');
     expect(await page.getAttribute('[data-testid="execution"] h1 .status', "data-status")).toBe("ABANDONED");

@@ -13,7 +13,7 @@ import { importRecords, mapRedunRows } from "redun-edge";
 import { createHttpRepository } from "redun-edge/http";
 import { readRedunRows } from "../../cli/redun-db.ts";
 import { importInto } from "../redun/transcript.ts";
-import { hasChromium, launchChromium, screenshotDir, watchedPage, type WatchedPage } from "./browser.ts";
+import { callRows, hasChromium, launchChromium, openJob, screenshotDir, tagRows as currentTags, watchedPage, type WatchedPage } from "./browser.ts";
 import { REPO, startWorker, type RunningWorker } from "./worker.ts";
 
 const DB = join(REPO, "test", "redun", "fixtures", "redun.db");
@@ -25,14 +25,7 @@ const SHOUT_CALL = "5a6fd22ab3e4f6104d36f1c43388baeed2194fef";
 
 async function tagRows(page: Page): Promise<string[]> {
   await page.waitForSelector('[data-testid="tag-editor"] [data-testid="tag-row"]');
-  return page.$$eval('[data-testid="tag-editor"] [data-testid="tag-row"]', (trs) =>
-    trs.map((tr) => `${tr.querySelector(".key")!.textContent}=${tr.querySelector(".value")!.textContent}`),
-  );
-}
-
-async function callRows(page: Page): Promise<string[]> {
-  await page.waitForSelector('[data-testid="call"] tr');
-  return page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+  return currentTags(page);
 }
 
 describe.skipIf(!hasChromium)("redun's history in the inspector", () => {
@@ -94,18 +87,13 @@ describe.skipIf(!hasChromium)("redun's history in the inspector", () => {
 
   it("shows a File result by its repr, and redun's failed job", async () => {
     const page = watched.page;
-    await page.goto(`${worker.url}/#/execution/${E1}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("hello.write_report")');
-    await page.waitForSelector('[data-testid="job"]');
+    await openJob(page, worker.url, E1, "hello.write_report");
     const [arg, path, result] = await callRows(page);
     expect(arg).toBe("arg 0: {'n': 3, 'total_chars': 37}");
     expect(path).toBe("path: 'report-3.txt'");
     expect(result).toMatch(/^result: File\(path=report-3\.txt, hash=[0-9a-f]{8}\)$/);
     await shot(page, "redun-job");
-    await page.goto(`${worker.url}/#/execution/${E3}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("hello.may_fail")');
+    await openJob(page, worker.url, E3, "hello.may_fail");
     await page.waitForSelector('[data-testid="job-failure"]');
     expect(await page.getAttribute('[data-testid="job"] h1 .status', "data-status")).toBe("FAILED");
     expect(await page.textContent('[data-testid="job-error"]')).toBe("ValueError: boom: asked to fail on x=3");
