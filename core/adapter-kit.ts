@@ -65,6 +65,7 @@ export {
   type QueryCursor,
 } from "./query.ts";
 export { readRecordContext } from "./call-graph.ts";
+export { readTagHistory, type EntityTagsReader } from "./tag-history.ts";
 export type {
   ContextTag,
   ExportPage,

@@ -154,6 +154,20 @@ export interface ValueLineage {
   truncated: boolean;
 }
 
+/** One CallNode as its screen shows it (`CallGraph.callNode`). */
+export interface CallNodeDetail {
+  /** The call: task, arguments, result, and the jobs found that ran it (newest first). */
+  call: LineageCall;
+  /** The task, with its current tags. */
+  task: (TaskRecord & { tags: TagView[] }) | null;
+  /** Its child calls, in call order (their `jobs` are not read: each call's own screen lists them). */
+  children: LineageCall[];
+  /** False when the store cannot find jobs by value (no `jobsOfValues`): `call.jobs` is then empty. */
+  supported: boolean;
+  /** True when more jobs than the limit name the call's result (`call.jobs` may then be partial). */
+  truncated: boolean;
+}
+
 export interface CallGraphOptions {
   now?: () => number;
 }
@@ -356,14 +370,7 @@ export class CallGraph {
       this.jobSummaries(kept),
     ]);
     const names = new Map(summaries.map((s) => [s.taskHash, s.taskName]));
-    const lineage = (call: CallNodeRecord): LineageCall => ({
-      callHash: call.id,
-      taskHash: call.taskHash,
-      taskName: names.get(call.taskHash) ?? null,
-      args: call.args.map((a) => ({ key: a.key, value: valueView(values.get(a.valueHash)) })),
-      result: valueView(values.get(call.resultHash)),
-      jobs: summaries.filter((s) => s.callHash === call.id),
-    });
+    const lineage = (call: CallNodeRecord) => lineageCall(call, names, values, summaries);
     // Calls in the order of their newest job.
     const order = new Map<string, number>();
     kept.forEach((j, i) => j.callHash && !order.has(j.callHash) && order.set(j.callHash, i));
@@ -373,6 +380,41 @@ export class CallGraph {
       producedBy: sorted.filter((c) => c.resultHash === record.id).map(lineage),
       usedBy: sorted.filter((c) => c.args.some((a) => a.valueHash === record.id)).map(lineage),
       supported: true,
+      truncated,
+    };
+  }
+
+  /**
+   * One CallNode: its task, arguments and result, its child calls, and the
+   * jobs that ran it, found through its result Value (`jobsOfValues`, at
+   * most `limit` jobs naming that value, newest first).
+   */
+  async callNode(prefix: string, options: { limit?: number } = {}): Promise<CallNodeDetail> {
+    const ref = await this.resolve(prefix, ["CallNode"]);
+    const [call] = await this.repository.get("CallNode", [ref.id]);
+    if (!call) throw new UnknownIdError(prefix);
+    const limit = options.limit ?? 200;
+    const [children, found, [task], taskTags] = await Promise.all([
+      getOnce(this.repository, "CallNode", call.children),
+      this.repository.jobsOfValues ? this.repository.jobsOfValues([call.resultHash], limit + 1) : Promise.resolve([]),
+      this.repository.get("Task", [call.taskHash]),
+      this.tagsById([call.taskHash]),
+    ]);
+    const truncated = found.length > limit;
+    const ran = found.slice(0, limit).filter((j) => j.callHash === call.id);
+    const [values, summaries, tasks] = await Promise.all([
+      this.valuesById([call, ...children].flatMap((c) => [c.resultHash, ...c.args.map((a) => a.valueHash)])),
+      this.jobSummaries(ran),
+      this.tasksById(children.map((c) => c.taskHash)),
+    ]);
+    const names = new Map<string, string | null>([...tasks].map(([hash, t]) => [hash, taskFullName(t)]));
+    if (task) names.set(task.id, taskFullName(task));
+    const byId = new Map(children.map((c) => [c.id, c]));
+    return {
+      call: lineageCall(call, names, values, summaries),
+      task: task ? { ...task, tags: taskTags.get(task.id) ?? [] } : null,
+      children: call.children.flatMap((hash) => (byId.has(hash) ? [lineageCall(byId.get(hash)!, names, values, [])] : [])),
+      supported: this.repository.jobsOfValues !== undefined,
       truncated,
     };
   }
@@ -470,6 +512,23 @@ export class CallGraph {
       : await readRecordContext(this.repository, refs);
     return viewsOf(refs, context, this.now());
   }
+}
+
+/** A call as lineage lists show it: task name, argument and result views, and its jobs among `jobs`. */
+function lineageCall(
+  call: CallNodeRecord,
+  names: ReadonlyMap<string, string | null>,
+  values: ReadonlyMap<string, ValueRecord>,
+  jobs: readonly JobSummary[],
+): LineageCall {
+  return {
+    callHash: call.id,
+    taskHash: call.taskHash,
+    taskName: names.get(call.taskHash) ?? null,
+    args: call.args.map((a) => ({ key: a.key, value: valueView(values.get(a.valueHash)) })),
+    result: valueView(values.get(call.resultHash)),
+    jobs: jobs.filter((s) => s.callHash === call.id),
+  };
 }
 
 /**

@@ -29,6 +29,7 @@ export {
   CallGraph,
   type ArgumentView,
   type CallGraphOptions,
+  type CallNodeDetail,
   type JobContext,
   type JobSummary,
   type JobTreeNode,
@@ -41,7 +42,7 @@ export {
   type ValueView,
 } from "./call-graph.ts";
 export type { Query, TagFilter } from "./query.ts";
-export type { TagHistory, TagHistoryEntry, TagConflict } from "./tag-history.ts";
+export type { PastTag, TagHistory, TagHistoryEntry, TagConflict } from "./tag-history.ts";
 export type { TagChange, TagEditOp, TagInput, TagPair, TagView } from "./tags.ts";
 
 // Tags as text: `key=value` on a command line, in a URL, on a page.

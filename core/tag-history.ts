@@ -25,26 +25,86 @@ export interface TagConflict {
   tags: TagRecord[];
 }
 
+/** A tag the record no longer has: superseded (updated, renamed, re-added) or removed. */
+export interface PastTag {
+  tag: TagRecord;
+  /**
+   * The tags that name it as a parent: later tags of the record (an update,
+   * a rename, a re-add), tags of a merge, or a delete record (entityId null:
+   * a removal).
+   */
+  endedBy: TagRecord[];
+}
+
 export interface TagHistory {
   entityId: string;
   tags: TagHistoryEntry[];
   conflicts: TagConflict[];
+  /** Every earlier tag of the record found, newest first. */
+  past: PastTag[];
+  /**
+   * True when `past` is every tag the record ever had (the store offers
+   * `entityTags`); else it holds the tags linked to the current ones by
+   * edits, and a tag removed with nothing after it on its key is not found.
+   */
+  complete: boolean;
+}
+
+/**
+ * Optional on a Repository: every tag written on these entities, current or
+ * not (delete records excluded). A store with a tag index by entity answers
+ * it in one read; `readTagHistory` then lists removed tags too.
+ */
+export interface EntityTagsReader {
+  entityTags?(entityIds: readonly string[]): Promise<TagRecord[]>;
 }
 
 /** Rounds of parent reads at most: a tag edited more often than this shows its newest history. */
 const MAX_DEPTH = 200;
 
-/** The history of an entity's current tags (one read per generation of parents). */
-export async function readTagHistory(repository: Repository, entityId: string): Promise<TagHistory> {
-  const current = (await repository.currentTags([entityId])).filter((t) => t.entityId === entityId);
-  const known = new Map<string, TagRecord>(current.map((t) => [t.id, t]));
-  let wanted = new Set(current.flatMap((t) => t.parents));
+/**
+ * The history of an entity's tags: its current tags with the chains they
+ * superseded, its conflicts, and every earlier tag found with what ended it
+ * (one read per generation of parents, then of children).
+ */
+export async function readTagHistory(repository: Repository & EntityTagsReader, entityId: string): Promise<TagHistory> {
+  const [current, all] = await Promise.all([
+    repository.currentTags([entityId]).then((tags) => tags.filter((t) => t.entityId === entityId)),
+    repository.entityTags ? repository.entityTags([entityId]).then((tags) => tags.filter((t) => t.entityId === entityId)) : Promise.resolve([]),
+  ]);
+  const known = new Map<string, TagRecord>([...all, ...current].map((t) => [t.id, t]));
+  let wanted = new Set([...known.values()].flatMap((t) => t.parents).filter((p) => !known.has(p)));
   for (let depth = 0; wanted.size > 0 && depth < MAX_DEPTH; depth++) {
     const found = await repository.get("Tag", [...wanted]);
     wanted = new Set();
     for (const t of found) known.set(t.id, t);
     for (const t of found) for (const p of t.parents) if (!known.has(p)) wanted.add(p);
   }
+  // Forward from every tag of the record: what ended each one (updates, renames, merges, removals).
+  const endedBy = new Map<string, TagRecord[]>();
+  const asked = new Set<string>();
+  let ask = [...known.values()].filter((t) => t.entityId === entityId).map((t) => t.id);
+  for (let depth = 0; ask.length > 0 && depth < MAX_DEPTH; depth++) {
+    for (const id of ask) asked.add(id);
+    const children = await repository.tagChildren(ask);
+    const next = new Set<string>();
+    for (const child of children) {
+      known.set(child.id, child);
+      for (const p of child.parents) {
+        if (!asked.has(p)) continue;
+        const list = endedBy.get(p) ?? [];
+        if (!list.some((t) => t.id === child.id)) endedBy.set(p, [...list, child]);
+      }
+      if (child.entityId === entityId && !asked.has(child.id)) next.add(child.id);
+    }
+    ask = [...next];
+  }
+  const currentIds = new Set(current.map((t) => t.id));
+  const newestFirst = (a: TagRecord, b: TagRecord) => b.time - a.time || (a.id < b.id ? 1 : -1);
+  const past = [...known.values()]
+    .filter((t) => t.entityId === entityId && !currentIds.has(t.id))
+    .sort(newestFirst)
+    .map((tag) => ({ tag, endedBy: (endedBy.get(tag.id) ?? []).sort(newestFirst) }));
   const ancestors = (tag: TagRecord): TagRecord[] => {
     const seen = new Set<string>();
     const out: TagRecord[] = [];
@@ -74,5 +134,5 @@ export async function readTagHistory(repository: Repository, entityId: string): 
     const forked = entries.filter((_, i) => lines.some((other, j) => j !== i && [...lines[i]!].some((id) => other.has(id))));
     if (forked.length > 1) conflicts.push({ key, tags: forked.map((e) => e.tag) });
   }
-  return { entityId, tags, conflicts };
+  return { entityId, tags, conflicts, past, complete: repository.entityTags !== undefined };
 }

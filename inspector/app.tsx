@@ -3,6 +3,7 @@ import { ErrorBoundary } from "hono/jsx/dom";
 import { ErrorBox } from "./components/bits.tsx";
 import { StoreContext } from "./hooks.ts";
 import { link, useRoute, type Route } from "./router.ts";
+import { CallNodeScreen } from "./screens/call-node.tsx";
 import { ExecutionScreen } from "./screens/execution.tsx";
 import { JobScreen } from "./screens/job.tsx";
 import { RecordsScreen } from "./screens/records.tsx";
@@ -23,6 +24,8 @@ function screenOf(route: Route) {
       return id ? <ExecutionScreen key={id} id={id} /> : null;
     case "job":
       return id ? <JobScreen key={id} id={id} /> : null;
+    case "callnode":
+      return id ? <CallNodeScreen key={id} id={id} /> : null;
     case "value":
       return id ? <ValueScreen key={id} id={id} /> : null;
     case "task":
@@ -51,7 +54,7 @@ export function App({ store }: { store: InspectorStore }) {
           redun-edge
         </a>
         <nav>
-          {nav("/executions", "Executions", ["executions", "execution", "job", "value"])}
+          {nav("/executions", "Executions", ["executions", "execution", "job", "value", "callnode"])}
           {nav("/records", "Records", ["records", "task"])}
           {nav("/tags", "Tags", ["tags"])}
           {store.kind === "indexeddb" ? nav("/sync", "Sync", ["sync"]) : null}

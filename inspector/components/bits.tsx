@@ -3,16 +3,26 @@
  * into the page as text children or attribute values, never as HTML.
  */
 import type { Child } from "hono/jsx/dom";
-import { commitLink, formatDuration, formatRepr, formatTagKeyValue, formatTagView, formatTime, type JsonValue, type TagPair, type TagView } from "../../core/index.ts";
+import { commitLink, formatDuration, formatRepr, formatTagView, formatTime, type JsonValue, type TagPair, type TagView } from "../../core/index.ts";
 import { errorText, type Async } from "../hooks.ts";
 import { link } from "../router.ts";
 
-export function Status({ status }: { status: string }) {
-  return <span class={`status status-${status.toLowerCase()}`} data-status={status}>{status}</span>;
+/** A status; a RUNNING execution whose lease passed shows as ABANDONED (its process stopped without finishing it). */
+export function Status({ status, abandoned = false }: { status: string; abandoned?: boolean }) {
+  const shown = abandoned ? "ABANDONED" : status;
+  return (
+    <span
+      class={`status status-${shown.toLowerCase()}`}
+      data-status={shown}
+      title={abandoned ? "RUNNING, but its lease passed: the process that ran it stopped without finishing it" : undefined}
+    >
+      {shown}
+    </span>
+  );
 }
 
 /** The first 8 characters of an id, linking to its screen; the full id on hover. */
-export function IdLink({ kind, id }: { kind: "execution" | "job" | "value" | "task"; id: string }) {
+export function IdLink({ kind, id }: { kind: "execution" | "job" | "value" | "task" | "callnode"; id: string }) {
   return (
     <a class="id" href={link(`/${kind}/${id}`)} title={id}>
       {id.slice(0, 8)}
@@ -52,8 +62,9 @@ export function TagChips({ tags, onPick }: { tags: readonly TagView[]; onPick?: 
 }
 
 /** A tag value as a person reads it; `git_commit` links to the commit when the origin is on GitHub. */
-export function TagValue({ tags, tagKey, value }: { tags: readonly TagPair[]; tagKey: string; value: JsonValue }) {
-  const text = formatTagKeyValue("", value, 200).slice(1);
+export function TagValue({ tags, tagKey, value, text: pyText }: { tags: readonly TagPair[]; tagKey: string; value: JsonValue; text?: string }) {
+  // A tag made in redun shows its Python text (`1.0`, `{"a": 1}`), as redun prints it.
+  const text = formatTagView(pyText === undefined ? ["", value] : ["", value, pyText], 200).slice(1);
   if (tagKey === "git_commit" && typeof value === "string") {
     const origin = tags.find(([k]) => k === "git_origin_url")?.[1];
     const url = typeof origin === "string" ? commitLink(origin, value) : null;
@@ -68,9 +79,14 @@ export function TagValue({ tags, tagKey, value }: { tags: readonly TagPair[]; ta
   return <span class="tag-value">{text}</span>;
 }
 
-/** A value's short form, as redun's job lines print it. */
-export function Repr({ value, max = 60 }: { value: unknown; max?: number }) {
-  return <code class="repr">{formatRepr(value, max)}</code>;
+/** A value's short form, as redun's job lines print it: Python's repr for a value from redun. */
+export function reprText(value: unknown, repr: string | undefined, max = 60): string {
+  if (repr === undefined) return formatRepr(value, max);
+  return repr.length > max ? `${repr.slice(0, max - 3)}...` : repr;
+}
+
+export function Repr({ value, repr, max = 60 }: { value: unknown; repr?: string; max?: number }) {
+  return <code class="repr">{reprText(value, repr, max)}</code>;
 }
 
 export function ErrorBox({ error }: { error: unknown }) {

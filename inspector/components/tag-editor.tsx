@@ -7,21 +7,29 @@
  */
 import { useState } from "hono/jsx/dom";
 import { HttpError } from "../../adapters/http/index.ts";
-import {
-  ANY_VALUE,
-  formatTagKeyValue,
-  formatTagValue,
-  parseTagKeyValue,
-  splitTagText,
-  type JsonValue,
-  type TagChange,
-  type TagEditResult,
-  type TagPair,
-} from "../../core/index.ts";
+import { ANY_VALUE, formatTagKeyValue, formatTagView, formatTagValue, parseTagKeyValue, splitTagText, type JsonValue, type PastTag, type TagChange, type TagEditResult, type TagPair, type TagRecord } from "../../core/index.ts";
 import { errorText, useAsync, useStore } from "../hooks.ts";
 import { Loaded, TagValue, Time } from "./bits.tsx";
 
 type Op = "add" | "update" | "rm";
+
+/** A tag as text, its Python text for a tag made in redun (`1.0`, `{"a": 1}`). */
+function tagText(tag: TagRecord, max = 200): string {
+  return formatTagView(tag.valueText === undefined ? [tag.key, tag.value] : [tag.key, tag.value, tag.valueText], max);
+}
+
+/** How an earlier tag stopped being current, from the tags that name it as a parent. */
+function endedText(past: PastTag): string {
+  const parts: string[] = [];
+  for (const t of [...past.endedBy].reverse()) {
+    if (t.entityId === null) parts.push("removed");
+    else if (t.entityId !== past.tag.entityId) parts.push("superseded");
+    else if (t.key !== past.tag.key) parts.push(`renamed to ${t.key}`);
+    else if (JSON.stringify(t.value) === JSON.stringify(past.tag.value)) parts.push("re-added");
+    else parts.push(`updated to ${tagText(t, 80)}`);
+  }
+  return [...new Set(parts)].join(", ") || "superseded";
+}
 
 function describe(changes: readonly TagChange[]): string {
   const seen = new Set<string>();
@@ -64,7 +72,11 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
 
-  async function edit(run: () => Promise<TagEditResult>): Promise<boolean> {
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [newKey, setNewKey] = useState("");
+  const [showPast, setShowPast] = useState(false);
+
+  async function edit(run: () => Promise<TagEditResult>, done?: (result: TagEditResult) => string): Promise<boolean> {
     if (await store.needsToken()) {
       setAskToken(true);
       setMessage({ ok: false, text: "This store needs a token to edit tags." });
@@ -73,7 +85,7 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
     setBusy(true);
     try {
       const result = await run();
-      setMessage({ ok: true, text: result.written ? describe(result.changes) : "nothing to change" });
+      setMessage({ ok: true, text: result.written ? (done ? done(result) : describe(result.changes)) : "nothing to change" });
       history.reload();
       onChange?.();
       return true;
@@ -107,6 +119,17 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
         return;
       }
       if (await edit(run)) setText("");
+    })();
+  }
+
+  /** Rename a key of this record (the core's renameTag): its values and history move to the new key. */
+  function rename(from: string): void {
+    const to = newKey.trim();
+    void (async () => {
+      if (await edit(() => graph.renameTag(entityId, from, to), () => `rename ${from} to ${to}`)) {
+        setRenaming(null);
+        setNewKey("");
+      }
     })();
   }
 
@@ -144,7 +167,7 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
                       <tr data-testid="tag-row" data-key={e.tag.key} class={h.conflicts.some((c) => c.key === e.tag.key) ? "conflicted" : ""}>
                         <td class="key">{e.tag.key}</td>
                         <td class="value">
-                          <TagValue tags={pairs} tagKey={e.tag.key} value={e.tag.value} />
+                          <TagValue tags={pairs} tagKey={e.tag.key} value={e.tag.value} text={e.tag.valueText} />
                         </td>
                         <td class="actions">
                           {e.superseded.length > 0 ? (
@@ -152,6 +175,19 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
                               history ({e.superseded.length})
                             </button>
                           ) : null}{" "}
+                          <button
+                            type="button"
+                            class="link"
+                            data-testid="rename"
+                            title={`rename the key ${e.tag.key}`}
+                            disabled={busy}
+                            onClick={() => {
+                              setRenaming(renaming === e.tag.key ? null : e.tag.key);
+                              setNewKey("");
+                            }}
+                          >
+                            rename
+                          </button>{" "}
                           <button
                             type="button"
                             class="link danger"
@@ -163,12 +199,36 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
                           </button>
                         </td>
                       </tr>,
+                      ...(renaming === e.tag.key && h.tags.find((t) => t.tag.key === e.tag.key) === e
+                        ? [
+                            <tr class="rename-row">
+                              <td />
+                              <td colSpan={2}>
+                                <form
+                                  class="rename-form"
+                                  data-testid="rename-form"
+                                  onSubmit={(ev: Event) => {
+                                    ev.preventDefault();
+                                    rename(e.tag.key);
+                                  }}
+                                >
+                                  <label>
+                                    rename <code>{e.tag.key}</code> to{" "}
+                                    <input name="to" aria-label={`new key for ${e.tag.key}`} value={newKey} onInput={(ev: Event) => setNewKey((ev.target as HTMLInputElement).value)} />
+                                  </label>{" "}
+                                  <button type="submit" disabled={busy}>Rename</button>{" "}
+                                  <button type="button" class="link" onClick={() => setRenaming(null)}>cancel</button>
+                                </form>
+                              </td>
+                            </tr>,
+                          ]
+                        : []),
                       ...(open.has(e.tag.id)
                         ? e.superseded.map((old) => (
                             <tr class="history" data-testid="history-row">
                               <td />
                               <td>
-                                <s>{formatTagKeyValue(old.key, old.value, 200)}</s> <span class="muted">written</span> <Time ms={old.time} />
+                                <s>{tagText(old)}</s> <span class="muted">written</span> <Time ms={old.time} />
                               </td>
                               <td />
                             </tr>
@@ -178,6 +238,38 @@ export function TagEditor({ entityId, onChange }: { entityId: string; onChange?:
                   </tbody>
                 </table>
               )}
+              {h.past.length ? (
+                <div class="past" data-testid="past">
+                  <button type="button" class="link" data-testid="past-toggle" aria-expanded={showPast ? "true" : "false"} onClick={() => setShowPast(!showPast)}>
+                    {showPast ? "▾" : "▸"} earlier tags ({h.past.length})
+                  </button>
+                  {showPast ? (
+                    <table class="tag-table past-table">
+                      <tbody>
+                        {h.past.map((p) => (
+                          <tr data-testid="past-row" data-key={p.tag.key}>
+                            <td class="value">
+                              <s>{tagText(p.tag)}</s>
+                            </td>
+                            <td class="muted" data-testid="past-how">{endedText(p)}</td>
+                            <td class="muted">
+                              written <Time ms={p.tag.time} />
+                              {p.endedBy[0] ? (
+                                <>
+                                  , ended <Time ms={p.endedBy[0].time} />
+                                </>
+                              ) : null}
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  ) : null}
+                  {showPast && !h.complete ? (
+                    <p class="muted small">Earlier tags linked to this record's edits; this store does not list a tag removed with nothing written after it.</p>
+                  ) : null}
+                </div>
+              ) : null}
             </>
           );
         }}

@@ -36,8 +36,13 @@ function ExecutionView({ detail }: { detail: RecordDetail }) {
   return (
     <article class="execution" data-testid="execution" data-id={exec.id}>
       <h1>
-        Execution <span class="id" title={exec.id}>{exec.id.slice(0, 8)}</span> <Status status={exec.status} />
+        Execution <span class="id" title={exec.id}>{exec.id.slice(0, 8)}</span> <Status status={exec.status} abandoned={exec.abandoned} />
       </h1>
+      {exec.abandoned ? (
+        <p class="abandoned-note" data-testid="abandoned">
+          Abandoned: recorded as RUNNING, but its lease ran out <Time ms={exec.leaseUntil} /> without the run finishing (its process was stopped).
+        </p>
+      ) : null}
       <dl class="facts">
         <dt>command</dt>
         <dd>

@@ -3,7 +3,8 @@
  * and times, the call's arguments and result with previews, the error of a
  * failed job, its tags and its child jobs.
  */
-import type { ArgumentView, JobSummary, ValueView } from "../../core/index.ts";
+import { formatRepr, type ArgumentView, type JobSummary, type ValueView } from "../../core/index.ts";
+import { ERROR_VALUE_TYPE, type RecordedError } from "../../core/adapter-kit.ts";
 import { Duration, IdLink, Loaded, Repr, Status, Time } from "../components/bits.tsx";
 import { TagEditor } from "../components/tag-editor.tsx";
 import { useAsync, useStore } from "../hooks.ts";
@@ -57,16 +58,9 @@ export function JobScreen({ id }: { id: string }) {
                 <Duration start={job.startTime} end={job.endTime} />
               </dd>
               <dt>call</dt>
-              <dd>{job.callHash ? <code title={job.callHash}>{job.callHash.slice(0, 8)}</code> : <span class="muted">none</span>}</dd>
+              <dd>{job.callHash ? <IdLink kind="callnode" id={job.callHash} /> : <span class="muted">none</span>}</dd>
             </dl>
-            {job.error ? (
-              <section>
-                <h2>Error</h2>
-                <pre class="error-text" data-testid="job-error">
-                  {job.error}
-                </pre>
-              </section>
-            ) : null}
+            {job.status === "FAILED" || job.error ? <Failure message={job.error} raised={errorOf(detail.call?.result ?? null)} /> : null}
             <section>
               <h2>Call</h2>
               {detail.call ? (
@@ -107,7 +101,7 @@ export function JobScreen({ id }: { id: string }) {
   );
 }
 
-function ArgRow({ arg }: { arg: ArgumentView }) {
+export function ArgRow({ arg }: { arg: ArgumentView }) {
   return (
     <tr>
       <th>{/^\d+$/.test(arg.key) ? `arg ${arg.key}` : arg.key}</th>
@@ -118,11 +112,72 @@ function ArgRow({ arg }: { arg: ArgumentView }) {
   );
 }
 
+/** The error a failed call recorded as its result (a Value of type "error"); null for any other value. */
+export function errorOf(value: ValueView | null): RecordedError | null {
+  if (value?.valueType !== ERROR_VALUE_TYPE || value.preview || !value.value || typeof value.value !== "object") return null;
+  const e = value.value as Partial<RecordedError>;
+  return { name: String(e.name ?? "Error"), message: String(e.message ?? ""), stack: typeof e.stack === "string" ? e.stack : null };
+}
+
+/**
+ * A failed job, as redun's job view and `log JOB` show it: the error's name
+ * and message, where it was raised (a parent fails with its child), and the
+ * stack, all as text.
+ */
+function Failure({ message, raised }: { message: string | null; raised: RecordedError | null }) {
+  return (
+    <section class="failure" data-testid="job-failure">
+      <h2>Error</h2>
+      <p class="error-line" data-testid="job-error">
+        {raised ? (
+          <>
+            <strong>{raised.name}</strong>: {raised.message}
+          </>
+        ) : (
+          message ?? "failed (no error recorded)"
+        )}
+      </p>
+      {raised && message && message !== raised.message && message !== `${raised.name}: ${raised.message}` ? <ErrorNote message={message} /> : null}
+      {raised?.stack ? (
+        <>
+          <h3>Stack</h3>
+          <pre class="error-text" data-testid="job-stack">
+            {raised.stack}
+          </pre>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+/** `child job ID failed`: where the error was raised, linked to that job. */
+function ErrorNote({ message }: { message: string }) {
+  const child = /^child job ([0-9a-f-]+) failed$/.exec(message);
+  return (
+    <p class="muted" data-testid="job-error-note">
+      {child ? (
+        <>
+          raised in child job <IdLink kind="job" id={child[1]!} />
+        </>
+      ) : (
+        message
+      )}
+    </p>
+  );
+}
+
+/** A value as a cell: its repr (Python's, for a value from redun), type and id; a recorded error as `raised Name('message')`. */
 export function ValueCell({ value }: { value: ValueView | null }) {
   if (!value) return <span class="muted">not stored</span>;
+  const error = errorOf(value);
   return (
     <span class="value-cell">
-      <Repr value={value.value} max={120} /> <span class="muted">{value.valueType}</span> <IdLink kind="value" id={value.id} />
+      {error ? (
+        <code class="repr raised">{`raised ${error.name}(${formatRepr(error.message, 120)})`}</code>
+      ) : (
+        <Repr value={value.value} repr={value.repr} max={120} />
+      )}{" "}
+      <span class="muted">{value.valueType}</span> <IdLink kind="value" id={value.id} />
     </span>
   );
 }

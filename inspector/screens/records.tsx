@@ -201,7 +201,7 @@ function summary(r: RecordView) {
     case "Value":
       return (
         <>
-          <span class="muted">{r.valueType}</span> <Repr value={r.value} />
+          <span class="muted">{r.valueType}</span> <Repr value={r.value} repr={r.redun?.repr} />
         </>
       );
   }
@@ -217,8 +217,8 @@ function idCell(r: RecordView) {
       return <IdLink kind="task" id={r.id} />;
     case "Value":
       return <IdLink kind="value" id={r.id} />;
-    default:
-      return <span class="id" title={r.id}>{r.id.slice(0, 8)}</span>;
+    case "CallNode":
+      return <IdLink kind="callnode" id={r.id} />;
   }
 }
 
@@ -243,7 +243,7 @@ function RecordTable({ records, onPick }: { records: RecordView[]; onPick: (pair
           <tr data-id={r.id} data-type={r.type}>
             <td>{idCell(r)}</td>
             {mixed ? <td class="muted">{r.type}</td> : null}
-            <td>{r.type === "Execution" || r.type === "Job" ? <Status status={r.status} /> : null}</td>
+            <td>{r.type === "Execution" || r.type === "Job" ? <Status status={r.status} abandoned={r.type === "Execution" && r.abandoned} /> : null}</td>
             <td>{r.type === "Execution" || r.type === "Job" ? <Time ms={r.startTime} /> : <Time ms={r.time} />}</td>
             <td>{r.type === "Execution" || r.type === "Job" ? <Duration start={r.startTime} end={r.endTime} /> : null}</td>
             <td class="summary">{summary(r)}</td>

@@ -4,8 +4,8 @@
  * argument, drawn as a small graph (inputs → producing call → value → uses)
  * and listed with their jobs.
  */
-import { formatArgs, formatRepr, type LineageCall, type ValueLineage, type ValueView } from "../../core/index.ts";
-import { Loaded } from "../components/bits.tsx";
+import { formatArgs, type LineageCall, type ValueLineage, type ValueView } from "../../core/index.ts";
+import { IdLink, Loaded, reprText } from "../components/bits.tsx";
 import { TagEditor } from "../components/tag-editor.tsx";
 import { useAsync, useStore } from "../hooks.ts";
 import { link } from "../router.ts";
@@ -43,8 +43,16 @@ export function ValueScreen({ id }: { id: string }) {
                 <code>{v.id}</code>
               </dd>
             </dl>
+            {v.redun ? (
+              <section>
+                <h2>Python repr</h2>
+                <pre class="value-text" data-testid="value-repr">
+                  {v.redun.repr}
+                </pre>
+              </section>
+            ) : null}
             <section>
-              <h2>Preview</h2>
+              <h2>{v.redun ? "Decoded (as JSON)" : "Preview"}</h2>
               <pre class="value-text" data-testid="value-text">
                 {text.length > PREVIEW_LIMIT ? `${text.slice(0, PREVIEW_LIMIT)}\n… (${(text.length - PREVIEW_LIMIT).toLocaleString("en-US")} more characters)` : text}
               </pre>
@@ -94,14 +102,14 @@ function layout(l: ValueLineage): { boxes: Box[]; edges: [string, string][]; row
   const offset = (n: number) => (rows - n) / 2;
   const boxes: Box[] = [
     ...inputList.map((v, i): Box => ({
-      key: `in:${v.id}`, col: 0, row: offset(inputList.length) + i, label: cut(formatRepr(v.value, 40)), title: `value ${v.id}`,
+      key: `in:${v.id}`, col: 0, row: offset(inputList.length) + i, label: cut(reprText(v.value, v.repr, 40)), title: `value ${v.id}`,
       href: link(`/value/${v.id}`), kind: "value",
     })),
     ...producers.map((c, i): Box => ({
       key: `p:${c.callHash}`, col: 1, row: offset(producers.length) + i, label: cut(callLabel(c)), title: callLabel(c),
       href: c.jobs[0] ? link(`/job/${c.jobs[0].id}`) : null, kind: "call",
     })),
-    { key: "self", col: 2, row: offset(1), label: cut(formatRepr(l.value.value, 40)), title: `this value ${l.value.id}`, href: null, kind: "self" },
+    { key: "self", col: 2, row: offset(1), label: cut(reprText(l.value.value, l.value.repr, 40)), title: `this value ${l.value.id}`, href: null, kind: "self" },
     ...consumers.map((c, i): Box => ({
       key: `u:${c.callHash}`, col: 3, row: offset(consumers.length) + i, label: cut(callLabel(c)), title: callLabel(c),
       href: c.jobs[0] ? link(`/job/${c.jobs[0].id}`) : null, kind: "call",
@@ -151,7 +159,7 @@ function CallList({ calls, empty }: { calls: LineageCall[]; empty: string }) {
         <li data-testid="lineage-call">
           <code>{callLabel(c)}</code>{" "}
           <span class="muted">
-            call {c.callHash.slice(0, 8)}, {c.jobs.length} job{c.jobs.length === 1 ? "" : "s"}
+            call <IdLink kind="callnode" id={c.callHash} />, {c.jobs.length} job{c.jobs.length === 1 ? "" : "s"}
           </span>
           <JobList jobs={c.jobs.slice(0, 5)} empty="" />
         </li>

@@ -19,10 +19,10 @@ const PUBLIC_VALUES = [
 ];
 
 const PUBLIC_TYPES = [
-  "AnyRecord", "AnyValue", "ApplyTagsOptions", "ArgumentView", "CallArgument", "CallGraphOptions", "CallNodeRecord",
+  "AnyRecord", "AnyValue", "ApplyTagsOptions", "ArgumentView", "CallArgument", "CallGraphOptions", "CallNodeDetail", "CallNodeRecord",
   "CallOptions", "Candidate", "CheckValid", "EntityType", "EvaluationRecord", "ExecutionRecord", "ExecutionStatus",
   "Expression", "FormatJsonOptions", "ImportOptions", "JobContext", "JobEvent", "JobRecord", "JobStatus", "JobSummary", "JobTreeNode",
-  "JsonValue", "Lazy", "LazyValue", "LineageCall", "LogResult", "Query", "RecordDetail", "RecordOf", "RecordRef",
+  "JsonValue", "Lazy", "LazyValue", "LineageCall", "LogResult", "PastTag", "Query", "RecordDetail", "RecordOf", "RecordRef",
   "RecordType", "RecordView", "RedunArgumentRow", "RedunCallEdgeRow", "RedunCallNodeRow", "RedunEvaluationRow",
   "RedunExecutionRow", "RedunJobRow", "RedunMapping", "RedunOrigin", "RedunRefusal", "RedunRows", "RedunTagEditRow",
   "RedunTagRow", "RedunTagTableRow", "RedunTaskOrigin", "RedunTaskRow", "RedunValueOrigin", "RedunValueRow",
@@ -40,7 +40,7 @@ const KIT_VALUES = [
   "compareRefsById", "currentTaskOfHash", "decodeValue", "encodeCursor", "errorOfValue", "evaluationHash", "fieldName",
   "functionParameters", "getTask", "hasExecutionFilter", "hashText", "isAfterCursor", "isIdPrefix", "isWellFormedText",
   "jsonDumps", "makeTag", "makeValueRecord", "normalizeQuery", "pageOf", "parsePyJson", "planAdd", "planRemove",
-  "planRename", "planUpdate", "quoted", "readRecordContext", "redunTagRow", "registerTask", "shouldReplace", "tagHash",
+  "planRename", "planUpdate", "quoted", "readRecordContext", "readTagHistory", "redunTagRow", "registerTask", "shouldReplace", "tagHash",
   "taskFullName", "taskHash", "utf8Length", "valueHash", "verifyRecordId",
 ];
 

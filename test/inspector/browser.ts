@@ -61,3 +61,25 @@ export function screenshotDir(): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** The tag editor's current tags as `key=value` text, as the page shows them. */
+export async function tagRows(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid="tag-editor"] [data-testid="tag-row"]', (trs) =>
+    trs.map((tr) => `${tr.querySelector(".key")!.textContent}=${tr.querySelector(".value")!.textContent}`),
+  );
+}
+
+/** A job's or call node's call table as `arg 0: repr` lines. */
+export async function callRows(page: Page): Promise<string[]> {
+  await page.waitForSelector('[data-testid="call"] tr');
+  return page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+}
+
+/** Open an execution at `base` and, in its job tree, the job of a task; returns the job's id. */
+export async function openJob(page: Page, base: string, executionId: string, taskName: string): Promise<string> {
+  await page.goto(`${base}/#/execution/${executionId}`);
+  await page.waitForSelector('[data-testid="job-row"]');
+  await page.click(`[data-testid="job-row"] a:text-is("${taskName}")`);
+  await page.waitForSelector('[data-testid="job"]');
+  return (await page.getAttribute('[data-testid="job"]', "data-id"))!;
+}

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpClient, createHttpRepository } from "redun-edge/http";
 import { serveInspector, type InspectServer } from "../../cli/inspect.ts";
 import { buildInspector } from "../../inspector/build.ts";
-import { hasChromium, launchChromium, screenshotDir, watchedPage, type WatchedPage } from "./browser.ts";
+import { callRows, hasChromium, launchChromium, openJob, screenshotDir, tagRows, watchedPage, type WatchedPage } from "./browser.ts";
 import { COMMIT, SCRIPT_SOURCE, XSS_TAG, seedDemo, type Seeded } from "./seed.ts";
 import { INSPECTOR_DIR, startWorker, type RunningWorker } from "./worker.ts";
 
@@ -57,12 +57,6 @@ async function expectList(page: Page, ids: string[]): Promise<Row[]> {
 async function filter(page: Page, text: string): Promise<void> {
   await page.fill("input.tag-filter", text);
   await page.press("input.tag-filter", "Enter");
-}
-
-async function tagRows(page: Page): Promise<string[]> {
-  return page.$$eval('[data-testid="tag-editor"] [data-testid="tag-row"]', (trs) =>
-    trs.map((tr) => `${tr.querySelector(".key")!.textContent}=${tr.querySelector(".value")!.textContent}`),
-  );
 }
 
 async function waitForTag(page: Page, text: string, present = true): Promise<void> {
@@ -213,13 +207,10 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
 
   it("opens a job: its traceback, task, arguments and result, tags and child jobs", async () => {
     const page = edge.page;
-    await page.goto(`${worker.url}/#/execution/${seeded.first}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("demo.stats")');
-    await page.waitForSelector('[data-testid="job"]');
+    await openJob(page, worker.url, seeded.first, "demo.stats");
     const traceback = (await page.textContent('[data-testid="traceback"]'))!;
     expect(traceback).toMatch(new RegExp(`^Traceback: Exec ${seeded.first.slice(0, 8)} > Job [0-9a-f]{8} demo.main > Job [0-9a-f]{8} demo.stats$`));
-    const call = await page.$$eval('[data-testid="call"] tr', (trs) => trs.map((tr) => `${tr.querySelector("th")!.textContent}: ${tr.querySelector(".repr")!.textContent}`));
+    const call = await callRows(page);
     expect(call).toEqual(["arg 0: [1, 4, 9, 16]", "result: {'mean': 7.5, 'total': 30}"]);
     expect(await tagRows(page)).toEqual(["size=4"]);
     const children = await page.$$eval('[data-testid="job-list"] tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
@@ -248,6 +239,41 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     expect(await calls()).toEqual(["demo.load(4)", "demo.squares([1, 2, 3, 4])"]);
   });
 
+  it("opens a CallNode from a job and from a value's lineage: task, arguments, result, child calls, the jobs that ran it", async () => {
+    const page = edge.page;
+    const jobId = await openJob(page, worker.url, seeded.first, "demo.stats");
+    await page.click('[data-testid="job"] dl.facts a[href^="#/callnode/"]');
+    await page.waitForSelector('[data-testid="callnode"]');
+    expect(page.url()).toMatch(/#\/callnode\/[0-9a-f]{40}$/);
+    expect(await page.textContent('[data-testid="call-line"]')).toBe("demo.stats([1, 4, 9, 16])");
+    const call = await callRows(page);
+    expect(call).toEqual(["arg 0: [1, 4, 9, 16]", "result: {'mean': 7.5, 'total': 30}"]);
+    // Child calls in call order, each linking to its own screen.
+    const children = await page.$$eval('[data-testid="child-calls"] tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
+    expect(children).toEqual(["demo.total([1, 4, 9, 16])", "demo.mean([1, 4, 9, 16])"]);
+    // The jobs that ran it: the first run's, and the cached re-run's.
+    const jobs = await page.$$eval('[data-testid="callnode"] [data-testid="job-list"] tr', (trs) =>
+      trs.map((tr) => [(tr as HTMLElement).dataset.id, tr.querySelector(".status")!.textContent]),
+    );
+    expect(jobs).toContainEqual([jobId, "DONE"]);
+    expect(jobs.map(([, status]) => status).sort()).toEqual(["CACHED", "DONE"]);
+    expect(await page.locator('[data-testid="callnode"] [data-testid="tag-editor"]').count()).toBe(1);
+    await shot(page, "callnode");
+    await page.click('[data-testid="child-calls"] tr:first-child a.id');
+    await page.waitForFunction(() => document.querySelector('[data-testid="call-line"]')?.textContent === "demo.total([1, 4, 9, 16])");
+    expect(await page.textContent('[data-testid="call"] tr.result .repr')).toBe("30");
+    // From a value's lineage: the call that made it.
+    await page.click('[data-testid="call"] tr:first-child a[href^="#/value/"]');
+    await page.waitForSelector('[data-testid="lineage-call"]');
+    await page.click('[data-testid="lineage-call"]:first-child a[href^="#/callnode/"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="call-line"]')?.textContent === "demo.squares([1, 2, 3, 4])");
+    // A call node in the records list links to its screen.
+    await page.goto(`${worker.url}/#/records?type=CallNode`);
+    await page.waitForSelector(LIST);
+    await page.click('[data-testid="records"] tr:first-child a[href^="#/callnode/"]');
+    await page.waitForSelector('[data-testid="callnode"]');
+  });
+
   it("shows a task's source as text (a `</script>` in it stays text) and its jobs", async () => {
     const page = edge.page;
     await page.goto(`${worker.url}/#/records?type=Task`);
@@ -261,14 +287,24 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await shot(page, "task");
   });
 
-  it("shows a failed job's error", async () => {
+  it("shows a failed job as redun does: its arguments, the error raised, its stack; the parent names the child that raised it", async () => {
     const page = edge.page;
-    await page.goto(`${worker.url}/#/execution/${seeded.failed}`);
-    await page.waitForSelector('[data-testid="job-row"]');
-    await page.click('[data-testid="job-row"] a:text-is("demo.boom")');
-    await page.waitForSelector('[data-testid="job"]');
-    expect(await page.textContent('[data-testid="job-error"]')).toContain("n must be at most 2, got 3");
+    const boomId = await openJob(page, worker.url, seeded.failed, "demo.boom");
     expect(await page.getAttribute('[data-testid="job"] h1 .status', "data-status")).toBe("FAILED");
+    expect(await page.textContent('[data-testid="job-error"]')).toBe("Error: n must be at most 2, got 3");
+    const call = await callRows(page);
+    expect(call).toEqual(["arg 0: 3", "result: raised Error('n must be at most 2, got 3')"]);
+    const stack = (await page.textContent('[data-testid="job-stack"]'))!;
+    expect(stack.split("\n")[0]).toBe("Error: n must be at most 2, got 3");
+    expect(stack).toMatch(/\n\s+at .*seed\.ts:\d+/);
+    await shot(page, "failed-job");
+    // The parent failed with it: the same error, raised in the child.
+    await page.click('[data-testid="traceback"] a:has-text("demo.failing")');
+    await page.waitForSelector('[data-testid="job-error-note"]');
+    expect(await page.textContent('[data-testid="job-error"]')).toBe("Error: n must be at most 2, got 3");
+    expect(await page.textContent('[data-testid="job-error-note"]')).toBe(`raised in child job ${boomId.slice(0, 8)}`);
+    await page.click('[data-testid="job-error-note"] a');
+    await page.waitForFunction((id) => document.querySelector('[data-testid="job"]')?.getAttribute("data-id") === id, boomId);
   });
 
   it("edits tags in place: asks for the token, adds, updates with history, removes, shows errors inline; the list sees it", async () => {
@@ -306,6 +342,58 @@ describe.skipIf(!hasChromium)("the inspector in Chromium", () => {
     await expectList(page, [seeded.first]);
     const { records } = await createHttpClient({ url: worker.url }).log({ tags: [["user", "dave"]] });
     expect(records.map((r) => r.id)).toEqual([seeded.first]);
+  });
+
+  it("renames a tag key in place (errors inline) and shows earlier tags: renamed, removed and re-added", async () => {
+    const page = edge.page;
+    await page.goto(`${worker.url}/#/execution/${seeded.first}`);
+    await page.waitForSelector('[data-testid="tag-row"][data-key="project"]');
+    await page.click('[data-testid="tag-row"][data-key="project"] [data-testid="rename"]');
+    await page.click('[data-testid="rename-form"] button[type="submit"]');
+    await message(page, /^rename needs two non-empty keys$/);
+    await page.fill('[data-testid="rename-form"] input', "k".repeat(1100));
+    await page.click('[data-testid="rename-form"] button[type="submit"]');
+    await message(page, /a tag key is at most \d+ bytes/);
+    await page.fill('[data-testid="rename-form"] input', "team");
+    await page.click('[data-testid="rename-form"] button[type="submit"]');
+    await message(page, /^rename project to team$/);
+    await waitForTag(page, "team=demo");
+    await waitForTag(page, "project=demo", false);
+    expect(await page.locator('[data-testid="rename-form"]').count()).toBe(0);
+    // reviewed=true was added and removed in the test before; added again, its removal is in the history.
+    await editTags(page, "reviewed=true", "add");
+    await waitForTag(page, "reviewed=true");
+    await page.click('[data-testid="past-toggle"]');
+    const past = () =>
+      page.$$eval('[data-testid="past-row"]', (trs) => trs.map((tr) => `${tr.querySelector("s")!.textContent} | ${tr.querySelector('[data-testid="past-how"]')!.textContent}`));
+    await expect.poll(past).toEqual(["reviewed=true | removed, re-added", "project=demo | renamed to team"]);
+    await shot(page, "tags-history");
+    // Every reader sees the rename.
+    const { records } = await createHttpClient({ url: worker.url }).log({ tags: [["team", "demo"]] });
+    expect(records.map((r) => r.id)).toEqual([seeded.first]);
+  });
+
+  it("shows an execution whose process stopped without finishing it (RUNNING, lease passed) as ABANDONED", async () => {
+    const repository = edgeRepository();
+    const [first] = await repository.get("Execution", [seeded.first]);
+    const [root] = await repository.get("Job", [first!.rootJobId]);
+    const start = Date.UTC(2026, 2, 3, 8, 0);
+    const id = "0badc0de-0000-4000-8000-000000000001";
+    const jobId = "0badc0de-0000-4000-8000-000000000002";
+    await repository.write([
+      { type: "Execution", id, time: start, rootJobId: jobId, argv: ["run", "workflow.ts", "main", "--n", "9"], startTime: start, endTime: null, status: "RUNNING", leaseUntil: start + 30_000 },
+      { ...root!, id: jobId, executionId: id, time: start, startTime: start, endTime: null, status: "RUNNING", callHash: null, error: null },
+    ]);
+    const page = edge.page;
+    await page.goto(`${worker.url}/#/executions`);
+    await page.waitForSelector(`tr[data-id="${id}"]`);
+    expect(await page.textContent(`tr[data-id="${id}"] .status`)).toBe("ABANDONED");
+    expect(await page.textContent(`tr[data-id="${seeded.first}"] .status`)).toBe("DONE");
+    await shot(page, "abandoned");
+    await page.click(`tr[data-id="${id}"] a.id`);
+    await page.waitForSelector('[data-testid="execution"]');
+    expect(await page.getAttribute('[data-testid="execution"] h1 .status', "data-status")).toBe("ABANDONED");
+    expect(await page.textContent('[data-testid="abandoned"]')).toMatch(/^Abandoned: recorded as RUNNING, but its lease ran out 2026-03-0\d \d\d:\d0:30 without/);
   });
 
   it("lists the tag vocabulary: keys with counts by record type, a key's values with counts", async () => {
