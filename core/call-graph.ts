@@ -24,7 +24,7 @@ import {
 } from "./records.ts";
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { readTagHistory, type TagHistory } from "./tag-history.ts";
-import { readDataflow, type Dataflow } from "./dataflow.ts";
+import { readDataflow, type Dataflow, type DataflowLimits } from "./dataflow.ts";
 import { decodeValue } from "./values.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import { checkTagKey } from "./validate.ts";
@@ -391,14 +391,14 @@ export class CallGraph {
    * Job or CallNode (named `result`), as redun's `log` prints it; see
    * core/dataflow.ts for what is derived and how the walk is bounded.
    */
-  async dataflow(prefix: string): Promise<Dataflow> {
+  async dataflow(prefix: string, options: { limits?: Partial<DataflowLimits> } = {}): Promise<Dataflow> {
     const ref = await this.resolve(prefix, ["Job", "CallNode", "Value"]);
-    if (ref.type === "Value") return readDataflow(this.repository, ref.id);
+    if (ref.type === "Value") return readDataflow(this.repository, ref.id, options);
     const [job] = ref.type === "Job" ? await this.repository.get("Job", [ref.id]) : [];
     const callHash = ref.type === "Job" ? job?.callHash : ref.id;
     const [call] = callHash ? await this.repository.get("CallNode", [callHash]) : [];
     if (!call) throw new ValidationError("prefix", `${quoted(prefix)} has no recorded call yet, so no result to trace`);
-    return readDataflow(this.repository, call.resultHash, { name: "result", context: job ?? null });
+    return readDataflow(this.repository, call.resultHash, { ...options, name: "result", context: job ?? null });
   }
 
   /** The history of a record's current tags, and its merge conflicts (see tag-history.ts). */

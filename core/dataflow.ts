@@ -19,7 +19,7 @@
  * (`truncated`) and prints the sections found.
  */
 import { canonicalJson } from "./hash.ts";
-import type { CallNodeRecord, JobRecord, TaskRecord, ValueRecord } from "./records.ts";
+import type { CallNodeRecord, JobRecord, RecordOf, TaskRecord, ValueRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
 import { sourceParameters } from "./task.ts";
 import { formatRepr } from "./format.ts";
@@ -27,7 +27,15 @@ import { shorten } from "./tag-text.ts";
 import { decodeValue } from "./values.ts";
 
 /** Bounds of one walk. */
-export const DATAFLOW_LIMITS = {
+export interface DataflowLimits {
+  nodes: number;
+  jobsPerValue: number;
+  depth: number;
+  elements: number;
+}
+
+/** Bounds of one walk (`readDataflow`'s default). */
+export const DATAFLOW_LIMITS: Readonly<DataflowLimits> = {
   /** Dataflow nodes (values, calls, arguments) visited. */
   nodes: 300,
   /** Jobs read per value to find the calls that returned it and their parents. */
@@ -79,6 +87,7 @@ export interface Dataflow {
 class GraphReader {
   private readonly calls = new Map<string, Promise<CallNodeRecord | undefined>>();
   private readonly values = new Map<string, Promise<ValueRecord | undefined>>();
+  private readonly jobs = new Map<string, Promise<JobRecord | undefined>>();
   private readonly tasks = new Map<string, Promise<TaskRecord | undefined>>();
   private readonly jobsByValue = new Map<string, Promise<JobRecord[]>>();
   private readonly parents = new Map<string, Promise<CallNodeRecord[]>>();
@@ -87,10 +96,12 @@ class GraphReader {
 
   private readonly repository: Repository;
   private readonly context: JobRecord | null;
+  readonly limits: DataflowLimits;
 
-  constructor(repository: Repository, context: JobRecord | null) {
+  constructor(repository: Repository, context: JobRecord | null, limits: DataflowLimits) {
     this.repository = repository;
     this.context = context;
+    this.limits = limits;
   }
 
   private once<T>(cache: Map<string, Promise<T>>, id: string, read: () => Promise<T>): Promise<T> {
@@ -99,23 +110,39 @@ class GraphReader {
     return hit;
   }
 
-  call(id: string): Promise<CallNodeRecord | undefined> {
-    return this.once(this.calls, id, async () => (await this.repository.get("CallNode", [id]))[0]);
+  /** Records by id, each read once, those not read yet in one `get`. */
+  private async batch<K extends "CallNode" | "Value" | "Job">(
+    type: K,
+    cache: Map<string, Promise<RecordOf<K> | undefined>>,
+    ids: readonly string[],
+  ): Promise<RecordOf<K>[]> {
+    const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+    if (missing.length) {
+      const read = this.repository.get(type, missing).then((rs) => new Map(rs.map((r) => [r.id, r])));
+      for (const id of missing) cache.set(id, read.then((rs) => rs.get(id)));
+    }
+    const found: (RecordOf<K> | undefined)[] = await Promise.all(ids.map((id) => cache.get(id)!));
+    return found.filter((r): r is RecordOf<K> => r !== undefined);
   }
 
-  /** Several calls in one read (those not read yet). */
-  async callsOf(ids: readonly string[]): Promise<CallNodeRecord[]> {
-    const missing = [...new Set(ids)].filter((id) => !this.calls.has(id));
-    if (missing.length) {
-      const read = this.repository.get("CallNode", missing);
-      for (const id of missing) this.calls.set(id, read.then((rs) => rs.find((r) => r.id === id)));
-    }
-    const found = await Promise.all(ids.map((id) => this.call(id)));
-    return found.filter((c): c is CallNodeRecord => c !== undefined);
+  call(id: string): Promise<CallNodeRecord | undefined> {
+    return this.callsOf([id]).then((r) => r[0]);
+  }
+
+  callsOf(ids: readonly string[]): Promise<CallNodeRecord[]> {
+    return this.batch("CallNode", this.calls, ids);
   }
 
   value(id: string): Promise<ValueRecord | undefined> {
-    return this.once(this.values, id, async () => (await this.repository.get("Value", [id]))[0]);
+    return this.valuesOf([id]).then((r) => r[0]);
+  }
+
+  valuesOf(ids: readonly string[]): Promise<ValueRecord[]> {
+    return this.batch("Value", this.values, ids);
+  }
+
+  private jobsOf(ids: readonly string[]): Promise<JobRecord[]> {
+    return this.batch("Job", this.jobs, ids);
   }
 
   task(id: string): Promise<TaskRecord | undefined> {
@@ -127,10 +154,31 @@ class GraphReader {
     return !!task && INTERNAL_TASKS.has(task.namespace ? `${task.namespace}.${task.name}` : task.name);
   }
 
+  /**
+   * Read the jobs of several values in one `jobsOfValues` call. When the
+   * answer holds fewer jobs than the per-value limit it is complete for every
+   * value and is kept for each; otherwise each value is read on its own later.
+   */
+  async prefetchJobs(valueIds: readonly string[]): Promise<void> {
+    const todo = [...new Set(valueIds)].filter((id) => !this.jobsByValue.has(id));
+    if (todo.length < 2 || !this.repository.jobsOfValues) return;
+    const limit = this.limits.jobsPerValue;
+    const jobs = await this.repository.jobsOfValues(todo, limit + 1);
+    if (jobs.length > limit) return;
+    const calls = new Map((await this.callsOf(unique(jobs.flatMap((j) => (j.callHash ? [j.callHash] : []))))).map((c) => [c.id, c]));
+    for (const id of todo) {
+      if (this.jobsByValue.has(id)) continue;
+      this.jobsByValue.set(id, Promise.resolve(jobs.filter((j) => {
+        const call = j.callHash ? calls.get(j.callHash) : undefined;
+        return !!call && (call.resultHash === id || call.args.some((a) => a.valueHash === id));
+      })));
+    }
+  }
+
   /** Jobs whose call returned or took the value, newest first (at most DATAFLOW_LIMITS.jobsPerValue). */
   jobsOfValue(valueId: string): Promise<JobRecord[]> {
     return this.once(this.jobsByValue, valueId, async () => {
-      const limit = DATAFLOW_LIMITS.jobsPerValue;
+      const limit = this.limits.jobsPerValue;
       if (this.repository.jobsOfValues) {
         const jobs = await this.repository.jobsOfValues([valueId], limit + 1);
         if (jobs.length > limit) this.truncated = true;
@@ -148,7 +196,7 @@ class GraphReader {
   private ownExecution(): Promise<{ jobs: JobRecord[]; calls: Map<string, CallNodeRecord> }> {
     this.executionJobs ??= (async () => {
       if (!this.context) return { jobs: [], calls: new Map() };
-      const jobs = (await this.repository.jobsOfExecution(this.context.executionId)).slice(0, DATAFLOW_LIMITS.jobsPerValue);
+      const jobs = (await this.repository.jobsOfExecution(this.context.executionId)).slice(0, this.limits.jobsPerValue);
       const calls = await this.callsOf(jobs.flatMap((j) => (j.callHash ? [j.callHash] : [])));
       return { jobs, calls: new Map(calls.map((c) => [c.id, c])) };
     })();
@@ -175,15 +223,35 @@ class GraphReader {
   }
 
   /** Calls that called this one (redun's `call_node.parents`): the calls of its jobs' parent jobs. */
-  parentsOf(call: CallNodeRecord): Promise<CallNodeRecord[]> {
-    return this.once(this.parents, call.id, async () => {
-      const jobs = await this.jobsOfCall(call);
-      const parentIds = [...new Set(jobs.flatMap((j) => (j.parentId ? [j.parentId] : [])))];
-      const parentJobs = parentIds.length ? await this.repository.get("Job", parentIds) : [];
-      const calls = await this.callsOf([...new Set(parentJobs.flatMap((j) => (j.callHash ? [j.callHash] : [])))]);
-      // A parent call names the call among its children (a job whose call was recorded anew may not).
-      return calls.filter((p) => p.children.includes(call.id));
-    });
+  async parentsOf(call: CallNodeRecord): Promise<CallNodeRecord[]> {
+    return (await this.parentsOfAll([call]))[0]!;
+  }
+
+  /** The parents of several calls, read in a few rounds whatever their number. */
+  parentsOfAll(calls: readonly CallNodeRecord[]): Promise<CallNodeRecord[][]> {
+    const todo = unique(calls.filter((c) => !this.parents.has(c.id)), (c) => c.id);
+    if (todo.length) {
+      const read = (async () => {
+        await this.prefetchJobs(todo.map((c) => c.resultHash));
+        const jobsPer = await Promise.all(todo.map((c) => this.jobsOfCall(c)));
+        const parentJobs = await this.jobsOf(unique(jobsPer.flat().flatMap((j) => (j.parentId ? [j.parentId] : []))));
+        const byId = new Map(parentJobs.map((j) => [j.id, j]));
+        const parentCalls = new Map((await this.callsOf(unique(parentJobs.flatMap((j) => (j.callHash ? [j.callHash] : []))))).map((c) => [c.id, c]));
+        return todo.map((call, i) => {
+          const ids = unique(jobsPer[i]!.flatMap((j) => {
+            const hash = j.parentId ? byId.get(j.parentId)?.callHash : null;
+            return hash ? [hash] : [];
+          }));
+          // A parent call names the call among its children (a job whose call was recorded anew may not).
+          return ids.flatMap((id) => {
+            const p = parentCalls.get(id);
+            return p && p.children.includes(call.id) ? [p] : [];
+          });
+        });
+      })();
+      todo.forEach((call, i) => this.parents.set(call.id, read.then((all) => all[i]!)));
+    }
+    return Promise.all(calls.map((c) => this.parents.get(c.id)!));
   }
 }
 
@@ -235,7 +303,7 @@ function unique<T>(items: Iterable<T>, key: (item: T) => unknown = (x) => x): T[
 }
 
 /** The decoded value as canonical JSON texts of its elements (not itself), for finding a result inside it. */
-function elementTexts(value: ValueRecord | undefined): Set<string> {
+function elementTexts(value: ValueRecord | undefined, limit: number): Set<string> {
   const out = new Set<string>();
   if (!value || value.preview) return out;
   let decoded: unknown;
@@ -244,7 +312,7 @@ function elementTexts(value: ValueRecord | undefined): Set<string> {
   } catch {
     return out;
   }
-  let budget = DATAFLOW_LIMITS.elements;
+  let budget = limit;
   const visit = (v: unknown) => {
     if (budget-- <= 0 || v === null || typeof v !== "object") return;
     for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
@@ -302,7 +370,7 @@ class Walker {
 
   /** redun's walk_parents, depth first with a shared `seen`, stopping at the first ancestor in `wanted`. */
   private async firstAncestorIn(call: CallNodeRecord, wanted: ReadonlySet<string>, seen: Set<string>, depth = 0): Promise<string | null> {
-    if (depth >= DATAFLOW_LIMITS.depth) {
+    if (depth >= this.graph.limits.depth) {
       this.graph.truncated = true;
       return null;
     }
@@ -326,7 +394,7 @@ class Walker {
   /** Canonical JSON of the value's elements (cached). */
   private elementsOf(valueId: string): Promise<Set<string>> {
     let hit = this.elements.get(valueId);
-    if (!hit) this.elements.set(valueId, (hit = this.graph.value(valueId).then(elementTexts)));
+    if (!hit) this.elements.set(valueId, (hit = this.graph.value(valueId).then((v) => elementTexts(v, this.graph.limits.elements))));
     return hit;
   }
 
@@ -339,13 +407,18 @@ class Walker {
     const out: CallNodeRecord[] = [];
     for (const parent of parents) {
       const before = parent.children.slice(0, parent.children.lastIndexOf(call.id));
-      for (const sibling of await this.graph.callsOf(unique(before))) {
+      const siblings = await this.graph.callsOf(unique(before));
+      await this.graph.valuesOf([valueId, ...siblings.map((c) => c.resultHash)]);
+      for (const sibling of siblings) {
         if (sibling.id === call.id || (await this.graph.isInternal(sibling))) continue;
         if (sibling.resultHash === valueId) out.push(sibling);
         else if (await this.contains(valueId, sibling.resultHash)) out.push(sibling);
       }
     }
-    return unique(out, (c) => c.id);
+    const found = unique(out, (c) => c.id);
+    // Each upstream call is a node of the walk: more than the walk visits would only be read to be cut.
+    if (found.length > this.graph.limits.nodes) this.graph.truncated = true;
+    return found.slice(0, this.graph.limits.nodes);
   }
 
   private async contains(valueId: string, elementId: string): Promise<boolean> {
@@ -370,8 +443,8 @@ class Walker {
     const upstream = await this.upstreamOf(call, valueId, parents);
     // The newest call that is a parent of this call and of every upstream call.
     let common = new Set(parents.map((p) => p.id));
-    for (const u of upstream) {
-      const theirs = new Set((await this.graph.parentsOf(u)).map((p) => p.id));
+    for (const theirParents of await this.graph.parentsOfAll(upstream)) {
+      const theirs = new Set(theirParents.map((p) => p.id));
       common = new Set([...common].filter((id) => theirs.has(id)));
     }
     const context = parents.filter((p) => common.has(p.id)).sort((a, b) => b.time - a.time)[0];
@@ -408,7 +481,7 @@ async function walkDataflow(walker: Walker, graph: GraphReader, start: DataflowN
   const seen = new Set<string>();
   let visited = 0;
   while (queue.length) {
-    if (++visited > DATAFLOW_LIMITS.nodes) {
+    if (++visited > graph.limits.nodes) {
       graph.truncated = true;
       break;
     }
@@ -804,10 +877,10 @@ export function valueRepr(value: ValueRecord | undefined): string {
 export async function readDataflow(
   repository: Repository,
   valueId: string,
-  options: { name?: string; context?: JobRecord | null } = {},
+  options: { name?: string; context?: JobRecord | null; limits?: Partial<DataflowLimits> } = {},
 ): Promise<Dataflow> {
   const name = options.name ?? "value";
-  const graph = new GraphReader(repository, options.context ?? null);
+  const graph = new GraphReader(repository, options.context ?? null, { ...DATAFLOW_LIMITS, ...options.limits });
   const value = await graph.value(valueId);
   if (!value) return { name, valueId, display: "?", sections: [], truncated: false };
   const edges = await walkDataflow(new Walker(graph), graph, valueNode(value));

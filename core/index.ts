@@ -12,7 +12,7 @@ export * from "./task.ts";
 export * from "./values.ts";
 export * from "./scheduler.ts";
 export * from "./call-graph.ts";
-export { DATAFLOW_LIMITS, formatDataflow, readDataflow, type Dataflow, type DataflowClause, type DataflowSection } from "./dataflow.ts";
+export { DATAFLOW_LIMITS, formatDataflow, readDataflow, type Dataflow, type DataflowClause, type DataflowLimits, type DataflowSection } from "./dataflow.ts";
 export * from "./tag-history.ts";
 export * from "./format.ts";
 export * from "./sync.ts";
