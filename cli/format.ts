@@ -224,6 +224,8 @@ function resultLine(result: ValueView | null): string {
 
 /** A call's arguments as redun's detail shows them: reprs, one plain-object argument as keywords. */
 function detailArgs(args: readonly ArgumentView[]): string {
+  // A call from redun: its format_arguments, as on the job line (`fail=True, names='a'`).
+  if (args.some((a) => a.value?.repr !== undefined)) return formatArgs(args);
   const only = args.length === 1 ? args[0]!.value?.value : undefined;
   if (only && typeof only === "object" && !Array.isArray(only)) {
     return Object.entries(only as Record<string, unknown>).map(([k, v]) => `${k}=${formatRepr(v, 200)}`).join(", ");

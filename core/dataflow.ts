@@ -5,9 +5,10 @@
  * call graph gives the same sections, variable names and order.
  *
  * What redun reads from tables this project does not keep is derived:
- * - an argument's upstream calls (redun's ArgumentResult rows) are the calls
- *   made before it by a parent of its call whose result is the argument's
- *   value, or is contained in it (an array or object holding that result);
+ * - an argument's upstream calls (redun's ArgumentResult rows) are the other
+ *   calls of a parent of its call (made before it, for a run recorded here)
+ *   whose result is the argument's value, or is contained in it (an array or
+ *   object holding that result, not null or a boolean);
  * - a call's parents (redun's CallEdge rows, read backwards) are the calls of
  *   the parent jobs of its jobs, found through `Repository.jobsOfValues`;
  *   a store without it is read within the starting job's execution only;
@@ -400,13 +401,15 @@ class Walker {
 
   /**
    * The calls an argument's value came from (redun's ArgumentResult rows,
-   * which are not recorded here): calls its call's parents made before it
+   * which are not recorded here): other calls of its call.s parents (made before it, for a run recorded here)
    * whose result is the value or an element of it.
    */
   private async upstreamOf(call: CallNodeRecord, valueId: string, parents: readonly CallNodeRecord[]): Promise<CallNodeRecord[]> {
     const out: CallNodeRecord[] = [];
     for (const parent of parents) {
-      const before = parent.children.slice(0, parent.children.lastIndexOf(call.id));
+      // redun-edge's scheduler records the calls making a call's arguments before it; redun's call
+      // order does not (`main` returning `combine(i, square(i))` lists combine first).
+      const before = parent.redun ? parent.children : parent.children.slice(0, parent.children.lastIndexOf(call.id));
       const siblings = await this.graph.callsOf(unique(before));
       await this.graph.valuesOf([valueId, ...siblings.map((c) => c.resultHash)]);
       for (const sibling of siblings) {

@@ -130,6 +130,29 @@ describe("upstream dataflow of a run recorded here", () => {
   });
 });
 
+describe("a job's detail, as redun's log_job prints it", () => {
+  it("shortens the traceback to the parent and a count of the jobs above, and shows a duration for DONE jobs only", async () => {
+    const leaf = task("leaf", (x: number) => x + 1, { namespace: "deep" });
+    const mid = task("mid", (x: number) => leaf(x), { namespace: "deep" });
+    const top = task("top", (x: number) => mid(x), { namespace: "deep" });
+    const { scheduler, graph } = setup();
+    await scheduler.run(top(1));
+    const first = await jobOf(graph, "deep.leaf");
+    const [exec] = (await graph.log({ types: ["Execution"] })).records;
+    const m = await jobOf(graph, "deep.mid");
+    const lines = formatDetail(await graph.show(first.id)).split("\n");
+    expect(lines[1]).toBe(`Traceback: Exec ${exec!.id.slice(0, 8)} > (1 Job) > Job ${m.id.slice(0, 8)} mid > Job ${first.id.slice(0, 8)} leaf`);
+    expect(lines[2]).toMatch(/^Duration: 0:00:00\.\d\d$/);
+    await scheduler.run(top(1));
+    const cached = await jobOf(graph, "deep.leaf");
+    expect(cached.id).not.toBe(first.id);
+    expect(cached.type === "Job" && cached.status).toBe("CACHED");
+    const again = formatDetail(await graph.show(cached.id)).split("\n");
+    expect(again[2]).toBe("");
+    expect(again).toContain("  Upstream dataflow:");
+  });
+});
+
 describe("task parameter names from Python source (redun's get_task_args)", () => {
   it("reads plain parameters, as ast's args.args", () => {
     expect(pythonParameters("def main(names: str = 'a,b', fail: bool = False) -> dict:\n    pass\n")).toEqual(["names", "fail"]);
