@@ -25,7 +25,7 @@ import type { Repository } from "./repository.ts";
 import { sourceParameters } from "./task.ts";
 import { formatRepr } from "./format.ts";
 import { shorten } from "./tag-text.ts";
-import { decodeValue } from "./values.ts";
+import { ERROR_VALUE_TYPE, decodeValue, type RecordedError } from "./values.ts";
 
 /** Bounds of one walk. */
 export interface DataflowLimits {
@@ -243,10 +243,10 @@ class GraphReader {
             const hash = j.parentId ? byId.get(j.parentId)?.callHash : null;
             return hash ? [hash] : [];
           }));
-          // A parent call names the call among its children (a job whose call was recorded anew may not).
+          // The parent job's call, even when it does not list this call (a failed parent lists only the children that finished).
           return ids.flatMap((id) => {
             const p = parentCalls.get(id);
-            return p && p.children.includes(call.id) ? [p] : [];
+            return p ? [p] : [];
           });
         });
       })();
@@ -409,7 +409,8 @@ class Walker {
     for (const parent of parents) {
       // redun-edge's scheduler records the calls making a call's arguments before it; redun's call
       // order does not (`main` returning `combine(i, square(i))` lists combine first).
-      const before = parent.redun ? parent.children : parent.children.slice(0, parent.children.lastIndexOf(call.id));
+      const at = parent.children.lastIndexOf(call.id);
+      const before = parent.redun || at === -1 ? parent.children : parent.children.slice(0, at);
       const siblings = await this.graph.callsOf(unique(before));
       await this.graph.valuesOf([valueId, ...siblings.map((c) => c.resultHash)]);
       for (const sibling of siblings) {
@@ -868,6 +869,11 @@ export function formatDataflow(dataflow: Dataflow): string[] {
 export function valueRepr(value: ValueRecord | undefined): string {
   if (!value) return "?";
   if (value.redun) return value.redun.repr;
+  if (value.valueType === ERROR_VALUE_TYPE && !value.preview) {
+    // As redun shows its ErrorValue: `ErrorValue(ValueError('boom'))`.
+    const error = decodeValue(value) as Partial<RecordedError> | null;
+    return `ErrorValue(${error?.name ?? "Error"}(${formatRepr(error?.message ?? "", Number.MAX_SAFE_INTEGER)}))`;
+  }
   if (value.preview) return `${value.encoded}...`;
   return formatRepr(decodeValue(value), Number.MAX_SAFE_INTEGER);
 }
