@@ -15,6 +15,8 @@ import {
   formatTime,
   formatRepr,
   type ArgumentView,
+  formatArgs,
+  formatDataflow,
   type ExecutionRecord,
   type JobTreeNode,
   type JsonValue,
@@ -155,41 +157,65 @@ export function formatDetail(detail: RecordDetail, jobs: readonly RecordView[] =
 }
 
 /**
- * redun's job detail: the job line with its full id, the `Traceback: Exec …
- * > Job … main > Job … shout` line, the call's arguments and result (or the
- * error it raised), the task's source and, for a failure, the stack.
+ * redun's job detail (its `log_job`): the job line with its full id, the
+ * `Traceback: Exec … > (N Jobs) > Job … parent > Job … name` line, the
+ * duration of a DONE job, the CallNode with its tags, arguments and result
+ * (or the error it raised), the task with its source, the upstream dataflow
+ * of the result and, for a failure, the stack.
  */
 function jobDetail(detail: RecordDetail, r: Extract<RecordView, { type: "Job" }>): string {
   const lines: string[] = [headLine(r)];
-  if (detail.ancestors) {
-    const chain = [`Exec ${detail.ancestors.executionId.slice(0, 8)}`, ...detail.ancestors.jobs.map((j) => `Job ${j.id.slice(0, 8)} ${j.taskName ?? "?"}`)];
-    lines.push(`Traceback: ${[...chain, `Job ${r.id.slice(0, 8)} ${detail.task?.name ?? "?"}`].join(" > ")}`);
-  }
-  if (r.endTime !== null) lines.push(`Duration: ${formatDuration(r.endTime - r.startTime)}`);
+  if (detail.ancestors) lines.push(`Traceback: ${tracebackChain(detail.ancestors, r, detail.task?.name ?? "?")}`);
+  if (r.status === "DONE") lines.push(`Duration: ${r.endTime !== null ? formatDuration(r.endTime - r.startTime) : "Unknown"}`);
   const call = detail.call;
   const error = call?.result?.valueType === ERROR_VALUE_TYPE ? (call.result.value as Partial<RecordedError>) : null;
   if (call) {
-    lines.push("", `  CallNode ${r.callHash} ${r.taskName ?? "?"}`);
+    lines.push("", `  CallNode ${r.callHash} ${r.taskName ?? "?"}${formatTagList(call.tags ?? [])}`);
     lines.push(`    Args:   ${detailArgs(call.args)}`);
     lines.push(`    ${resultLine(call.result)}`);
+    lines.push("", ...taskLines(detail.task));
+    if (detail.dataflow) {
+      lines.push("", "  Upstream dataflow:", "", `    ${detail.dataflow.name} = ${detail.dataflow.display}`, "");
+      lines.push(...formatDataflow(detail.dataflow).map((l) => (l ? `    ${l}` : l)));
+    }
   } else {
-    lines.push("", r.status === "RUNNING" ? "  (no call recorded: the job has not finished)" : "  (no call recorded: the job failed before its arguments were known)");
+    lines.push("", "  CallNode UNKNOWN: Job has not finished or has been killed.", "", ...taskLines(detail.task));
     if (r.error) lines.push(`  ${errorLine(r.error)}`);
   }
-  if (detail.task) {
-    const t = detail.task;
-    lines.push("", `  Task ${t.id} ${taskFullName(t)}${t.version ? ` (version ${t.version})` : ""}${formatTagList(t.tags)}`, "");
-    lines.push(...t.source.split("\n").map((l) => `    ${l}`), "");
-  }
   if (error) {
-    lines.push("", "  Traceback:", ...stackFrames(error.stack ?? "").map((f) => `    ${f}`), `  ${error.name ?? "Error"}: ${error.message ?? ""}`);
+    lines.push("  Traceback:", ...stackFrames(error.stack ?? "").map((f) => `    ${f}`), `  ${error.name ?? "Error"}: ${error.message ?? ""}`);
     if (r.error && r.error.startsWith("child job ")) lines.push(`  (raised in ${r.error.slice(0, -" failed".length)})`);
   }
   return lines.join("\n");
 }
 
+/** redun's short traceback: the execution, `(N Jobs)` above the parent, the parent, the job. */
+function tracebackChain(ancestors: NonNullable<RecordDetail["ancestors"]>, r: RecordView, name: string): string {
+  const parts = [`Exec ${ancestors.executionId.slice(0, 8)}`];
+  const above = ancestors.jobs.length - 1;
+  if (above > 0) parts.push(`(${above} ${above > 1 ? "Jobs" : "Job"})`);
+  const parent = ancestors.jobs[ancestors.jobs.length - 1];
+  if (parent) parts.push(`Job ${parent.id.slice(0, 8)} ${parent.taskName ?? "?"}`);
+  parts.push(`Job ${r.id.slice(0, 8)} ${name}`);
+  return parts.join(" > ");
+}
+
+/** `  Task <hash> ns.name (tags)`, a blank line and the source, as redun's `log_task` inside a job's detail. */
+function taskLines(task: RecordDetail["task"]): string[] {
+  if (!task) return [];
+  const lines = [`  Task ${task.id} ${task.namespace ? `${task.namespace}.` : ""}${task.name}${formatTagList(task.tags)}`];
+  for (const [key, value] of task.tags) if (key === "doc") lines.push(...String(typeof value === "string" ? value : formatJson(value)).split("\n").map((l) => `    ${l}`));
+  lines.push("", ...task.source.split("\n").map((l) => (l ? `    ${l}` : l)));
+  return lines;
+}
+
 /** `Result: 'HELLO'`, or `Raised: RangeError('too big')` for a failed call's error. */
 function resultLine(result: ValueView | null): string {
+  if (result?.valueType === "redun.ErrorValue" && result.repr !== undefined) {
+    // redun prints the error the ErrorValue holds: `Raised: ValueError('boom')`.
+    const inner = /^ErrorValue\(([\s\S]*)\)$/.exec(result.repr)?.[1] ?? result.repr;
+    return `Raised: ${inner.length > 200 ? `${inner.slice(0, 197)}...` : inner}`;
+  }
   if (result?.valueType !== ERROR_VALUE_TYPE) return `Result: ${showValue(result)}`;
   const error = result.value as Partial<RecordedError>;
   return `Raised: ${error.name ?? "Error"}(${formatRepr(error.message ?? "", 200)})`;
@@ -197,6 +223,8 @@ function resultLine(result: ValueView | null): string {
 
 /** A call's arguments as redun's detail shows them: reprs, one plain-object argument as keywords. */
 function detailArgs(args: readonly ArgumentView[]): string {
+  // A call from redun: its format_arguments, as on the job line (`fail=True, names='a'`).
+  if (args.some((a) => a.value?.repr !== undefined)) return formatArgs(args);
   const only = args.length === 1 ? args[0]!.value?.value : undefined;
   if (only && typeof only === "object" && !Array.isArray(only)) {
     return Object.entries(only as Record<string, unknown>).map(([k, v]) => `${k}=${formatRepr(v, 200)}`).join(", ");

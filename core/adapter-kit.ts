@@ -66,6 +66,7 @@ export {
 } from "./query.ts";
 export { readRecordContext } from "./call-graph.ts";
 export { readTagHistory, type EntityTagsReader } from "./tag-history.ts";
+export { DATAFLOW_LIMITS, readDataflow } from "./dataflow.ts";
 export type {
   ContextTag,
   ExportPage,

@@ -26,6 +26,7 @@ import {
 } from "./records.ts";
 import type { ContextTag, RecordContext, RecordRef, Repository, TagCount } from "./repository.ts";
 import { readTagHistory, type TagHistory } from "./tag-history.ts";
+import { readDataflow, type Dataflow, type DataflowLimits } from "./dataflow.ts";
 import { decodeValue } from "./values.ts";
 import { ANY_VALUE, type AnyValue } from "./tag-text.ts";
 import { checkTagKey } from "./validate.ts";
@@ -84,7 +85,7 @@ export interface RecordDetail {
   /** Execution: job counts by status and by task. */
   jobCounts?: { total: number; byStatus: Partial<Record<JobStatus, number>>; byTask: Record<string, Partial<Record<JobStatus, number>>> };
   /** Job / CallNode: the call's arguments and result. */
-  call?: { args: ArgumentView[]; result: ValueView | null; children: string[] } | null;
+  call?: { args: ArgumentView[]; result: ValueView | null; children: string[]; tags?: TagView[] } | null;
   /** Job: the task's source, with the task's current tags. */
   task?: (TaskRecord & { tags: TagView[] }) | null;
   /**
@@ -92,6 +93,8 @@ export interface RecordDetail {
    * (redun's `Traceback: Exec … > Job … main > Job …` line), with the execution.
    */
   ancestors?: { executionId: string; jobs: { id: string; taskName: string | null }[] };
+  /** Job: the upstream dataflow of its result (redun's "Upstream dataflow:"), when it has a call. */
+  dataflow?: Dataflow | null;
 }
 
 export interface LogResult {
@@ -250,7 +253,7 @@ export class CallGraph {
    * at most). `jobTags: false` leaves an execution's job tree without the
    * jobs' tags, one read per job fewer (a tree view that does not show them).
    */
-  async show(prefix: string, options: { jobTags?: boolean } = {}): Promise<RecordDetail> {
+  async show(prefix: string, options: { jobTags?: boolean; dataflow?: boolean } = {}): Promise<RecordDetail> {
     const ref = await this.resolve(prefix);
     const [[record], jobs] = await Promise.all([
       this.views([ref]),
@@ -295,7 +298,7 @@ export class CallGraph {
       const [[call], [task], taskTags, ancestors] = await Promise.all([
         callHash ? this.repository.get("CallNode", [callHash]) : Promise.resolve([]),
         this.repository.get("Task", [taskHash]),
-        this.tagsById([taskHash]),
+        this.tagsById(callHash ? [taskHash, callHash] : [taskHash]),
         record!.type === "Job" ? this.ancestorsOf(record as JobRecord) : Promise.resolve(undefined),
       ]);
       if (ancestors) detail.ancestors = ancestors;
@@ -305,9 +308,13 @@ export class CallGraph {
           args: call.args.map((a) => ({ key: a.key, value: valueView(values.get(a.valueHash)) })),
           result: valueView(values.get(call.resultHash)),
           children: call.children,
+          tags: taskTags.get(call.id) ?? [],
         };
       } else detail.call = null;
       detail.task = task ? { ...task, tags: taskTags.get(taskHash) ?? [] } : null;
+      if (record!.type === "Job" && options.dataflow !== false) {
+        detail.dataflow = call ? await readDataflow(this.repository, call.resultHash, { name: "result", context: record as JobRecord }) : null;
+      }
     }
     return detail;
   }
@@ -417,6 +424,21 @@ export class CallGraph {
       supported: this.repository.jobsOfValues !== undefined,
       truncated,
     };
+  }
+
+  /**
+   * The upstream dataflow of a Value (named `value`), or of the result of a
+   * Job or CallNode (named `result`), as redun's `log` prints it; see
+   * core/dataflow.ts for what is derived and how the walk is bounded.
+   */
+  async dataflow(prefix: string, options: { limits?: Partial<DataflowLimits> } = {}): Promise<Dataflow> {
+    const ref = await this.resolve(prefix, ["Job", "CallNode", "Value"]);
+    if (ref.type === "Value") return readDataflow(this.repository, ref.id, options);
+    const [job] = ref.type === "Job" ? await this.repository.get("Job", [ref.id]) : [];
+    const callHash = ref.type === "Job" ? job?.callHash : ref.id;
+    const [call] = callHash ? await this.repository.get("CallNode", [callHash]) : [];
+    if (!call) throw new ValidationError("prefix", `${quoted(prefix)} has no recorded call yet, so no result to trace`);
+    return readDataflow(this.repository, call.resultHash, { ...options, name: "result", context: job ?? null });
   }
 
   /** The history of a record's current tags, and its merge conflicts (see tag-history.ts). */

@@ -43,6 +43,7 @@ export {
 } from "./call-graph.ts";
 export type { Query, TagFilter } from "./query.ts";
 export type { PastTag, TagHistory, TagHistoryEntry, TagConflict } from "./tag-history.ts";
+export { formatDataflow, type Dataflow, type DataflowClause, type DataflowLimits, type DataflowSection } from "./dataflow.ts";
 export type { TagChange, TagEditOp, TagInput, TagPair, TagView } from "./tags.ts";
 
 // Tags as text: `key=value` on a command line, in a URL, on a page.

@@ -229,7 +229,12 @@ const IDENT = /^[A-Za-z_$][\w$]*/;
 
 /** The parameters of a function, from its source text (see TaskParameters). */
 export function functionParameters(fn: (...args: never[]) => unknown): TaskParameters | null {
-  let text = Function.prototype.toString.call(fn).trimStart();
+  return sourceParameters(Function.prototype.toString.call(fn));
+}
+
+/** The parameters of a function from its text (a recorded task's `source`); see TaskParameters. */
+export function sourceParameters(source: string): TaskParameters | null {
+  let text = source.trimStart();
   text = text.replace(/^async\s+/, "");
   const single = /^([A-Za-z_$][\w$]*)\s*=>/.exec(text);
   let list: string;

@@ -149,7 +149,7 @@ describe("redun-edge run, as redun prints and records it", { timeout: 120_000 },
     expect(detail[0]).toMatch(new RegExp(`^Job ${jobId}[0-9a-f-]{28} \\[FAILED\\] .*:  hello\\.may_fail\\(3, True\\) \\(risky=true\\)$`));
     expect(detail[1]).toMatch(new RegExp(`^Traceback: Exec [0-9a-f]{8} > Job [0-9a-f]{8} main > Job ${jobId} may_fail$`));
     const call = detail.indexOf(detail.find((l) => l.startsWith("  CallNode "))!);
-    expect(detail[call]).toMatch(/^ {2}CallNode [0-9a-f]{40} hello\.may_fail$/);
+    expect(detail[call]).toMatch(/^ {2}CallNode [0-9a-f]{40} hello\.may_fail $/);
     expect(detail.slice(call + 1, call + 3)).toEqual(["    Args:   3, True", "    Raised: Error('boom: asked to fail on x=3')"]);
     expect(detail).toContainEqual(expect.stringMatching(/^ {2}Task [0-9a-f]{40} hello\.may_fail \(risky=true\)$/));
     expect(detail).toContainEqual(expect.stringContaining("throw new Error(`boom: asked to fail on x=${x}`);"));

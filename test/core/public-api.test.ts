@@ -13,14 +13,14 @@ const PUBLIC_VALUES = [
   "ANY_VALUE", "AmbiguousIdError", "CallGraph", "ENTITY_TYPES", "EXECUTION_STATUSES", "InterruptedError", "JOB_STATUSES",
   "KNOWN_REDUN_SCHEMAS", "RECORD_TYPES", "RedunEdgeError", "RepositoryError", "Scheduler", "TagParseError", "TaskError",
   "TooLargeError", "UnknownIdError", "VERSION", "ValidationError", "applyTags", "commitLink", "copyRecords", "formatArgs",
-  "formatDuration", "formatJson", "formatRecordLine", "formatRepr", "formatStatus", "formatTagKeyValue", "formatTagList",
+  "formatDataflow", "formatDuration", "formatJson", "formatRecordLine", "formatRepr", "formatStatus", "formatTagKeyValue", "formatTagList",
   "formatTagValue", "formatTagView", "formatTime", "importRecords", "isAbandoned", "mapRedunRows", "newRedunRecords",
   "parseTagKeyValue", "parseTagValue", "splitTagText", "tagsToExport", "task", "toTagFilter",
 ];
 
 const PUBLIC_TYPES = [
   "AnyRecord", "AnyValue", "ApplyTagsOptions", "ArgumentView", "CallArgument", "CallGraphOptions", "CallNodeDetail", "CallNodeRecord",
-  "CallOptions", "Candidate", "CheckValid", "EntityType", "EvaluationRecord", "ExecutionRecord", "ExecutionStatus",
+  "CallOptions", "Candidate", "CheckValid", "Dataflow", "DataflowClause", "DataflowLimits", "DataflowSection", "EntityType", "EvaluationRecord", "ExecutionRecord", "ExecutionStatus",
   "Expression", "FormatJsonOptions", "ImportOptions", "JobContext", "JobEvent", "JobRecord", "JobStatus", "JobSummary", "JobTreeNode",
   "JsonValue", "Lazy", "LazyValue", "LineageCall", "LogResult", "PastTag", "Query", "RecordDetail", "RecordOf", "RecordRef",
   "RecordType", "RecordView", "RedunArgumentRow", "RedunCallEdgeRow", "RedunCallNodeRow", "RedunEvaluationRow",
@@ -33,14 +33,14 @@ const PUBLIC_TYPES = [
 ];
 
 const KIT_VALUES = [
-  "ERROR_VALUE_TYPE", "MAX_CANDIDATES", "MAX_EDIT_PREFIXES", "MAX_JSON_DEPTH", "MAX_LIMIT", "MAX_PREFIX_CHARS",
+  "DATAFLOW_LIMITS", "ERROR_VALUE_TYPE", "MAX_CANDIDATES", "MAX_EDIT_PREFIXES", "MAX_JSON_DEPTH", "MAX_LIMIT", "MAX_PREFIX_CHARS",
   "MAX_TAG_KEY_BYTES", "MAX_TAG_VALUE_BYTES", "MAX_VALUE_BYTES", "MAX_VALUE_DEPTH", "PREVIEW_CHARS", "QUERY_FIELDS",
   "argsHash", "assertRecordShape", "assertWritable", "batchPerTick", "callNodeHash", "canonicalJson", "checkEditTags",
   "checkJsonValue", "checkTag", "checkTagKey", "checkTagValue", "checkText", "checkedBatch", "compareNewestFirst",
   "compareRefsById", "currentTaskOfHash", "decodeValue", "encodeCursor", "errorOfValue", "evaluationHash", "fieldName",
   "functionParameters", "getTask", "hasExecutionFilter", "hashText", "isAfterCursor", "isIdPrefix", "isWellFormedText",
   "jsonDumps", "makeTag", "makeValueRecord", "normalizeQuery", "pageOf", "parsePyJson", "planAdd", "planRemove",
-  "planRename", "planUpdate", "quoted", "readRecordContext", "readTagHistory", "redunTagRow", "registerTask", "shouldReplace", "tagHash",
+  "planRename", "planUpdate", "quoted", "readDataflow", "readRecordContext", "readTagHistory", "redunTagRow", "registerTask", "shouldReplace", "tagHash",
   "taskFullName", "taskHash", "utf8Length", "valueHash", "verifyRecordId",
 ];
 

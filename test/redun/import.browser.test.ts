@@ -48,7 +48,7 @@ describe("redun's database imported into IndexedDB (Chromium)", () => {
 
   it("every command of the transcript prints what redun printed", async () => {
     const blocks = transcript.filter((b) => expectedOutput(b) !== null);
-    expect(blocks.length).toBe(22);
+    expect(blocks.length).toBe(23);
     for (const block of blocks) expect(await answer(graph, shellWords(block.command)), block.command).toBe(local(expectedOutput(block)!));
   });
 

@@ -96,6 +96,40 @@ describe.each(stores)("redun's database imported into %s", (_, create) => {
     expect(await answer(graph, shellWords(block.command))).toBe(expectedOutput(block));
   });
 
+  it("a failed job's detail follows redun's log_job: no duration, the error raised, the dataflow of the error", async () => {
+    // Not in the transcript; the lines redun's log_job prints for a FAILED job with a call node.
+    const text = await answer(graph, ["redun", "log", "85cd3c12"]);
+    const lines = text.split("\n");
+    expect(lines.slice(0, 7)).toEqual([
+      "Job 85cd3c12-17fb-447e-93ca-01c1cc359121 [FAILED] 2026-12-05 08:09:39:  hello.may_fail(3, True) (risky=true)",
+      "Traceback: Exec 07cbc2cf > Job 4df3ffee main > Job 85cd3c12 may_fail",
+      "",
+      "  CallNode 550b2e1a66754c06e14e7abd75a5f049db1c5f7b hello.may_fail ",
+      "    Args:   3, True",
+      "    Raised: ValueError('boom: asked to fail on x=3')",
+      "",
+    ]);
+    const flow = lines.indexOf("  Upstream dataflow:");
+    expect(lines.slice(flow, flow + 12)).toEqual([
+      "  Upstream dataflow:",
+      "",
+      "    result = ErrorValue(ValueError('boom: asked to fail on x=3'))",
+      "",
+      "    result <-- <550b2e1a> may_fail(x, fail)",
+      "      x    = <b0f83101> 3",
+      "      fail = <4ea83061> True",
+      "",
+      "    fail <-- argument of <c1a3771a> main(names, fail)",
+      "         <-- origin",
+      "",
+      "",
+    ]);
+    // A job killed before its call was recorded: redun's `CallNode UNKNOWN`, then its task.
+    const killed = (await answer(graph, ["redun", "log", "c5789253"])).split("\n");
+    expect(killed.slice(1, 5)).toEqual(["Traceback: Exec 07cbc2cf > Job 4df3ffee main > Job c5789253 shout", "", "  CallNode UNKNOWN: Job has not finished or has been killed.", ""]);
+    expect(killed[5]).toBe("  Task 75cd0eac4e9edc16e198c1d3cfe80ef2c23f6ebf hello.shout ");
+  });
+
   it("importing again writes nothing, and keeps tags edited here", async () => {
     await graph.addTags(ids.E1.slice(0, 8), [["reviewed_here", true]]);
     const again = await newRedunRecords(repository, mapRedunRows(readRedunRows(DB)).records);
