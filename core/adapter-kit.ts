@@ -82,7 +82,8 @@ export type {
 export { checkEditTags, planAdd, planRemove, planRename, planUpdate, type EntityRef, type TagPlan } from "./tags.ts";
 
 // Tasks as the scheduler and the CLI see them.
-export { currentTaskOfHash, functionParameters, getTask, registerTask, type TaskParameters } from "./task.ts";
+export { currentTaskOfHash, getTask, registerTask } from "./task.ts";
+export { functionParameters, type TaskParameters } from "./parameters.ts";
 
 // Reads made in one tick, answered together.
 export { batchPerTick } from "./tick-batch.ts";

@@ -22,7 +22,7 @@
 import { canonicalJson } from "./hash.ts";
 import type { CallNodeRecord, JobRecord, RecordOf, TaskRecord, ValueRecord } from "./records.ts";
 import type { Repository } from "./repository.ts";
-import { sourceParameters } from "./task.ts";
+import { sourceParameters } from "./parameters.ts";
 import { formatRepr } from "./format.ts";
 import { shorten } from "./tag-text.ts";
 import { ERROR_VALUE_TYPE, decodeValue, type RecordedError } from "./values.ts";
