@@ -170,10 +170,14 @@ export async function copyRecords(
       if (options.onSkip) left = await importPage(target, page.records, options.onSkip);
       else await target.importRecords(page.records);
     }
-    skipped += left;
+    // Records the source itself could not read (a damaged row): reported as the target's refusals are.
+    for (const bad of page.skipped ?? []) {
+      options.onSkip?.({ record: { type: bad.type, id: bad.id }, error: new ValidationError("record", `the source could not read ${bad.type} ${bad.id}: ${bad.error}`) });
+    }
+    skipped += left + (page.skipped?.length ?? 0);
     total += page.records.length - left;
     cursor = page.cursor;
     options.onProgress?.({ records: total, cursor, skipped });
-    if (page.done || page.records.length === 0) return { records: total, cursor, skipped };
+    if (page.done || (page.records.length === 0 && !page.skipped?.length)) return { records: total, cursor, skipped };
   }
 }

@@ -561,8 +561,15 @@ describe("export", () => {
     expect((await repo.exportSince(null, 1)).skipped).toBeUndefined();
     // A pull of the damaged store into another one copies the rest.
     const memory = createMemoryRepository();
-    const copied = await copyRecords(repo, { importRecords: (rs) => importRecords(memory, rs) }, { pageSize: 2 });
+    const reported: string[] = [];
+    const copied = await copyRecords(repo, { importRecords: (rs) => importRecords(memory, rs) }, { pageSize: 2, onSkip: (s) => reported.push(s.error.message) });
     expect(copied.records).toBe(good.length);
+    // The pull reports what the source could not read, as it reports what the target refused.
+    expect(copied.skipped).toBe(2);
+    expect(reported).toHaveLength(2);
+    for (const what of [`Tag ${tags[2]!.id}`, `Value ${values[1]!.id}`]) {
+      expect(reported.some((m) => m.startsWith(`the source could not read ${what}: `)), what).toBe(true);
+    }
     expect((await memory.exportSince(null, 100)).records.map((r) => r.id).sort()).toEqual(good.map((r) => r.id).sort());
   });
 });
