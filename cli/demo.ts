@@ -38,4 +38,4 @@ redunEdge(["log", "--tag", "user=alice"]);
 redunEdge(["log", "--exec-tag", "user=bob", "--job"]);
 redunEdge(["tag", "list", "--values", "user", "flags"]);
 cleanUp();
-process.stdout.write(`\nTry it on your own store (.redun/ in this folder): node cli/main.ts --help\n`);
+process.stdout.write(`\nTry it on your own store (.redun/ in this folder): npx redun-edge --help\n`);
